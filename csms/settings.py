@@ -1,0 +1,40 @@
+"""Process settings (pydantic-settings): every option is also an env var with the CSMS_ prefix.
+
+Each tunable carries its unit in its name.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CSMS_", extra="ignore")
+
+    database_url: str = "sqlite:///./csms.db"
+    host: str = "127.0.0.1"
+    http_port: int = 8000
+    ocpp_port: int = 9000
+    open: bool = Field(False, description="lab mode: accept any charger identity and id token")
+    migrate: bool = True
+
+    # Gateway tunables (DESIGN.md section 3).
+    ping_interval_s: float | None = 60.0
+    ping_timeout_s: float | None = 60.0
+    call_timeout_s: float = 30.0
+    validate_inline: bool = True  # ocpp.messages.ASYNC_VALIDATION = not validate_inline
+    compression: bool = False
+    max_frame_bytes: int = 65536
+    auth_failures_per_minute: int = 10
+
+    # Demo clock: simulated seconds per wall second, and ISO start time.
+    speed: float = 1.0
+    start: str | None = None
+
+    secret_key: str = Field("", description="signs console cookies; random per process if empty")
+
+
+def load(**overrides) -> Settings:
+    """Settings from env vars, with explicit (CLI) overrides that are not None."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

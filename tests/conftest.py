@@ -1,0 +1,57 @@
+"""Shared fixtures.
+
+- ``no_error_logs`` (autouse): a test fails if anything logged at ERROR or above, which catches
+  swallowed exceptions and charger mistakes logged at the wrong level.
+- ``csms_server``: a real ``csms serve --open`` subprocess on ephemeral ports with a fresh SQLite
+  database (or ``CSMS_TEST_DATABASE_URL``); see tests/server.py.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.server import ServerHandle, start_server
+
+
+class _ErrorCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_error_logs(request):
+    collector = _ErrorCollector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    yield collector
+    root.removeHandler(collector)
+    if request.node.get_closest_marker("allow_error_logs"):
+        return
+    if collector.records:
+        lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in collector.records[:10])
+        pytest.fail(f"ERROR log records during the test:\n{lines}")
+
+
+@pytest.fixture
+def csms_server(tmp_path) -> ServerHandle:
+    handle = start_server(tmp_path, open_mode=True)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture
+def csms_server_closed(tmp_path) -> ServerHandle:
+    """A server without --open: chargers must be registered first."""
+    handle = start_server(tmp_path, open_mode=False)
+    try:
+        yield handle
+    finally:
+        handle.stop()
