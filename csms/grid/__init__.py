@@ -1,0 +1,1 @@
+"""Site electrical model: grid connection KPIs, PV, base load and grid frequency (pure numpy)."""
