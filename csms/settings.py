@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     ping_interval_s: float | None = 60.0
     ping_timeout_s: float | None = 60.0
     call_timeout_s: float = 30.0
+    heartbeat_interval_s: int = 300
     validate_inline: bool = True  # ocpp.messages.ASYNC_VALIDATION = not validate_inline
     compression: bool = False
     max_frame_bytes: int = 65536

@@ -55,3 +55,33 @@ def csms_server_closed(tmp_path) -> ServerHandle:
         yield handle
     finally:
         handle.stop()
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """A migrated, empty database: SQLite in tmp_path, or CSMS_TEST_DATABASE_URL (reset)."""
+    from csms.store.migrate import upgrade
+    from tests.server import _reset_postgres, test_database_url
+
+    url = test_database_url(tmp_path)
+    if "postgresql" in url:
+        _reset_postgres(url)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+async def services(database_url):
+    """An in-process CSMS (gateway + store + outbox) in open mode on an ephemeral port."""
+    from csms.services import Services
+    from csms.settings import Settings
+
+    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=True,
+                        call_timeout_s=5.0, ping_interval_s=None)
+    svc = Services.build(settings)
+    await svc.start()
+    svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    try:
+        yield svc
+    finally:
+        await svc.stop()

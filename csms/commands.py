@@ -1,0 +1,95 @@
+"""The command outbox: every CSMS-to-charger call is stored with its state and the answer.
+
+States: queued -> sent -> accepted | rejected | error | timeout; ``offline`` when the charger is
+not connected. The API returns the queued record at once (202); the call runs in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from csms import clock
+from csms.domain.commands import SUCCESS_STATUSES, CommandError, OcppCall, translate
+from csms.ocpp import schemas
+from csms.ocpp.framing import CALL, FrameError
+from csms.ocpp.rpc import (ChargerOffline, CommandRejected, CommandTimeout, InvalidCommand,
+                           InvalidResponse)
+from csms.store.tables import CommandRow
+
+log = logging.getLogger(__name__)
+
+
+def _insert(session, row: CommandRow) -> CommandRow:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _update(session, command_id: int, **fields) -> CommandRow:
+    row = session.get(CommandRow, command_id)
+    for key, value in fields.items():
+        setattr(row, key, value)
+    return row
+
+
+class CommandService:
+    def __init__(self, worker, gateway) -> None:
+        self.worker, self.gateway = worker, gateway
+        self._tasks: set[asyncio.Task] = set()
+
+    async def submit(self, charger_id: str, action: str, params: dict | None = None,
+                     source: str = "api", wait: bool = False) -> CommandRow:
+        """Record and send a command. Raises CommandError for one that cannot be sent as asked.
+
+        With ``wait`` the call completes before returning (the control loop uses this)."""
+        params = params or {}
+        protocol = self.gateway.protocol(charger_id)
+        now = clock.now()
+        if protocol is None:
+            row = await self.worker.run(_insert, CommandRow(
+                charger_id=charger_id, action=action, payload=params, state="offline",
+                source=source, created_at=now, completed_at=now,
+                error="charger is not connected"))
+            return row
+        call = translate(protocol, action, params)
+        try:
+            schemas.validate(protocol, CALL, call.action, call.payload, "-")
+        except FrameError as err:
+            raise CommandError(f"invalid {call.action} for OCPP {protocol}: "
+                               f"{err.description}") from None
+        row = await self.worker.run(_insert, CommandRow(
+            charger_id=charger_id, action=call.action, payload=call.payload, state="queued",
+            source=source, created_at=now))
+        if wait:
+            return await self._send(row.id, charger_id, call)
+        task = asyncio.create_task(self._send(row.id, charger_id, call))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return row
+
+    async def _send(self, command_id: int, charger_id: str, call: OcppCall) -> CommandRow:
+        await self.worker.run(_update, command_id, state="sent", sent_at=clock.now())
+        fields: dict = {}
+        try:
+            response = await self.gateway.call(charger_id, call.action, call.payload)
+            status = response.get("status")
+            accepted = status is None or status in SUCCESS_STATUSES
+            fields = {"state": "accepted" if accepted else "rejected", "response": response}
+        except ChargerOffline:
+            fields = {"state": "offline", "error": "charger disconnected before answering"}
+        except CommandTimeout as exc:
+            fields = {"state": "timeout", "error": str(exc)}
+        except CommandRejected as exc:
+            fields = {"state": "error", "error": str(exc),
+                      "response": {"errorCode": exc.code, "errorDescription": exc.description,
+                                   "errorDetails": exc.details}}
+        except (InvalidCommand, InvalidResponse) as exc:
+            fields = {"state": "error", "error": str(exc)}
+        log.info("%s: command %d %s -> %s", charger_id, command_id, call.action, fields["state"])
+        return await self.worker.run(_update, command_id, completed_at=clock.now(), **fields)
+
+    async def drain(self) -> None:
+        """Wait for background sends (used at shutdown and in tests)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,128 @@
+"""Version-neutral commands and their 1.6 / 2.0.1 payloads.
+
+The API and console speak these names; raw OCPP actions of the charger's version are also
+accepted (validated against the official schema before sending).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+# CSMS-to-charger actions the issue asks for, per version.
+OUTGOING = {
+    "1.6": frozenset({
+        "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "UnlockConnector",
+        "ChangeAvailability", "ChangeConfiguration", "GetConfiguration", "ClearCache",
+        "TriggerMessage", "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
+        "DataTransfer"}),
+    "2.0.1": frozenset({
+        "RequestStartTransaction", "RequestStopTransaction", "Reset", "UnlockConnector",
+        "ChangeAvailability", "GetVariables", "SetVariables", "GetBaseReport", "TriggerMessage",
+        "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
+        "GetChargingProfiles", "DataTransfer", "ClearCache"}),
+}
+
+NEUTRAL = ("remote_start", "remote_stop", "reset", "unlock", "change_availability", "trigger",
+           "clear_profiles", "clear_cache")
+
+# Response statuses that mean the charger did what was asked (or will).
+SUCCESS_STATUSES = frozenset({"Accepted", "Unlocked", "Scheduled", "RebootRequired"})
+
+_remote_start_ids = itertools.count(1)
+
+
+class CommandError(ValueError):
+    """A command the CSMS cannot send as asked (HTTP 422)."""
+
+
+@dataclass(frozen=True)
+class OcppCall:
+    action: str
+    payload: dict
+
+
+def translate(protocol: str, action: str, params: dict) -> OcppCall:
+    """A neutral or raw command as the OCPP call for ``protocol`` ("1.6" or "2.0.1")."""
+    if action in OUTGOING.get(protocol, ()):
+        return OcppCall(action, params)
+    if action not in NEUTRAL:
+        raise CommandError(f"unknown action {action!r} for an OCPP {protocol} charger; use one "
+                           f"of {', '.join(NEUTRAL)} or {', '.join(sorted(OUTGOING[protocol]))}")
+    try:
+        return _NEUTRAL[action](protocol == "1.6", params)
+    except KeyError as missing:
+        raise CommandError(f"{action} needs parameter {missing}") from None
+
+
+def _remote_start(v16: bool, p: dict) -> OcppCall:
+    if v16:
+        payload = {"idTag": p["id_token"]}
+        if p.get("connector_id") is not None:
+            payload["connectorId"] = int(p["connector_id"])
+        return OcppCall("RemoteStartTransaction", payload)
+    payload = {"idToken": {"idToken": p["id_token"], "type": p.get("token_type", "Central")},
+               "remoteStartId": int(p.get("remote_start_id") or next(_remote_start_ids))}
+    if p.get("evse_id") is not None:
+        payload["evseId"] = int(p["evse_id"])
+    return OcppCall("RequestStartTransaction", payload)
+
+
+def _remote_stop(v16: bool, p: dict) -> OcppCall:
+    ref = p["transaction_id"]
+    if v16:
+        try:
+            return OcppCall("RemoteStopTransaction", {"transactionId": int(ref)})
+        except ValueError:
+            raise CommandError("a 1.6 transaction_id is an integer") from None
+    return OcppCall("RequestStopTransaction", {"transactionId": str(ref)})
+
+
+def _reset(v16: bool, p: dict) -> OcppCall:
+    kind = p.get("type", "soft").lower()
+    if kind not in ("soft", "hard"):
+        raise CommandError("reset type is 'soft' or 'hard'")
+    if v16:
+        return OcppCall("Reset", {"type": kind.capitalize()})
+    return OcppCall("Reset", {"type": "OnIdle" if kind == "soft" else "Immediate"})
+
+
+def _unlock(v16: bool, p: dict) -> OcppCall:
+    if v16:
+        return OcppCall("UnlockConnector", {"connectorId": int(p["connector_id"])})
+    return OcppCall("UnlockConnector", {"evseId": int(p["evse_id"]),
+                                        "connectorId": int(p.get("connector_id", 1))})
+
+
+def _availability(v16: bool, p: dict) -> OcppCall:
+    operative = bool(p["operative"])
+    if v16:
+        return OcppCall("ChangeAvailability", {
+            "connectorId": int(p.get("connector_id", 0)),
+            "type": "Operative" if operative else "Inoperative"})
+    payload: dict = {"operationalStatus": "Operative" if operative else "Inoperative"}
+    if p.get("evse_id"):
+        payload["evse"] = {"id": int(p["evse_id"])}
+    return OcppCall("ChangeAvailability", payload)
+
+
+def _trigger(v16: bool, p: dict) -> OcppCall:
+    payload: dict = {"requestedMessage": p["message"]}
+    if v16 and p.get("connector_id") is not None:
+        payload["connectorId"] = int(p["connector_id"])
+    if not v16 and p.get("evse_id") is not None:
+        payload["evse"] = {"id": int(p["evse_id"])}
+    return OcppCall("TriggerMessage", payload)
+
+
+def _clear_profiles(v16: bool, p: dict) -> OcppCall:
+    return OcppCall("ClearChargingProfile", {})
+
+
+def _clear_cache(v16: bool, p: dict) -> OcppCall:
+    return OcppCall("ClearCache", {})
+
+
+_NEUTRAL = {"remote_start": _remote_start, "remote_stop": _remote_stop, "reset": _reset,
+            "unlock": _unlock, "change_availability": _availability, "trigger": _trigger,
+            "clear_profiles": _clear_profiles, "clear_cache": _clear_cache}

@@ -1,0 +1,123 @@
+"""Domain events: facts a charger reported, in the past tense, independent of OCPP version.
+
+Adapters (csms.ocpp.v16 / v201) build these from payloads; csms.handlers persists them and returns
+a result that the adapter turns back into a version-specific response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from csms.domain.model import MeterSample
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    charger_id: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerBooted(Event):
+    vendor: str
+    model: str
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatReceived(Event):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReported(Event):
+    evse_id: int
+    connector_id: int
+    status: str
+    timestamp: datetime
+    error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPresented(Event):
+    id_token: str
+    token_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted(Event):
+    """A transaction began. ``transaction_ref`` is the 2.0.1 transactionId (None on 1.6, where
+    the CSMS assigns the integer id)."""
+
+    evse_id: int
+    connector_id: int
+    id_token: str | None
+    timestamp: datetime
+    meter_start_wh: float | None
+    transaction_ref: str | None = None
+    seq_no: int | None = None
+    trigger: str | None = None
+    samples: tuple[MeterSample, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionUpdated(Event):
+    transaction_ref: str
+    timestamp: datetime
+    seq_no: int | None = None
+    trigger: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+    id_token: str | None = None
+    charging_state: str | None = None
+    samples: tuple[MeterSample, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded(Event):
+    transaction_ref: str
+    timestamp: datetime
+    meter_stop_wh: float | None
+    reason: str | None = None
+    seq_no: int | None = None
+    id_token: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+    samples: tuple[MeterSample, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MeterValuesReported(Event):
+    evse_id: int
+    connector_id: int | None
+    transaction_ref: str | None
+    samples: tuple[MeterSample, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerNotified(Event):
+    """Any other charger-initiated message we keep as a record (status notifications of
+    firmware/diagnostics/logs, DataTransfer, NotifyEvent, SecurityEventNotification, NotifyReport,
+    ReportChargingProfiles, NotifyChargingLimit, NotifyEVChargingNeeds)."""
+
+    action: str
+    payload: dict = field(default_factory=dict)
+    evse_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityIncident(Event):
+    """Something a charger did that an operator must see (not a charger-reported event)."""
+
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged(Event):
+    connected: bool
+    protocol: str | None = None
+    remote: str | None = None

@@ -1,0 +1,58 @@
+"""Value objects shared by both OCPP versions (frozen dataclasses, wire units W / Wh / A)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Protocol(StrEnum):
+    V16 = "1.6"
+    V201 = "2.0.1"
+
+
+class AuthorizationStatus(StrEnum):
+    """The common subset of 1.6 AuthorizationStatus and 2.0.1 AuthorizationStatusEnumType."""
+
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+    CONCURRENT_TX = "ConcurrentTx"
+    UNKNOWN = "Unknown"  # 2.0.1 only; mapped to Invalid on 1.6
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSample:
+    """One sampledValue, kept as the charger sent it (value parsed to float)."""
+
+    timestamp: datetime
+    measurand: str
+    value: float
+    unit: str
+    phase: str | None = None
+    location: str | None = None
+    context: str | None = None
+
+    @property
+    def energy_wh(self) -> float | None:
+        """Energy register in Wh if this is the import register, else None."""
+        if self.measurand != "Energy.Active.Import.Register":
+            return None
+        if self.phase not in (None, "", "N"):
+            return None  # a per-phase register is not the total register
+        return self.value * 1000.0 if self.unit == "kWh" else self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    status: AuthorizationStatus
+    expiry: datetime | None = None
+    parent_id_token: str | None = None

@@ -1,0 +1,37 @@
+"""One function per domain event: validate, persist, answer. No ocpp or fastapi imports.
+
+Every function runs inside the store worker's transaction: ``fn(session, event) -> result``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from csms.domain import events as ev
+from csms.handlers import chargers, sessions
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    open_mode: bool = False
+    heartbeat_interval_s: int = 300
+
+
+_ROUTES = {
+    ev.ChargerBooted: chargers.charger_booted,
+    ev.HeartbeatReceived: chargers.heartbeat_received,
+    ev.StatusReported: chargers.status_reported,
+    ev.TokenPresented: chargers.token_presented,
+    ev.ChargerNotified: chargers.charger_notified,
+    ev.SecurityIncident: chargers.security_incident,
+    ev.ConnectionChanged: chargers.connection_changed,
+    ev.SessionStarted: sessions.session_started,
+    ev.SessionUpdated: sessions.session_updated,
+    ev.SessionEnded: sessions.session_ended,
+    ev.MeterValuesReported: sessions.meter_values_reported,
+}
+
+
+def handle(session, event: ev.Event, config: HandlerConfig):
+    """Route an event to its handler (runs in the store worker thread)."""
+    return _ROUTES[type(event)](session, event, config)

@@ -1,0 +1,201 @@
+"""Transactions and meter values: never lose, never double-count.
+
+- 1.6 StartTransaction is de-duplicated on its business key (charger, connector, idTag, start
+  time, meterStart): a replay returns the transactionId already given.
+- 2.0.1 TransactionEvent is de-duplicated on (transactionId, seqNo).
+- A transaction named by a charger that does not own it changes nothing and is recorded as a
+  security incident (the adapter still answers as the spec allows).
+- Energy = stop register - start register; a register that goes backwards is flagged and its
+  energy left unknown rather than silently used.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from csms.domain import events as ev
+from csms.domain.model import MeterSample, Protocol
+from csms.domain.results import SessionResult
+from csms.handlers.chargers import authorize, security_incident
+from csms.store.tables import MeterSampleRow, SessionRow, TransactionEventRow
+
+
+def session_started(session: Session, e: ev.SessionStarted, config) -> SessionResult:
+    auth = authorize(session, e.id_token, e.received_at, config) if e.id_token else None
+    if e.transaction_ref is None:
+        return _start_v16(session, e, auth)
+    row = _find(session, e.charger_id, e.transaction_ref)
+    if row is None:
+        row = _new_session(session, e, Protocol.V201, e.transaction_ref)
+    elif _seen_seq(session, row, e.seq_no):
+        return SessionResult(row.id, auth, duplicate=True)
+    _record_event(session, row, e.seq_no, "Started", e.trigger, e.timestamp, e.received_at)
+    if row.started_at is None or e.timestamp < row.started_at:
+        row.started_at = e.timestamp
+    if e.id_token and not row.id_token:
+        row.id_token = e.id_token
+    _add_samples(session, row, e.charger_id, e.evse_id, e.connector_id, e.samples,
+                 e.received_at)
+    return SessionResult(row.id, auth)
+
+
+def _start_v16(session: Session, e: ev.SessionStarted, auth) -> SessionResult:
+    existing = session.exec(select(SessionRow).where(
+        SessionRow.charger_id == e.charger_id, SessionRow.protocol == Protocol.V16.value,
+        SessionRow.connector_id == e.connector_id, SessionRow.id_token == e.id_token,
+        SessionRow.started_at == e.timestamp,
+        SessionRow.meter_start_wh == e.meter_start_wh)).first()
+    if existing is not None:
+        return SessionResult(existing.id, auth, duplicate=True)
+    row = _new_session(session, e, Protocol.V16, None)
+    return SessionResult(row.id, auth)
+
+
+def _new_session(session: Session, e: ev.SessionStarted | ev.SessionUpdated | ev.SessionEnded,
+                 protocol: Protocol, ref: str | None) -> SessionRow:
+    meter_start = getattr(e, "meter_start_wh", None)
+    row = SessionRow(charger_id=e.charger_id, protocol=protocol.value,
+                     transaction_ref=ref or "pending", evse_id=e.evse_id or 0,
+                     connector_id=e.connector_id, id_token=e.id_token,
+                     started_at=e.timestamp if isinstance(e, ev.SessionStarted) else None,
+                     started_received_at=e.received_at, meter_start_wh=meter_start,
+                     last_register_wh=meter_start)
+    session.add(row)
+    session.flush()  # assigns the id, which is the 1.6 transactionId
+    if ref is None:
+        row.transaction_ref = str(row.id)
+    return row
+
+
+def session_updated(session: Session, e: ev.SessionUpdated, config) -> SessionResult:
+    auth = authorize(session, e.id_token, e.received_at, config) if e.id_token else None
+    row = _owned(session, e)
+    if row is None:
+        return SessionResult(None, auth, owned=False)
+    if _seen_seq(session, row, e.seq_no):
+        return SessionResult(row.id, auth, duplicate=True)
+    _record_event(session, row, e.seq_no, "Updated", e.trigger, e.timestamp, e.received_at)
+    if e.charging_state:
+        row.charging_state = e.charging_state
+    if e.id_token and not row.id_token:
+        row.id_token = e.id_token
+    _add_samples(session, row, e.charger_id, row.evse_id, row.connector_id, e.samples,
+                 e.received_at)
+    return SessionResult(row.id, auth)
+
+
+def session_ended(session: Session, e: ev.SessionEnded, config) -> SessionResult:
+    auth = authorize(session, e.id_token, e.received_at, config) if e.id_token else None
+    row = _owned(session, e)
+    if row is None:
+        return SessionResult(None, auth, owned=False)
+    if row.protocol == Protocol.V16.value:
+        if not row.active:  # a replayed StopTransaction
+            return SessionResult(row.id, auth, duplicate=True)
+    elif _seen_seq(session, row, e.seq_no):
+        return SessionResult(row.id, auth, duplicate=True)
+    else:
+        _record_event(session, row, e.seq_no, "Ended", None, e.timestamp, e.received_at)
+    _add_samples(session, row, e.charger_id, row.evse_id, row.connector_id, e.samples,
+                 e.received_at)
+    row.active = False
+    row.stopped_at, row.stopped_received_at = e.timestamp, e.received_at
+    row.stop_reason = e.reason
+    stop_wh = e.meter_stop_wh if e.meter_stop_wh is not None else row.last_register_wh
+    if stop_wh is not None and row.last_register_wh is not None and stop_wh < row.last_register_wh:
+        row.register_non_monotonic = True
+    row.meter_stop_wh = stop_wh
+    _update_energy(row)
+    return SessionResult(row.id, auth)
+
+
+def meter_values_reported(session: Session, e: ev.MeterValuesReported, config) -> SessionResult:
+    row = None
+    if e.transaction_ref is not None:
+        row = _owned(session, e)
+    _add_samples(session, row, e.charger_id, e.evse_id, e.connector_id, e.samples,
+                 e.received_at)
+    return SessionResult(row.id if row else None, owned=row is not None or
+                         e.transaction_ref is None)
+
+
+def _find(session: Session, charger_id: str, ref: str) -> SessionRow | None:
+    return session.exec(select(SessionRow).where(SessionRow.charger_id == charger_id,
+                                                 SessionRow.transaction_ref == ref)).first()
+
+
+def _owned(session: Session, e) -> SessionRow | None:
+    """The sending charger's session for ``e.transaction_ref``, or None (recorded if the
+    transaction belongs to another charger, which is a security incident)."""
+    row = _find(session, e.charger_id, e.transaction_ref)
+    if row is not None:
+        evse_id = getattr(e, "evse_id", None)
+        if evse_id not in (None, 0) and row.evse_id not in (0, evse_id):
+            security_incident(session, ev.SecurityIncident(
+                e.charger_id, e.received_at, "evse_mismatch",
+                f"transaction {e.transaction_ref} is on EVSE {row.evse_id}, message names "
+                f"EVSE {evse_id}"), None)
+        return row
+    others = session.exec(select(SessionRow.charger_id).where(
+        SessionRow.transaction_ref == e.transaction_ref,
+        SessionRow.charger_id != e.charger_id)).first()
+    if others is not None:
+        security_incident(session, ev.SecurityIncident(
+            e.charger_id, e.received_at, "foreign_transaction",
+            f"{type(e).__name__} names transaction {e.transaction_ref} of another charger"), None)
+        return None
+    if getattr(e, "seq_no", None) is not None:
+        # 2.0.1 (events carry a seqNo): the Started event never reached us; keep the data.
+        return _new_session(session, e, Protocol.V201, e.transaction_ref)
+    return None
+
+
+def _seen_seq(session: Session, row: SessionRow, seq_no: int | None) -> bool:
+    if seq_no is None:
+        return False
+    return session.exec(select(TransactionEventRow.id).where(
+        TransactionEventRow.session_id == row.id,
+        TransactionEventRow.seq_no == seq_no)).first() is not None
+
+
+def _record_event(session, row, seq_no, event_type, trigger, timestamp, received_at) -> None:
+    if seq_no is None:
+        return
+    session.add(TransactionEventRow(session_id=row.id, seq_no=seq_no, event_type=event_type,
+                                    trigger=trigger, timestamp=timestamp,
+                                    received_at=received_at))
+    row.last_seq_no = seq_no if row.last_seq_no is None else max(row.last_seq_no, seq_no)
+
+
+def _add_samples(session: Session, row: SessionRow | None, charger_id: str, evse_id: int | None,
+                 connector_id: int | None, samples: tuple[MeterSample, ...], received_at) -> None:
+    if not samples:
+        return
+    session.execute(sa.insert(MeterSampleRow), [
+        {"charger_id": charger_id, "session_id": row.id if row else None,
+         "evse_id": evse_id or 0, "connector_id": connector_id, "timestamp": s.timestamp,
+         "received_at": received_at, "measurand": s.measurand, "value": s.value,
+         "unit": s.unit, "phase": s.phase, "location": s.location, "context": s.context}
+        for s in samples])
+    if row is None:
+        return
+    registers = sorted((s.timestamp, s.energy_wh) for s in samples if s.energy_wh is not None)
+    for _, wh in registers:
+        if row.meter_start_wh is None:
+            row.meter_start_wh = wh
+        if row.last_register_wh is not None and wh < row.last_register_wh:
+            row.register_non_monotonic = True
+        row.last_register_wh = wh if row.last_register_wh is None else max(
+            row.last_register_wh, wh)
+    _update_energy(row)
+
+
+def _update_energy(row: SessionRow) -> None:
+    end_wh = row.meter_stop_wh if row.meter_stop_wh is not None else row.last_register_wh
+    if row.meter_start_wh is None or end_wh is None or end_wh < row.meter_start_wh:
+        row.energy_wh = None
+        if end_wh is not None and row.meter_start_wh is not None:
+            row.register_non_monotonic = True
+        return
+    row.energy_wh = end_wh - row.meter_start_wh

@@ -1,0 +1,45 @@
+"""Helpers shared by the 1.6 and 2.0.1 adapters: timestamps and the adapter base."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from csms.domain import events as ev
+from csms.ocpp.framing import FrameError
+
+Dispatch = Callable[[ev.Event], Awaitable[Any]]
+
+
+def parse_time(value: str | None, unique_id: str = "-1") -> datetime | None:
+    """An OCPP dateTime as aware UTC; a timestamp without offset is taken as UTC (RFC 3339
+    requires one, but some chargers omit it)."""
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise FrameError("property", f"invalid dateTime {value!r}", unique_id) from None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def format_time(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Adapter:
+    """Base of a version adapter: turns payloads into domain events and results into payloads.
+
+    ``routes`` maps each charger-initiated action to a coroutine ``payload -> response``.
+    """
+
+    version: str
+    routes: dict[str, Callable[[dict], Awaitable[dict]]]
+
+    def __init__(self, charger_id: str, dispatch: Dispatch, now: Callable[[], datetime]) -> None:
+        self.charger_id, self.dispatch, self.now = charger_id, dispatch, now
+
+    async def record(self, action: str, payload: dict, evse_id: int | None = None) -> None:
+        await self.dispatch(ev.ChargerNotified(self.charger_id, self.now(), action, payload,
+                                               evse_id))

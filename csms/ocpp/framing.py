@@ -1,0 +1,145 @@
+"""OCPP-J frames: parse, check structure, and build CALLERRORs with version-correct codes.
+
+The ``ocpp`` library drops invalid JSON, non-arrays and unknown message types silently and mixes
+1.6 and 2.0.1 error codes; this layer answers every malformed frame instead (OCPP-J 1.6
+section 4.2.3; OCPP 2.0.1 part 4 section 4.3), using id "-1" when the message id is unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+MAX_MESSAGE_ID_CHARS = 36
+UNKNOWN_ID = "-1"
+
+# Error kinds -> wire code per version. 1.6 spells "FormationViolation" and
+# "OccurenceConstraintViolation" (sic); 2.0.1 "FormatViolation" and "OccurrenceConstraintViolation"
+# and adds RpcFrameworkError / MessageTypeNotSupported for frames that are not valid RPC.
+ERROR_CODES: dict[str, dict[str, str]] = {
+    "1.6": {
+        "rpc": "FormationViolation", "message_type": "ProtocolError",
+        "format": "FormationViolation", "occurrence": "OccurenceConstraintViolation",
+        "property": "PropertyConstraintViolation", "type": "TypeConstraintViolation",
+        "not_implemented": "NotImplemented", "not_supported": "NotSupported",
+        "protocol": "ProtocolError", "internal": "InternalError", "security": "SecurityError",
+        "generic": "GenericError",
+    },
+    "2.0.1": {
+        "rpc": "RpcFrameworkError", "message_type": "MessageTypeNotSupported",
+        "format": "FormatViolation", "occurrence": "OccurrenceConstraintViolation",
+        "property": "PropertyConstraintViolation", "type": "TypeConstraintViolation",
+        "not_implemented": "NotImplemented", "not_supported": "NotSupported",
+        "protocol": "ProtocolError", "internal": "InternalError", "security": "SecurityError",
+        "generic": "GenericError",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    unique_id: str
+    action: str
+    payload: dict
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    unique_id: str
+    payload: dict
+
+
+@dataclass(frozen=True, slots=True)
+class CallError:
+    unique_id: str
+    code: str
+    description: str
+    details: dict = field(default_factory=dict)
+
+
+Frame = Call | CallResult | CallError
+
+
+class FrameError(Exception):
+    """A frame or payload we must answer with a CALLERROR of ``kind``."""
+
+    def __init__(self, kind: str, description: str, unique_id: str = UNKNOWN_ID,
+                 answerable: bool = True) -> None:
+        super().__init__(description)
+        self.kind, self.description, self.unique_id = kind, description, unique_id
+        self.answerable = answerable  # False for broken CALLRESULT/CALLERROR: never answer those
+
+
+def parse(raw: str | bytes, max_bytes: int) -> Frame:
+    if isinstance(raw, bytes):
+        raise FrameError("rpc", "binary frames are not OCPP-J; send text frames")
+    if len(raw) > max_bytes:
+        raise FrameError("format", f"frame of {len(raw)} bytes exceeds the {max_bytes} byte limit",
+                         _peek_id(raw))
+    try:
+        msg = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError):
+        raise FrameError("rpc", "frame is not valid JSON") from None
+    if not isinstance(msg, list) or not msg:
+        raise FrameError("rpc", "frame must be a non-empty JSON array")
+    type_id = msg[0]
+    unique_id = msg[1] if len(msg) > 1 else None
+    good_id = isinstance(unique_id, str) and 0 < len(unique_id) <= MAX_MESSAGE_ID_CHARS
+    reply_id = unique_id if good_id else UNKNOWN_ID
+    if type(type_id) is not int or type_id not in (CALL, CALLRESULT, CALLERROR):
+        raise FrameError("message_type", f"message type {type_id!r} is not 2, 3 or 4", reply_id)
+    if not good_id:
+        raise FrameError("rpc", "message id must be a string of 1-36 characters",
+                         answerable=type_id == CALL)
+    if type_id == CALL:
+        if len(msg) != 4:
+            raise FrameError("rpc", f"CALL must have 4 elements, got {len(msg)}", unique_id)
+        if not isinstance(msg[2], str):
+            raise FrameError("rpc", "action must be a string", unique_id)
+        if not isinstance(msg[3], dict):
+            raise FrameError("format", "payload must be a JSON object", unique_id)
+        return Call(unique_id, msg[2], msg[3])
+    if type_id == CALLRESULT:
+        if len(msg) != 3 or not isinstance(msg[2], dict):
+            raise FrameError("rpc", "CALLRESULT must be [3, id, {payload}]", unique_id, False)
+        return CallResult(unique_id, msg[2])
+    if len(msg) not in (4, 5) or not isinstance(msg[2], str) or not isinstance(msg[3], str):
+        raise FrameError("rpc", "CALLERROR must be [4, id, code, description, {details}]",
+                         unique_id, False)
+    details = msg[4] if len(msg) == 5 and isinstance(msg[4], dict) else {}
+    return CallError(unique_id, msg[2], msg[3], details)
+
+
+def _peek_id(raw: str) -> str:
+    """The message id of an oversized frame, read without parsing the whole frame."""
+    head = raw[:64]
+    start = head.find('"')
+    end = head.find('"', start + 1)
+    if start == -1 or end == -1 or end - start - 1 > MAX_MESSAGE_ID_CHARS:
+        return UNKNOWN_ID
+    return head[start + 1:end] or UNKNOWN_ID
+
+
+def call_error(version: str, unique_id: str, kind: str, description: str,
+               details: dict | None = None) -> str:
+    code = ERROR_CODES[version][kind]
+    return json.dumps([CALLERROR, unique_id, code, description[:512], details or {}],
+                      separators=(",", ":"))
+
+
+def call_result(unique_id: str, payload: dict[str, Any]) -> str:
+    return json.dumps([CALLRESULT, unique_id, payload], separators=(",", ":"))
+
+
+def call(unique_id: str, action: str, payload: dict[str, Any]) -> str:
+    return json.dumps([CALL, unique_id, action, payload], separators=(",", ":"), default=_num)
+
+
+def _num(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")

@@ -1,0 +1,90 @@
+"""Opening-handshake checks: identity from the URL, HTTP Basic auth, failed-attempt limits.
+
+OCPP-J: the endpoint is ``/ocpp/{identity}``, the identity percent-encoded; we allow at most 48
+characters (2.0.1 identifierString length) and no ``:``, which Basic auth cannot carry in the
+username. Security profile 1: username == identity, password checked by the caller.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import time
+from collections import defaultdict, deque
+from urllib.parse import unquote
+
+MAX_IDENTITY_CHARS = 48
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+class HandshakeRejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def identity_from_path(path: str, prefix: str = "/ocpp/") -> str:
+    raw = path.split("?", 1)[0]
+    if not raw.startswith(prefix) or "/" in raw[len(prefix):]:
+        raise HandshakeRejected(404, f"not an OCPP endpoint; connect to {prefix}{{identity}}")
+    encoded = raw[len(prefix):]
+    if not encoded:
+        raise HandshakeRejected(404, "missing charge point identity in the URL")
+    if _BAD_PERCENT.search(encoded):
+        raise HandshakeRejected(400, "bad percent-encoding in the charge point identity")
+    try:
+        identity = unquote(encoded, errors="strict")
+    except UnicodeDecodeError:
+        raise HandshakeRejected(400, "charge point identity is not valid UTF-8") from None
+    if len(identity) > MAX_IDENTITY_CHARS:
+        raise HandshakeRejected(400, f"charge point identity longer than {MAX_IDENTITY_CHARS} "
+                                     "characters")
+    if ":" in identity:
+        raise HandshakeRejected(400, "charge point identity must not contain ':'")
+    if not identity.isprintable() or identity.strip() != identity or "/" in identity:
+        raise HandshakeRejected(400, "charge point identity has forbidden characters")
+    return identity
+
+
+def basic_credentials(header: str | None) -> tuple[str, str]:
+    """(username, password) from an Authorization header, or HandshakeRejected(401)."""
+    if not header:
+        raise HandshakeRejected(401, "HTTP Basic authentication required")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        raise HandshakeRejected(401, "Authorization must use the Basic scheme")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise HandshakeRejected(401, "malformed Basic credentials") from None
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        raise HandshakeRejected(401, "malformed Basic credentials")
+    return username, password
+
+
+class FailureLimiter:
+    """At most ``limit`` failed attempts per key in a sliding ``window_s``."""
+
+    def __init__(self, limit: int, window_s: float = 60.0) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _prune(self, key: str, now_s: float) -> deque[float]:
+        q = self._failures[key]
+        while q and now_s - q[0] > self.window_s:
+            q.popleft()
+        return q
+
+    def blocked(self, *keys: str) -> bool:
+        now_s = time.monotonic()
+        return any(len(self._prune(k, now_s)) >= self.limit for k in keys)
+
+    def fail(self, *keys: str) -> None:
+        now_s = time.monotonic()
+        for key in keys:
+            self._prune(key, now_s).append(now_s)
+        if len(self._failures) > 100_000:  # bound memory under a scan of random identities
+            for key in [k for k, q in self._failures.items() if not q]:
+                del self._failures[key]

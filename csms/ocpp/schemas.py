@@ -1,0 +1,69 @@
+"""Payload validation against the official OCPP JSON schemas shipped with the ``ocpp`` library.
+
+We reuse the library's cached validators but map schema failures to error kinds ourselves,
+because the library maps them without regard to the version (and raises 1.6 codes on 2.0.1).
+Validators are built once per (action, direction, version) and then reused: no per-message cost
+beyond validation itself.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import cache
+
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import best_match
+from ocpp.messages import get_validator
+
+from csms.ocpp.framing import CALL, CALLRESULT, FrameError
+
+# jsonschema keyword -> error kind (see framing.ERROR_CODES).
+_KIND_BY_KEYWORD = {
+    "required": "occurrence",
+    "minItems": "occurrence",
+    "maxItems": "occurrence",
+    "additionalProperties": "format",
+    "type": "type",
+    "maxLength": "type",  # CiString20Type etc. are data types: over-long is a type violation
+    "minLength": "type",
+    "enum": "property",
+    "minimum": "property",
+    "maximum": "property",
+    "multipleOf": "property",
+    "pattern": "property",
+    "format": "property",
+}
+
+# 1.6 schemas constrain some decimals with multipleOf 0.1, which binary floats fail (21.4 is
+# 21.39999...). These messages are validated with Decimal numbers, as the library does.
+_DECIMAL_ACTIONS_16 = {(CALL, "SetChargingProfile"), (CALL, "RemoteStartTransaction"),
+                       (CALLRESULT, "GetCompositeSchedule")}
+
+
+@cache
+def validator_for(version: str, message_type: int, action: str) -> Draft4Validator | None:
+    decimal = version == "1.6" and (message_type, action) in _DECIMAL_ACTIONS_16
+    try:
+        return get_validator(message_type, action, version,
+                             parse_float=Decimal if decimal else float)
+    except (OSError, ValueError):
+        return None
+
+
+def validate(version: str, message_type: int, action: str, payload: dict,
+             unique_id: str) -> None:
+    """Raise FrameError (kind per the failed keyword) if ``payload`` breaks the schema."""
+    validator = validator_for(version, message_type, action)
+    if validator is None:
+        raise FrameError("not_implemented", f"no schema for {action} in OCPP {version}",
+                         unique_id)
+    if version == "1.6" and (message_type, action) in _DECIMAL_ACTIONS_16:
+        payload = json.loads(json.dumps(payload, default=float), parse_float=Decimal)
+    error = best_match(validator.iter_errors(payload))
+    if error is None:
+        return
+    kind = _KIND_BY_KEYWORD.get(error.validator, "format")
+    where = "/".join(str(p) for p in error.absolute_path) or "payload"
+    message = error.message if len(error.message) < 200 else error.message[:200] + "..."
+    raise FrameError(kind, f"{action}: {where}: {message}", unique_id)

@@ -1,0 +1,191 @@
+"""The OCPP-J gateway: websocket server, charger registry and the one way to call a charger.
+
+Handshake: identity from the path, 404 for an unknown charger (unless open mode), HTTP Basic
+(security profile 1) when the charger has a password, subprotocol chosen in the charger's order
+of preference. With no common subprotocol the handshake completes without the header and we
+close the socket (OCTT TC_088); python-websockets would answer HTTP 400, hence our selector.
+An authenticated second connection for the same identity replaces the first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Response
+
+from csms.domain import events as ev
+from csms.ocpp import handshake, v16, v201
+from csms.ocpp.common import Dispatch
+from csms.ocpp.handshake import FailureLimiter, HandshakeRejected
+from csms.ocpp.rpc import ChargerOffline, RpcConnection
+
+log = logging.getLogger(__name__)
+
+ADAPTERS = {"ocpp1.6": (v16.V16Adapter, v16.KNOWN_ACTIONS),
+            "ocpp2.0.1": (v201.V201Adapter, v201.KNOWN_ACTIONS)}
+REPLACEMENT_ALERT_COUNT = 3  # replacements within an hour before we warn of a cloned identity
+
+
+@dataclass(frozen=True)
+class ChargerCredentials:
+    """What the gateway needs to know of a registered charger."""
+
+    exists: bool
+    password_hash: str | None = None
+
+
+@dataclass
+class Link:
+    rpc: RpcConnection
+    protocol: str
+    connected_at: datetime
+    remote: str
+
+
+class Gateway:
+    def __init__(self, settings, dispatch: Dispatch,
+                 credentials: Callable[[str], Awaitable[ChargerCredentials]],
+                 verify_password: Callable[[str, str], bool], now: Callable[[], datetime]):
+        self.settings, self.dispatch, self.credentials = settings, dispatch, credentials
+        self.verify_password, self.now = verify_password, now
+        self.links: dict[str, Link] = {}
+        self.frame_logs: dict[str, deque] = defaultdict(lambda: deque(maxlen=200))
+        self.limiter = FailureLimiter(settings.auth_failures_per_minute)
+        self._replacements: dict[str, deque[float]] = defaultdict(deque)
+        self._server = None
+        self.port: int | None = None
+        self.on_connect: list[Callable[[str, str], Awaitable[None]]] = []
+
+    async def start(self, host: str, port: int) -> int:
+        self._server = await serve(
+            self._handle, host, port, process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol, subprotocols=list(ADAPTERS),
+            compression="deflate" if self.settings.compression else None,
+            ping_interval=self.settings.ping_interval_s, ping_timeout=self.settings.ping_timeout_s,
+            max_size=max(4 * self.settings.max_frame_bytes, 2**20), server_header="csms")
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    # -- handshake ---------------------------------------------------------------------------
+    @staticmethod
+    def _select_subprotocol(connection: ServerConnection, offered) -> str | None:
+        return next((p for p in offered if p in ADAPTERS), None)
+
+    async def _process_request(self, connection: ServerConnection, request) -> Response | None:
+        remote = _remote(connection)
+        try:
+            identity = handshake.identity_from_path(request.path)
+            creds = await self.credentials(identity)
+            if not creds.exists and not self.settings.open:
+                raise HandshakeRejected(404, f"unknown charge point {identity!r}")
+            if creds.password_hash:
+                self._authenticate(identity, remote, request.headers, creds.password_hash)
+        except HandshakeRejected as rej:
+            log.warning("%s: handshake rejected (%d): %s", request.path[:80], rej.status,
+                        rej.message)
+            return _reject(connection, rej)
+        connection.csms_identity = identity  # read back in _handle
+        return None
+
+    def _authenticate(self, identity: str, remote: str, headers: Headers, stored: str) -> None:
+        if self.limiter.blocked(identity, remote):
+            raise HandshakeRejected(429, "too many failed authentication attempts; retry later")
+        try:
+            username, password = handshake.basic_credentials(headers.get("Authorization"))
+            if username != identity:
+                raise HandshakeRejected(401, "Basic auth username must equal the identity")
+            if not self.verify_password(password, stored):
+                raise HandshakeRejected(401, "wrong password")
+        except HandshakeRejected as rej:
+            self.limiter.fail(identity, remote)
+            log.warning("%s: authentication failed from %s: %s", identity, remote, rej.message)
+            raise
+
+    # -- connection lifetime -----------------------------------------------------------------
+    async def _handle(self, connection: ServerConnection) -> None:
+        identity = getattr(connection, "csms_identity", None)
+        if identity is None:
+            return
+        protocol = connection.subprotocol
+        if protocol is None:
+            log.warning("%s: no supported subprotocol offered; closing", identity)
+            await connection.close(1002, "no supported OCPP subprotocol (ocpp1.6, ocpp2.0.1)")
+            return
+        adapter_cls, known = ADAPTERS[protocol]
+        adapter = adapter_cls(identity, self.dispatch, self.now)
+        rpc = RpcConnection(connection, identity, adapter.version, adapter.routes, known,
+                            max_frame_bytes=self.settings.max_frame_bytes,
+                            call_timeout_s=self.settings.call_timeout_s,
+                            validate_inline=self.settings.validate_inline,
+                            frame_log=self.frame_logs[identity])
+        remote = _remote(connection)
+        await self._replace_existing(identity, remote)
+        link = Link(rpc, adapter.version, self.now(), remote)
+        self.links[identity] = link
+        await self.dispatch(ev.ConnectionChanged(identity, self.now(), True, adapter.version,
+                                                 remote))
+        log.info("%s: connected with OCPP %s from %s", identity, adapter.version, remote)
+        for callback in self.on_connect:
+            asyncio.ensure_future(callback(identity, adapter.version))
+        try:
+            await rpc.serve()
+        finally:
+            if self.links.get(identity) is link:
+                del self.links[identity]
+                await self.dispatch(ev.ConnectionChanged(identity, self.now(), False))
+                log.info("%s: disconnected", identity)
+
+    async def _replace_existing(self, identity: str, remote: str) -> None:
+        old = self.links.pop(identity, None)
+        if old is None:
+            return
+        recent = self._replacements[identity]
+        now_s = time.monotonic()
+        recent.append(now_s)
+        while recent and now_s - recent[0] > 3600:
+            recent.popleft()
+        detail = f"new connection from {remote} replaced the one from {old.remote}"
+        await self.dispatch(ev.SecurityIncident(identity, self.now(), "connection_replaced",
+                                                detail))
+        if len(recent) >= REPLACEMENT_ALERT_COUNT:
+            log.warning("%s: %d connection replacements in the last hour: is the identity "
+                        "used by two chargers?", identity, len(recent))
+        await old.rpc.ws.close(1000, "replaced by a newer connection")
+
+    # -- calls to chargers -------------------------------------------------------------------
+    def protocol(self, charger_id: str) -> str | None:
+        link = self.links.get(charger_id)
+        return link.protocol if link else None
+
+    async def call(self, charger_id: str, action: str, payload: dict,
+                   timeout_s: float | None = None) -> dict:
+        link = self.links.get(charger_id)
+        if link is None:
+            raise ChargerOffline(charger_id)
+        return await link.rpc.call(action, payload, timeout_s)
+
+
+def _remote(connection: ServerConnection) -> str:
+    addr = connection.remote_address
+    return f"{addr[0]}:{addr[1]}" if addr else "unknown"
+
+
+def _reject(connection: ServerConnection, rej: HandshakeRejected) -> Response:
+    response = connection.respond(HTTPStatus(rej.status), rej.message + "\n")
+    if rej.status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+    return response

@@ -1,0 +1,81 @@
+"""`csms serve`: the HTTP app and the OCPP-J gateway in one process and one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from datetime import datetime
+
+import uvicorn
+
+from csms import clock
+from csms.services import Services
+from csms.settings import Settings, load
+from csms.store.migrate import upgrade
+from csms.web.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The ocpp library logs every frame at INFO and tracebacks at ERROR; we log frames at DEBUG
+    # and CALLERRORs ourselves (csms.ocpp.rpc).
+    logging.getLogger("ocpp").setLevel(logging.WARNING)
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve(settings: Settings) -> None:
+    if settings.speed != 1.0 or settings.start:
+        start = datetime.fromisoformat(settings.start) if settings.start else None
+        clock.configure(speed=settings.speed, start=start)
+        log.info("demo clock: speed %.1fx from %s", settings.speed, clock.now().isoformat())
+    if settings.open:
+        log.warning("open mode: any charger identity is accepted and registered, any id token "
+                    "is authorized; never use this on a public network")
+    services = Services.build(settings)
+    ocpp_port = await services.start()
+    http_sock = _bind(settings.host, settings.http_port)
+    http_port = http_sock.getsockname()[1]
+    app = create_app(services)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # we own SIGINT/SIGTERM below
+    host = settings.host
+    print(f"OCPP gateway: ws://{host}:{ocpp_port}/ocpp/{{charge_point_id}}", flush=True)
+    print(f"HTTP console: http://{host}:{http_port}/  (API docs: http://{host}:{http_port}/docs)",
+          flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    http_task = asyncio.create_task(server.serve(sockets=[http_sock]))
+    await stop.wait()
+    log.info("shutting down")
+    server.should_exit = True
+    await http_task
+    await services.stop()
+
+
+def run(args) -> int:
+    settings = load(database_url=args.database_url, host=args.host, http_port=args.http_port,
+                    ocpp_port=args.ocpp_port, open=args.open, migrate=args.migrate,
+                    speed=args.speed, start=args.start)
+    setup_logging(args.log_level)
+    if settings.migrate:
+        upgrade(settings.database_url)
+    asyncio.run(serve(settings))
+    return 0

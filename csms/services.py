@@ -1,0 +1,80 @@
+"""Wiring: one object holding the engine, the store writer, the gateway and the outbox.
+
+`csms serve` builds it once; tests build it around a temporary database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import ocpp.messages
+from sqlalchemy.engine import Engine
+
+from csms import clock, security
+from csms.commands import CommandService
+from csms.handlers import HandlerConfig, handle
+from csms.ocpp.server import ChargerCredentials, Gateway
+from csms.settings import Settings
+from csms.store.db import create_engine
+from csms.store.tables import ChargerRow
+from csms.store.worker import StoreWorker
+
+log = logging.getLogger(__name__)
+
+
+def _credentials(session, identity: str, open_mode: bool, now) -> ChargerCredentials:
+    row = session.get(ChargerRow, identity)
+    if row is None:
+        if not open_mode:
+            return ChargerCredentials(exists=False)
+        # Lab mode: register the unknown charger now, so its sessions have an owner.
+        session.add(ChargerRow(id=identity, registered_at=now, auto_registered=True))
+        return ChargerCredentials(exists=True)
+    return ChargerCredentials(exists=True, password_hash=row.password_hash)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    worker: StoreWorker
+    gateway: Gateway
+    commands: CommandService
+    handler_config: HandlerConfig = field(default_factory=HandlerConfig)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        # Inline validation (no thread hop per message) measured ~1.7x throughput here.
+        ocpp.messages.ASYNC_VALIDATION = not settings.validate_inline
+        engine = create_engine(settings.database_url)
+        worker = StoreWorker(engine)
+        config = HandlerConfig(open_mode=settings.open,
+                               heartbeat_interval_s=settings.heartbeat_interval_s)
+
+        async def dispatch(event):
+            return await worker.run(handle, event, config)
+
+        async def credentials(identity: str) -> ChargerCredentials:
+            return await worker.run(_credentials, identity, settings.open, clock.now())
+
+        gateway = Gateway(settings, dispatch, credentials, security.verify_password, clock.now)
+        return cls(settings, engine, worker, gateway, CommandService(worker, gateway), config)
+
+    async def start(self) -> int:
+        self.worker.start()
+        await self.worker.run(_mark_all_offline)
+        return await self.gateway.start(self.settings.host, self.settings.ocpp_port)
+
+    async def stop(self) -> None:
+        await self.gateway.stop()
+        await self.commands.drain()
+        await self.worker.stop()
+        self.engine.dispose()
+
+
+def _mark_all_offline(session) -> None:
+    """After a restart no charger is connected until it reconnects."""
+    from sqlalchemy import update
+
+    session.execute(update(ChargerRow).values(connected=False))

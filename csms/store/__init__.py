@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables (suffix Row), a batched writer, and query helpers."""

@@ -1,0 +1,174 @@
+"""Tables. Wire units (W, Wh, A) and aware UTC datetimes; charger timestamps are kept next to
+the time we received each message, because offline chargers replay old messages later."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from csms.store.types import UTCDateTime
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class ChargerRow(SQLModel, table=True):
+    __tablename__ = "chargers"
+
+    id: str = Field(primary_key=True, max_length=48)
+    password_hash: str | None = None
+    description: str | None = None
+    protocol: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware_version: str | None = None
+    boot_reason: str | None = None
+    connected: bool = False
+    remote_address: str | None = None
+    last_seen: datetime | None = Field(default=None, sa_column=_ts())
+    last_boot_at: datetime | None = Field(default=None, sa_column=_ts())
+    registered_at: datetime = Field(sa_column=_ts(nullable=False))
+    auto_registered: bool = False
+
+
+class ConnectorRow(SQLModel, table=True):
+    """Status per EVSE/connector. On 1.6 evse_id == connector_id (0 = the charger itself)."""
+
+    __tablename__ = "connectors"
+
+    charger_id: str = Field(primary_key=True, foreign_key="chargers.id", ondelete="CASCADE")
+    evse_id: int = Field(primary_key=True)
+    connector_id: int = Field(primary_key=True)
+    status: str
+    error_code: str | None = None
+    status_at: datetime = Field(sa_column=_ts(nullable=False))
+    received_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class IdTokenRow(SQLModel, table=True):
+    __tablename__ = "id_tokens"
+
+    id_token: str = Field(primary_key=True, max_length=36)
+    token_type: str = "ISO14443"
+    status: str = "Accepted"  # Accepted | Blocked | Expired | Invalid
+    expiry: datetime | None = Field(default=None, sa_column=_ts())
+    parent_id_token: str | None = None
+    description: str | None = None
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class SessionRow(SQLModel, table=True):
+    """A transaction. ``id`` is also the 1.6 transactionId: AUTOINCREMENT, so ids never repeat,
+    even after rows are deleted or the server restarts."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        sa.UniqueConstraint("charger_id", "transaction_ref", name="uq_session_tx"),
+        sa.Index("ix_sessions_dedupe16", "charger_id", "connector_id", "id_token",
+                 "started_at", "meter_start_wh"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    charger_id: str = Field(index=True, max_length=48)
+    protocol: str
+    transaction_ref: str = Field(max_length=36)  # 2.0.1 transactionId; 1.6: str(id)
+    evse_id: int
+    connector_id: int | None = None
+    id_token: str | None = None
+    started_at: datetime | None = Field(default=None, sa_column=_ts(index=True))
+    started_received_at: datetime = Field(sa_column=_ts(nullable=False))
+    stopped_at: datetime | None = Field(default=None, sa_column=_ts())
+    stopped_received_at: datetime | None = Field(default=None, sa_column=_ts())
+    meter_start_wh: float | None = None
+    meter_stop_wh: float | None = None
+    last_register_wh: float | None = None
+    energy_wh: float | None = None
+    register_non_monotonic: bool = False
+    stop_reason: str | None = None
+    last_seq_no: int | None = None
+    charging_state: str | None = None
+    active: bool = Field(default=True, index=True)
+
+
+class TransactionEventRow(SQLModel, table=True):
+    """2.0.1 TransactionEvent by seqNo: the unique key makes a replayed event count once."""
+
+    __tablename__ = "transaction_events"
+    __table_args__ = (sa.UniqueConstraint("session_id", "seq_no", name="uq_tx_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="sessions.id", index=True, ondelete="CASCADE")
+    seq_no: int
+    event_type: str
+    trigger: str | None = None
+    timestamp: datetime = Field(sa_column=_ts(nullable=False))
+    received_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class MeterSampleRow(SQLModel, table=True):
+    """Every sampledValue a charger sent, raw (value and unit as sent)."""
+
+    __tablename__ = "meter_samples"
+    __table_args__ = (sa.Index("ix_samples_session_ts", "session_id", "timestamp"),
+                      sa.Index("ix_samples_charger_ts", "charger_id", "timestamp"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    charger_id: str = Field(max_length=48)
+    session_id: int | None = None
+    evse_id: int
+    connector_id: int | None = None
+    timestamp: datetime = Field(sa_column=_ts(nullable=False))
+    received_at: datetime = Field(sa_column=_ts(nullable=False))
+    measurand: str
+    value: float
+    unit: str
+    phase: str | None = None
+    location: str | None = None
+    context: str | None = None
+
+
+class ChargerEventRow(SQLModel, table=True):
+    """Other charger messages kept as records, and security incidents (kind='security')."""
+
+    __tablename__ = "charger_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    charger_id: str = Field(index=True, max_length=48)
+    kind: str
+    evse_id: int | None = None
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
+
+
+class CommandRow(SQLModel, table=True):
+    """The outbox: every CSMS-to-charger call, its state and the charger's answer."""
+
+    __tablename__ = "commands"
+
+    id: int | None = Field(default=None, primary_key=True)
+    charger_id: str = Field(index=True, max_length=48)
+    action: str
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = "queued"  # queued|sent|accepted|rejected|error|timeout|offline
+    response: dict | None = Field(default=None, sa_column=Column(JSON))
+    error: str | None = None
+    source: str = "api"
+    created_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_ts())
+    completed_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class ApiTokenRow(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    role: str
+    token_hash: str = Field(index=True, unique=True)
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    revoked: bool = False

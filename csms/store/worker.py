@@ -1,0 +1,118 @@
+"""A single writer thread that runs units of work in batches ("group commit").
+
+Each OCPP message is persisted before it is answered, but a commit per message would cap the
+gateway at the disk's fsync rate and serialise SQLite writers. The worker takes every job queued
+since its last commit, runs them in one transaction and commits once; if any job fails the batch
+is rolled back and each job is retried alone, so one bad message never loses another's data.
+Jobs are plain functions ``fn(session, *args)`` and must not commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+_Job = tuple[Callable[..., Any], tuple, asyncio.Future, asyncio.AbstractEventLoop]
+_STOP = object()
+
+
+class StoreWorker:
+    def __init__(self, engine: Engine, max_batch: int = 512) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.batches = 0
+        self.jobs = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="store-writer", daemon=True)
+            self._thread.start()
+
+    async def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future:
+        """Queue ``fn(session, *args)``; the future resolves after the batch commits."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put((fn, args, future, loop))
+        return future
+
+    def run_sync(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a job in the caller's thread in its own transaction (CLI, tests, API writes)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            result = fn(session, *args)
+            session.commit()
+            return result
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch: list[_Job] = [first]
+            stop_after = False
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop_after = True
+                    break
+                batch.append(item)
+            self._run_batch(batch)
+            if stop_after:
+                return
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        self.batches += 1
+        self.jobs += len(batch)
+        results: list[Any] = []
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                for fn, args, _, _ in batch:
+                    results.append(fn(session, *args))
+                session.commit()
+        except Exception:
+            if len(batch) == 1:
+                fn, args, future, loop = batch[0]
+                self._settle_error(future, loop, fn)
+                return
+            for job in batch:  # retry alone: one failing job must not lose the others
+                self._run_batch([job])
+            return
+        for (_, _, future, loop), result in zip(batch, results, strict=True):
+            loop.call_soon_threadsafe(_set_result, future, result)
+
+    @staticmethod
+    def _settle_error(future: asyncio.Future, loop: asyncio.AbstractEventLoop, fn) -> None:
+        import sys
+
+        exc = sys.exc_info()[1]
+        log.exception("store job %s failed", getattr(fn, "__name__", fn))
+        loop.call_soon_threadsafe(_set_exception, future, exc)
+
+
+def _set_result(future: asyncio.Future, result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _set_exception(future: asyncio.Future, exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)

@@ -1,0 +1,112 @@
+"""/api/v1/chargers: registry CRUD with live connection state and status per connector."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from sqlmodel import select
+
+from csms import clock, security
+from csms.store.tables import ChargerEventRow, ChargerRow, ConnectorRow
+from csms.web.deps import DB, Admin, Viewer
+from csms.web.schemas import ChargerCreate, ChargerOut, ChargerUpdate, ConnectorOut
+
+router = APIRouter(prefix="/api/v1/chargers", tags=["chargers"])
+
+
+def charger_out(request: Request, row: ChargerRow, connectors: list[ConnectorRow]) -> ChargerOut:
+    link = request.app.state.services.gateway.links.get(row.id)
+    return ChargerOut(
+        **row.model_dump(exclude={"password_hash", "connected", "protocol", "last_seen"}),
+        connected=link is not None, protocol=link.protocol if link else row.protocol,
+        last_seen=clock.now() if link else row.last_seen, has_password=bool(row.password_hash),
+        connectors=[ConnectorOut(**c.model_dump()) for c in connectors])
+
+
+def _get(session, charger_id: str) -> ChargerRow:
+    row = session.get(ChargerRow, charger_id)
+    if row is None:
+        raise HTTPException(404, f"charger {charger_id!r} not found")
+    return row
+
+
+def _connectors(session, charger_ids: list[str]) -> dict[str, list[ConnectorRow]]:
+    out: dict[str, list[ConnectorRow]] = {cid: [] for cid in charger_ids}
+    rows = session.exec(select(ConnectorRow).where(ConnectorRow.charger_id.in_(charger_ids))
+                        .order_by(ConnectorRow.evse_id, ConnectorRow.connector_id))
+    for c in rows:
+        out[c.charger_id].append(c)
+    return out
+
+
+@router.get("", response_model=list[ChargerOut], dependencies=[Viewer])
+def list_chargers(request: Request, session: DB, connected: bool | None = None):
+    rows = session.exec(select(ChargerRow).order_by(ChargerRow.id)).all()
+    links = request.app.state.services.gateway.links
+    if connected is not None:
+        rows = [r for r in rows if (r.id in links) == connected]
+    conns = _connectors(session, [r.id for r in rows])
+    return [charger_out(request, r, conns[r.id]) for r in rows]
+
+
+@router.post("", response_model=ChargerOut, status_code=201, dependencies=[Admin])
+def create_charger(request: Request, body: ChargerCreate, session: DB):
+    if session.get(ChargerRow, body.id) is not None:
+        raise HTTPException(409, f"charger {body.id!r} already exists")
+    row = ChargerRow(id=body.id, description=body.description, registered_at=clock.now(),
+                     password_hash=_hash(body.password))
+    session.add(row)
+    session.commit()
+    return charger_out(request, row, [])
+
+
+@router.get("/{charger_id}", response_model=ChargerOut, dependencies=[Viewer])
+def get_charger(request: Request, charger_id: str, session: DB):
+    row = _get(session, charger_id)
+    return charger_out(request, row, _connectors(session, [row.id])[row.id])
+
+
+@router.patch("/{charger_id}", response_model=ChargerOut, dependencies=[Admin])
+def update_charger(request: Request, charger_id: str, body: ChargerUpdate, session: DB):
+    row = _get(session, charger_id)
+    if "password" in body.model_fields_set:
+        row.password_hash = _hash(body.password)
+    if "description" in body.model_fields_set:
+        row.description = body.description
+    session.commit()
+    return charger_out(request, row, _connectors(session, [row.id])[row.id])
+
+
+@router.delete("/{charger_id}", status_code=204, dependencies=[Admin])
+def delete_charger(charger_id: str, session: DB):
+    session.delete(_get(session, charger_id))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/{charger_id}/events", dependencies=[Viewer])
+def charger_events(charger_id: str, session: DB, kind: str | None = None, limit: int = 100):
+    _get(session, charger_id)
+    query = select(ChargerEventRow).where(ChargerEventRow.charger_id == charger_id)
+    if kind:
+        query = query.where(ChargerEventRow.kind == kind)
+    rows = session.exec(query.order_by(ChargerEventRow.id.desc()).limit(min(limit, 1000)))
+    return [r.model_dump() for r in rows]
+
+
+@router.get("/{charger_id}/messages", dependencies=[Viewer])
+def charger_messages(request: Request, charger_id: str, session: DB, limit: int = 100):
+    """The last OCPP frames exchanged with this charger (kept in memory, newest last)."""
+    _get(session, charger_id)
+    frames = list(request.app.state.services.gateway.frame_logs.get(charger_id, ()))
+    return [{"at_s": f.at_s, "direction": f.direction, "text": f.text}
+            for f in frames[-min(limit, 200):]]
+
+
+def _hash(password: str | None) -> str | None:
+    if password is None:
+        return None
+    try:
+        security.validate_charger_password(password)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return security.hash_password(password)

@@ -1,0 +1,42 @@
+"""Commands to chargers through the outbox: POST returns 202 and the record; GET its state."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from sqlmodel import select
+
+from csms.domain.commands import CommandError
+from csms.store.tables import ChargerRow, CommandRow
+from csms.web.deps import DB, Operator, Viewer
+from csms.web.schemas import CommandIn, CommandOut
+
+router = APIRouter(prefix="/api/v1", tags=["commands"])
+
+
+@router.post("/chargers/{charger_id}/commands", response_model=CommandOut, status_code=202,
+             dependencies=[Operator])
+async def send_command(request: Request, charger_id: str, body: CommandIn):
+    services = request.app.state.services
+    exists = await services.worker.run(lambda s: s.get(ChargerRow, charger_id) is not None)
+    if not exists:
+        raise HTTPException(404, f"charger {charger_id!r} not found")
+    try:
+        return await services.commands.submit(charger_id, body.action, body.params)
+    except CommandError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/chargers/{charger_id}/commands", response_model=list[CommandOut],
+            dependencies=[Viewer])
+def list_commands(charger_id: str, session: DB, limit: int = 100):
+    query = (select(CommandRow).where(CommandRow.charger_id == charger_id)
+             .order_by(CommandRow.id.desc()).limit(min(limit, 1000)))
+    return session.exec(query).all()
+
+
+@router.get("/commands/{command_id}", response_model=CommandOut, dependencies=[Viewer])
+def get_command(command_id: int, session: DB):
+    row = session.get(CommandRow, command_id)
+    if row is None:
+        raise HTTPException(404, f"command {command_id} not found")
+    return row

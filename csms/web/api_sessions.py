@@ -1,0 +1,79 @@
+"""/api/v1/sessions: transactions as the chargers reported them, CSV export, meter values."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from sqlmodel import select
+
+from csms.store.tables import MeterSampleRow, SessionRow
+from csms.web.deps import DB, Viewer
+from csms.web.schemas import MeterValueOut, SessionOut
+
+router = APIRouter(prefix="/api/v1", tags=["sessions"])
+CSV_FIELDS = list(SessionOut.model_fields)
+
+
+def session_out(row: SessionRow) -> SessionOut:
+    return SessionOut(**row.model_dump(exclude={"transaction_ref"}),
+                      transaction_id=row.transaction_ref)
+
+
+def _query(charger_id: str | None, active: bool | None, since: datetime | None,
+           until: datetime | None):
+    query = select(SessionRow)
+    if charger_id is not None:
+        query = query.where(SessionRow.charger_id == charger_id)
+    if active is not None:
+        query = query.where(SessionRow.active == active)
+    if since is not None:
+        query = query.where(SessionRow.started_at >= since)
+    if until is not None:
+        query = query.where(SessionRow.started_at < until)
+    return query.order_by(SessionRow.id)
+
+
+@router.get("/sessions", response_model=list[SessionOut], dependencies=[Viewer])
+def list_sessions(session: DB, charger_id: str | None = None, active: bool | None = None,
+                  since: datetime | None = None, until: datetime | None = None,
+                  limit: int = Query(1000, ge=1, le=10000), offset: int = Query(0, ge=0)):
+    rows = session.exec(_query(charger_id, active, since, until).offset(offset).limit(limit))
+    return [session_out(r) for r in rows]
+
+
+@router.get("/sessions.csv", dependencies=[Viewer])
+def sessions_csv(session: DB, charger_id: str | None = None, active: bool | None = None,
+                 since: datetime | None = None, until: datetime | None = None):
+    rows = session.exec(_query(charger_id, active, since, until)).all()
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        out = session_out(row).model_dump(mode="json")
+        writer.writerow(out)
+    return StreamingResponse(iter([buffer.getvalue()]), media_type="text/csv",
+                             headers={"Content-Disposition": 'attachment; filename="sessions.csv"'})
+
+
+@router.get("/sessions/{session_id}", response_model=SessionOut, dependencies=[Viewer])
+def get_session(session_id: int, session: DB):
+    row = session.get(SessionRow, session_id)
+    if row is None:
+        raise HTTPException(404, f"session {session_id} not found")
+    return session_out(row)
+
+
+@router.get("/sessions/{session_id}/meter-values", response_model=list[MeterValueOut],
+            dependencies=[Viewer])
+def meter_values(session_id: int, session: DB, measurand: str | None = None):
+    if session.get(SessionRow, session_id) is None:
+        raise HTTPException(404, f"session {session_id} not found")
+    query = select(MeterSampleRow).where(MeterSampleRow.session_id == session_id)
+    if measurand:
+        query = query.where(MeterSampleRow.measurand == measurand)
+    rows = session.exec(query.order_by(MeterSampleRow.timestamp, MeterSampleRow.id))
+    return [MeterValueOut(**r.model_dump()) for r in rows]

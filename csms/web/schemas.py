@@ -1,0 +1,127 @@
+"""Request and response bodies of the REST API (units in names; times as aware ISO 8601)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConnectorOut(BaseModel):
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str | None
+    status_at: datetime
+
+
+class ChargerOut(BaseModel):
+    id: str
+    description: str | None
+    protocol: str | None
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware_version: str | None
+    connected: bool
+    last_seen: datetime | None
+    registered_at: datetime
+    auto_registered: bool
+    has_password: bool
+    connectors: list[ConnectorOut] = []
+
+
+class ChargerCreate(Strict):
+    id: str = Field(min_length=1, max_length=48, pattern=r"^[^:/\s]+$")
+    password: str | None = Field(None, description="16-40 characters (security profile 1)")
+    description: str | None = None
+
+
+class ChargerUpdate(Strict):
+    password: str | None = None
+    description: str | None = None
+
+
+class SessionOut(BaseModel):
+    id: int
+    charger_id: str
+    protocol: str
+    transaction_id: str
+    evse_id: int
+    connector_id: int | None
+    id_token: str | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+    started_received_at: datetime
+    stopped_received_at: datetime | None
+    meter_start_wh: float | None
+    meter_stop_wh: float | None
+    energy_wh: float | None
+    register_non_monotonic: bool
+    stop_reason: str | None
+    active: bool
+
+
+class MeterValueOut(BaseModel):
+    timestamp: datetime
+    received_at: datetime
+    measurand: str
+    value: float
+    unit: str
+    phase: str | None
+    location: str | None
+    context: str | None
+
+
+TokenStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]
+
+
+class IdTokenIn(Strict):
+    id_token: str = Field(min_length=1, max_length=36)
+    token_type: str = "ISO14443"
+    status: TokenStatus = "Accepted"
+    expiry: datetime | None = None
+    parent_id_token: str | None = Field(None, max_length=36)
+    description: str | None = None
+
+
+class IdTokenUpdate(Strict):
+    token_type: str | None = None
+    status: TokenStatus | None = None
+    expiry: datetime | None = None
+    parent_id_token: str | None = Field(None, max_length=36)
+    description: str | None = None
+
+
+class IdTokenOut(BaseModel):
+    id_token: str
+    token_type: str
+    status: str
+    expiry: datetime | None
+    parent_id_token: str | None
+    description: str | None
+    created_at: datetime
+
+
+class CommandIn(Strict):
+    action: str = Field(description="neutral (reset, remote_start, ...) or an OCPP action")
+    params: dict = Field(default_factory=dict)
+
+
+class CommandOut(BaseModel):
+    id: int
+    charger_id: str
+    action: str
+    payload: dict
+    state: str
+    response: dict | None
+    error: str | None
+    source: str
+    created_at: datetime
+    sent_at: datetime | None
+    completed_at: datetime | None

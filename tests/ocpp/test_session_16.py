@@ -1,0 +1,88 @@
+"""OCPP 1.6: a full session over a real websocket with the library's charge point."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ocpp.v16 import call
+from sqlmodel import Session, select
+
+from csms.store.tables import MeterSampleRow, SessionRow
+from tests.ocpp.clients import connect, iso
+
+
+def _sessions(services):
+    with Session(services.engine) as s:
+        return s.exec(select(SessionRow).order_by(SessionRow.id)).all()
+
+
+async def test_full_session_16(services):
+    async with connect(services.ocpp_url, "CP16-1") as cp:
+        boot = await cp.call(call.BootNotification(charge_point_model="M", charge_point_vendor="V"),
+                             suppress=False)
+        assert boot.status == "Accepted" and boot.interval > 0
+        hb = await cp.call(call.Heartbeat(), suppress=False)
+        assert datetime.fromisoformat(hb.current_time).tzinfo is not None
+        await cp.call(call.StatusNotification(connector_id=1, error_code="NoError",
+                                              status="Preparing"), suppress=False)
+        auth = await cp.call(call.Authorize(id_tag="TAG1"), suppress=False)
+        assert auth.id_tag_info["status"] == "Accepted"
+        t0 = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+        start = await cp.call(call.StartTransaction(connector_id=1, id_tag="TAG1",
+                                                    meter_start=1000, timestamp=iso(t0)),
+                              suppress=False)
+        tx = start.transaction_id
+        assert isinstance(tx, int)
+        mv = [{"timestamp": iso(t0 + timedelta(minutes=15)), "sampledValue": [
+            {"value": "3.5", "measurand": "Energy.Active.Import.Register", "unit": "kWh"},
+            {"value": "7000", "measurand": "Power.Active.Import", "unit": "W"}]}]
+        await cp.call(call.MeterValues(connector_id=1, transaction_id=tx, meter_value=mv),
+                      suppress=False)
+        stop = await cp.call(call.StopTransaction(
+            meter_stop=12500, timestamp=iso(t0 + timedelta(hours=1)), transaction_id=tx,
+            reason="EVDisconnected", id_tag="TAG1", transaction_data=mv), suppress=False)
+        assert stop.id_tag_info["status"] == "Accepted"
+    rows = _sessions(services)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row.id == tx and row.energy_wh == 11500 and not row.active
+    assert row.started_at == t0 and row.stopped_at == t0 + timedelta(hours=1)
+    assert row.stop_reason == "EVDisconnected"
+    with Session(services.engine) as s:
+        samples = s.exec(select(MeterSampleRow).where(MeterSampleRow.session_id == tx)).all()
+    assert len(samples) == 4  # two from MeterValues, two from transactionData, all kept raw
+
+
+async def test_repeated_start_returns_same_transaction_id(services):
+    t0 = iso(datetime(2026, 1, 2, 8, 0, tzinfo=UTC))
+    async with connect(services.ocpp_url, "CP16-2") as cp:
+        req = call.StartTransaction(connector_id=1, id_tag="T", meter_start=5, timestamp=t0)
+        first = await cp.call(req, suppress=False)
+        again = await cp.call(req, suppress=False)
+        other = await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=6,
+                                                    timestamp=t0), suppress=False)
+    assert first.transaction_id == again.transaction_id
+    assert other.transaction_id != first.transaction_id
+    assert len(_sessions(services)) == 2
+
+
+async def test_stop_of_foreign_transaction_changes_nothing(services):
+    t0 = iso(datetime(2026, 1, 3, 8, 0, tzinfo=UTC))
+    async with connect(services.ocpp_url, "OWNER") as owner:
+        start = await owner.call(call.StartTransaction(connector_id=1, id_tag="T",
+                                                       meter_start=0, timestamp=t0),
+                                 suppress=False)
+    async with connect(services.ocpp_url, "INTRUDER") as intruder:
+        stop = await intruder.call(call.StopTransaction(
+            meter_stop=999, timestamp=t0, transaction_id=start.transaction_id), suppress=False)
+        assert stop.id_tag_info["status"] == "Invalid"
+        await intruder.call(call.MeterValues(connector_id=1, transaction_id=start.transaction_id,
+                                             meter_value=[{"timestamp": t0, "sampledValue": [
+                                                 {"value": "50"}]}]), suppress=False)
+    (row,) = _sessions(services)
+    assert row.active and row.meter_stop_wh is None and row.charger_id == "OWNER"
+    assert row.energy_wh in (None, 0)
+    with Session(services.engine) as s:
+        linked = s.exec(select(MeterSampleRow).where(
+            MeterSampleRow.session_id == row.id)).all()
+    assert linked == []
