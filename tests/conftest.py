@@ -85,3 +85,20 @@ async def services(database_url):
         yield svc
     finally:
         await svc.stop()
+
+
+@pytest.fixture
+async def closed_services(database_url):
+    """Like ``services`` but without open mode: chargers must be registered."""
+    from csms.services import Services
+    from csms.settings import Settings
+
+    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=False,
+                        call_timeout_s=5.0, ping_interval_s=None, auth_failures_per_minute=3)
+    svc = Services.build(settings)
+    await svc.start()
+    svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    try:
+        yield svc
+    finally:
+        await svc.stop()

@@ -60,6 +60,8 @@ class Gateway:
         self.links: dict[str, Link] = {}
         self.frame_logs: dict[str, deque] = defaultdict(lambda: deque(maxlen=200))
         self.limiter = FailureLimiter(settings.auth_failures_per_minute)
+        # Many chargers can share one public address (NAT, a site router): a looser limit.
+        self.address_limiter = FailureLimiter(10 * settings.auth_failures_per_minute)
         self._replacements: dict[str, deque[float]] = defaultdict(deque)
         self._server = None
         self.port: int | None = None
@@ -102,8 +104,14 @@ class Gateway:
         return None
 
     def _authenticate(self, identity: str, remote: str, headers: Headers, stored: str) -> None:
-        if self.limiter.blocked(identity, remote):
+        address = remote.rsplit(":", 1)[0]
+        if self.limiter.blocked(identity) or self.address_limiter.blocked(address):
+            log.warning("%s: authentication attempt from %s refused: too many failures",
+                        identity, remote)
             raise HandshakeRejected(429, "too many failed authentication attempts; retry later")
+        if headers.get("Authorization") is None:
+            # The usual first step of HTTP auth (a challenge), not a failed attempt.
+            raise HandshakeRejected(401, "HTTP Basic authentication required")
         try:
             username, password = handshake.basic_credentials(headers.get("Authorization"))
             if username != identity:
@@ -111,7 +119,8 @@ class Gateway:
             if not self.verify_password(password, stored):
                 raise HandshakeRejected(401, "wrong password")
         except HandshakeRejected as rej:
-            self.limiter.fail(identity, remote)
+            self.limiter.fail(identity)
+            self.address_limiter.fail(address)
             log.warning("%s: authentication failed from %s: %s", identity, remote, rej.message)
             raise
 

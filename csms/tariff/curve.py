@@ -10,6 +10,7 @@ interval, vectorised.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -28,14 +29,15 @@ def _offset_transitions(tz: ZoneInfo, t0: datetime, t1: datetime) -> list[dateti
         nxt = min(t + timedelta(seconds=_PROBE_S), t1)
         nxt_off = nxt.astimezone(tz).utcoffset()
         if nxt_off != off:
-            lo, hi = t, nxt  # offset(lo) == off, offset(hi) != off
-            while (hi - lo).total_seconds() > 1:
-                mid = lo + (hi - lo) / 2
-                if mid.astimezone(tz).utcoffset() == off:
+            # Integer-second bisection: offset(lo) == off, offset(hi) != off.
+            lo, hi = math.floor(t.timestamp()), math.ceil(nxt.timestamp())
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if datetime.fromtimestamp(mid, UTC).astimezone(tz).utcoffset() == off:
                     lo = mid
                 else:
                     hi = mid
-            out.append(hi.replace(microsecond=0) if hi.microsecond == 0 else hi)
+            out.append(datetime.fromtimestamp(hi, UTC))
         t, off = nxt, nxt_off
     return out
 
