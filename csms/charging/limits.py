@@ -22,7 +22,7 @@ VOLTAGE_V = 230.0
 
 def _round_down(x: np.ndarray) -> np.ndarray:
     # Round-off guard: 6.9999999 A must not become 6.9 A, 7.0 stays 7.0.
-    return np.floor(np.asarray(x, float) / STEP + 1e-9) / STEP
+    return np.floor(np.asarray(x, float) / STEP + 1e-9) * STEP
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Columns: one power variable x_k (kW) per available (session, period) pair k (onl
 energy for V2G sessions), site import limit, the M x T extra constraints.
 
 Stages: first maximise delivered energy (the max-flow value), then each objective in turn with
-every earlier optimum fixed (within a relative 1e-6), so no objective can trade energy away.
+every earlier optimum fixed (within a relative 1e-8), so no objective can trade energy away.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from csms.charging.problem import Problem
 
 log = logging.getLogger(__name__)
 
-STAGE_REL_TOL = 1e-6    # an earlier optimum is kept within this relative slack
-STAGE_ABS_TOL = 1e-6
+STAGE_REL_TOL = 1e-8    # an earlier optimum is kept within this relative slack
+STAGE_ABS_TOL = 1e-7
 
 
 class InfeasibleError(RuntimeError):
