@@ -26,7 +26,7 @@ def _insert(session, row: CommandRow) -> CommandRow:
     return row
 
 
-def _update(session, command_id: int, **fields) -> CommandRow:
+def _update(session, command_id: int, fields: dict) -> CommandRow:
     row = session.get(CommandRow, command_id)
     for key, value in fields.items():
         setattr(row, key, value)
@@ -69,7 +69,7 @@ class CommandService:
         return row
 
     async def _send(self, command_id: int, charger_id: str, call: OcppCall) -> CommandRow:
-        await self.worker.run(_update, command_id, state="sent", sent_at=clock.now())
+        await self.worker.run(_update, command_id, {"state": "sent", "sent_at": clock.now()})
         fields: dict = {}
         try:
             response = await self.gateway.call(charger_id, call.action, call.payload)
@@ -87,7 +87,8 @@ class CommandService:
         except (InvalidCommand, InvalidResponse) as exc:
             fields = {"state": "error", "error": str(exc)}
         log.info("%s: command %d %s -> %s", charger_id, command_id, call.action, fields["state"])
-        return await self.worker.run(_update, command_id, completed_at=clock.now(), **fields)
+        fields["completed_at"] = clock.now()
+        return await self.worker.run(_update, command_id, fields)
 
     async def drain(self) -> None:
         """Wait for background sends (used at shutdown and in tests)."""

@@ -21,7 +21,10 @@ class _ErrorCollector(logging.Handler):
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+        # The ``ocpp`` library logs at ERROR when it acts as the test charger and refuses a
+        # CALL (that is the peer's log, not ours); the CSMS quiets that logger in production.
+        if record.name != "ocpp":
+            self.records.append(record)
 
 
 @pytest.fixture(autouse=True)
