@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -56,7 +58,8 @@ def _new_session(session: Session, e: ev.SessionStarted | ev.SessionUpdated | ev
                  protocol: Protocol, ref: str | None) -> SessionRow:
     meter_start = getattr(e, "meter_start_wh", None)
     row = SessionRow(charger_id=e.charger_id, protocol=protocol.value,
-                     transaction_ref=ref or "pending", evse_id=e.evse_id or 0,
+                     transaction_ref=ref or f"pending-{uuid.uuid4().hex}"[:36],
+                     evse_id=e.evse_id or 0,
                      connector_id=e.connector_id, id_token=e.id_token,
                      started_at=e.timestamp if isinstance(e, ev.SessionStarted) else None,
                      started_received_at=e.received_at, meter_start_wh=meter_start,

@@ -9,6 +9,9 @@ from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
 from tests.ocpp.clients import connect, iso
+import pytest
+
+pytestmark = pytest.mark.store
 
 T0 = datetime(2026, 4, 1, 7, 30, tzinfo=UTC)
 

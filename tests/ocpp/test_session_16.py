@@ -9,6 +9,9 @@ from sqlmodel import Session, select
 
 from csms.store.tables import MeterSampleRow, SessionRow
 from tests.ocpp.clients import connect, iso
+import pytest
+
+pytestmark = pytest.mark.store
 
 
 def _sessions(services):

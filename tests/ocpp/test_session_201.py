@@ -9,6 +9,9 @@ from sqlmodel import Session, select
 
 from csms.store.tables import ChargerEventRow, MeterSampleRow, SessionRow, TransactionEventRow
 from tests.ocpp.clients import connect, iso
+import pytest
+
+pytestmark = pytest.mark.store
 
 T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 

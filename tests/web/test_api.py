@@ -15,6 +15,8 @@ from csms.store.tokens import create_token
 from csms.web.app import create_app
 from tests.ocpp.clients import Charger16, connect, iso
 
+pytestmark = pytest.mark.store
+
 
 @pytest.fixture
 async def api(services):

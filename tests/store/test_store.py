@@ -1,0 +1,100 @@
+"""The store on the configured database (SQLite, and PostgreSQL in CI)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from csms import clock
+from csms.store.db import create_engine
+from csms.store.migrate import upgrade
+from csms.store.tables import ChargerRow, SessionRow
+from csms.store.worker import StoreWorker
+
+pytestmark = pytest.mark.store
+_refs = itertools.count()
+
+
+def test_migrations_are_idempotent_and_complete(database_url):
+    upgrade(database_url)  # second run is a no-op
+    engine = create_engine(database_url)
+    tables = set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"chargers", "connectors", "sessions", "meter_samples", "transaction_events",
+            "commands", "id_tokens", "api_tokens", "charger_events",
+            "alembic_version"} <= tables
+
+
+def test_datetimes_come_back_aware_utc(database_url):
+    engine = create_engine(database_url)
+    casablanca = timezone(timedelta(hours=1))
+    when = datetime(2026, 6, 1, 12, 0, tzinfo=casablanca)
+    with Session(engine) as s:
+        s.add(ChargerRow(id="TZ", registered_at=when))
+        s.commit()
+    with Session(engine) as s:
+        got = s.get(ChargerRow, "TZ").registered_at
+    engine.dispose()
+    assert got.tzinfo is not None and got.utcoffset() == timedelta(0) and got == when
+
+
+def test_naive_datetime_is_refused(database_url):
+    engine = create_engine(database_url)
+    with Session(engine) as s, pytest.raises(sa.exc.StatementError):
+        s.add(ChargerRow(id="NAIVE", registered_at=datetime(2026, 1, 1)))
+        s.commit()
+    engine.dispose()
+
+
+def _session(charger: str) -> SessionRow:
+    return SessionRow(charger_id=charger, protocol="1.6", transaction_ref=f"p{next(_refs)}",
+                      evse_id=1,
+                      started_received_at=clock.now())
+
+
+def test_transaction_ids_never_repeat(database_url):
+    """1.6 transactionIds come from the session id: deleting rows must not free ids."""
+    engine = create_engine(database_url)
+    with Session(engine) as s:
+        rows = [_session("A") for _ in range(3)]
+        s.add_all(rows)
+        s.commit()
+        top = max(r.id for r in rows)
+        s.delete(rows[-1])
+        s.commit()
+    engine.dispose()
+    engine = create_engine(database_url)  # a "restart"
+    with Session(engine) as s:
+        new = _session("A")
+        s.add(new)
+        s.commit()
+        assert new.id > top
+    engine.dispose()
+
+
+@pytest.mark.allow_error_logs  # the failing job is logged at ERROR, as it should be
+async def test_worker_batch_failure_loses_nothing(database_url):
+    """One failing job in a batch is retried alone; the others still commit."""
+    engine = create_engine(database_url)
+    worker = StoreWorker(engine)
+    worker.start()
+
+    def add(session, ident):
+        session.add(ChargerRow(id=ident, registered_at=clock.now()))
+        session.flush()
+        return ident
+
+    futures = [worker.run(add, f"W{i}") for i in range(20)]
+    futures.append(worker.run(add, "W3"))  # duplicate primary key: fails
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    await worker.stop()
+    assert [r for r in results[:20]] == [f"W{i}" for i in range(20)]
+    assert isinstance(results[20], sa.exc.IntegrityError)
+    with Session(engine) as s:
+        assert len(s.exec(select(ChargerRow)).all()) == 20
+    engine.dispose()
