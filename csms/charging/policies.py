@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -55,19 +55,53 @@ def uncontrolled_power(problem: Problem) -> np.ndarray:
     return out
 
 
+def time_blocks(available: np.ndarray) -> list[tuple[int, int]]:
+    """Independent period ranges [a, b): no session window spans a boundary between blocks.
+
+    Every objective but the peak is a sum over periods, so blocks (a month's days, cut by
+    empty nights) can be solved one by one: many small LPs instead of one large one.
+    """
+    n, t = available.shape
+    if t == 0:
+        return []
+    spans = (available[:, :-1] & available[:, 1:]).any(axis=0)     # (T-1,) boundary t|t+1
+    cuts = np.nonzero(~spans)[0] + 1
+    edges = [0, *cuts.tolist(), t]
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)
+            if available[:, a:b].any()]
+
+
+def _solve_block(problem: Problem, policy: str) -> np.ndarray:
+    lp = ScheduleLP(problem, allow_discharge=policy in V2G_POLICIES,
+                    frequency_response=policy in FREQUENCY_POLICIES)
+    objectives = OBJECTIVES[policy](lp)
+    return lp.schedule(lp.solve(objectives))
+
+
 def controlled_power(problem: Problem, policy: str) -> np.ndarray:
     """(N, T) optimal power of a controlled policy (max energy first, then its objective)."""
     if policy not in OBJECTIVES:
         raise ValueError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
-    if problem.n_sessions == 0 or not problem.available.any():
-        return np.zeros(problem.available.shape)
-    lp = ScheduleLP(problem, allow_discharge=policy in V2G_POLICIES,
-                    frequency_response=policy in FREQUENCY_POLICIES)
-    objectives = OBJECTIVES[policy](lp)
-    power = lp.schedule(lp.solve(objectives))
+    p = problem
+    power = np.zeros(p.available.shape)
+    if p.n_sessions == 0 or not p.available.any():
+        return power
+    blocks = time_blocks(p.available)
+    members = [np.nonzero(p.available[:, a:b].any(axis=1))[0] for a, b in blocks]
+    subs = [p.subset(m, slice(a, b)) for m, (a, b) in zip(members, blocks, strict=True)]
+    plans = [_solve_block(sub, policy) for sub in subs]
+    if policy == "peak_shaving" and len(blocks) > 1:
+        # The peak is global: every block may use the largest block optimum at no cost.
+        peaks = [float(sub.site_import_kw(x).max()) for sub, x in zip(subs, plans, strict=True)]
+        floor = max(peaks)
+        plans = [x if pk >= floor - 1e-9 else _solve_block(replace(
+                     sub, peak_floor_kw=max(sub.peak_floor_kw, floor)), policy)
+                 for sub, x, pk in zip(subs, plans, peaks, strict=True)]
+    for m, (a, b), x in zip(members, blocks, plans, strict=True):
+        power[np.ix_(m, np.arange(a, b))] = x
     # Solver round-off: clip into the exact bounds so invariants hold bit for bit.
-    upper = problem.upper_kw(policy in FREQUENCY_POLICIES)
-    lower = problem.lower_kw(policy in V2G_POLICIES)
+    upper = p.upper_kw(policy in FREQUENCY_POLICIES)
+    lower = p.lower_kw(policy in V2G_POLICIES)
     power = np.clip(power, lower, upper)
     power[np.abs(power) < 1e-9] = 0.0
     return power
