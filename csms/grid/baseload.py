@@ -44,9 +44,7 @@ def daily_profile(kind: str, weekend: bool = False) -> np.ndarray:
     if kind not in KINDS:
         raise ValueError(f"unknown base-load kind {kind!r}; choose one of {KINDS}")
     name = "office_weekend" if (kind == "office" and weekend) else kind
-    anchors = np.array(_ANCHORS[name] + _ANCHORS[name][:1])
-    hours = (np.arange(96) + 0.5) / 4.0
-    return np.interp(hours, np.arange(25), anchors)
+    return _shape(name, (np.arange(96) + 0.5) / 4.0)
 
 
 def base_load_kw(kind: str, peak_kw: float, start: datetime, period_s: int, periods: int
@@ -63,11 +61,14 @@ def base_load_kw(kind: str, peak_kw: float, start: datetime, period_s: int, peri
     mid = pd.date_range(start=pd.Timestamp(start) + pd.Timedelta(seconds=period_s / 2),
                         periods=periods, freq=pd.Timedelta(seconds=period_s)).tz_convert(TZ)
     hour = mid.hour.to_numpy() + mid.minute.to_numpy() / 60.0 + mid.second.to_numpy() / 3600.0
-    name = kind
-    anchors = np.array(_ANCHORS[name] + _ANCHORS[name][:1])
-    shape = np.interp(hour, np.arange(25), anchors)
+    shape = _shape(kind, hour)
     if kind == "office":
         weekend = mid.dayofweek.to_numpy() >= 5
-        flat = np.interp(hour, np.arange(25), np.array(_ANCHORS["office_weekend"] * 2)[:25])
-        shape = np.where(weekend, flat, shape)
+        shape = np.where(weekend, _shape("office_weekend", hour), shape)
     return peak_kw * shape
+
+
+def _shape(name: str, hour: np.ndarray) -> np.ndarray:
+    """Normalised value at local hours in [0, 24], interpolated between hourly anchors."""
+    anchors = np.array(_ANCHORS[name] + _ANCHORS[name][:1])  # 24:00 = next day's 00:00
+    return np.interp(hour, np.arange(25), anchors)
