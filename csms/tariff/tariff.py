@@ -194,10 +194,10 @@ class Tariff:
 
     def power_factor_penalty_mad(self, energy_cost_mad: float, power_factor: float) -> float:
         """Penalty added to the energy cost when the mean power factor is below the threshold."""
+        if not 0 < power_factor <= 1:
+            raise ValueError(f"power_factor must be in (0, 1], got {power_factor!r}")
         pfp = self.spec.power_factor_penalty
-        if pfp is None or not (0 < power_factor <= 1):
-            if pfp is not None and not (0 < power_factor <= 1):
-                raise ValueError(f"power_factor must be in (0, 1], got {power_factor!r}")
+        if pfp is None:
             return 0.0
         shortfall_hundredths = max(0.0, (pfp.threshold_pf - power_factor) * 100.0)
         return energy_cost_mad * pfp.penalty_pct_per_0_01 / 100.0 * shortfall_hundredths

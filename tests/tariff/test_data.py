@@ -135,6 +135,10 @@ def test_demand_charge_and_power_factor_penalty():
     assert t.power_factor_penalty_mad(1000.0, 0.9) == 0.0
     assert DEFAULT_TARIFF.demand_charge_mad(500.0) == 0.0
     assert DEFAULT_TARIFF.power_factor_penalty_mad(1000.0, 0.5) == 0.0
+    with pytest.raises(ValueError, match="power_factor"):
+        t.power_factor_penalty_mad(1000.0, 1.5)
+    with pytest.raises(ValueError, match="unknown band"):
+        t.band_fraction("shoulder", local(2024, 1, 15, 0, 0), 900, 4)
 
 
 def test_cost_by_band_hand_case():

@@ -44,3 +44,23 @@ def test_cost_is_linear_in_power_and_matches_band_fractions(start, kw, hours):
     assert sum(v["cost_mad"] for v in by_band.values()) == pytest.approx(cost, abs=1e-9)
     assert sum(v["energy_kwh"] for v in by_band.values()) == pytest.approx(kw * hours)
     assert T.cost_mad(start, 3600, np.full(hours, 2 * kw)) == pytest.approx(2 * cost)
+
+
+@settings(max_examples=60, deadline=None)
+@given(start=starts, steps_min=st.lists(st.integers(1, 240), min_size=2, max_size=30),
+       increments_wh=st.data())
+def test_session_cost_is_additive_over_a_split_at_a_sample(start, steps_min, increments_wh):
+    from csms.tariff.session_cost import session_cost_mad
+
+    times = [start]
+    for m in steps_min:
+        times.append(times[-1] + timedelta(minutes=m))
+    inc = increments_wh.draw(st.lists(st.floats(0, 20_000), min_size=len(steps_min),
+                                      max_size=len(steps_min)))
+    register = list(np.concatenate(([0.0], np.cumsum(inc))))
+    k = increments_wh.draw(st.integers(0, len(times) - 1))
+    whole = session_cost_mad(T, times, register)
+    parts = (session_cost_mad(T, times[:k + 1], register[:k + 1])
+             + session_cost_mad(T, times[k:], register[k:]))
+    assert parts == pytest.approx(whole, rel=1e-9, abs=1e-9)
+    assert 0.95 * sum(inc) / 1000 - 1e-9 <= whole <= 1.85 * sum(inc) / 1000 + 1e-9
