@@ -47,7 +47,8 @@ def _previous_sections() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules([str(Path(__file__).parent))
+    here = str(Path(__file__).parent)
+    names = sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules([here])
                    if m.name.startswith("bench_"))
     wanted = argv or names
     sections = _previous_sections()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 
@@ -47,22 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--database-url")
     create.set_defaults(handler="csms.store.tokens:create_cli")
 
-    for name, target in _extensions():
-        module = importlib.import_module(target)
-        module.add_parser(sub)
+    for target in _extensions():
+        importlib.import_module(target).add_parser(sub)
     return parser
 
 
-def _extensions() -> list[tuple[str, str]]:
-    """Subcommands that live next to their feature (evaluate, user, ...), if present."""
+def _extensions() -> list[str]:
+    """Modules of subcommands that live next to their feature (evaluate, user), if present."""
     found = []
-    for name, target in [("evaluate", "csms.evaluate.cli"), ("user", "csms.web.users_cli")]:
+    for target in ("csms.evaluate.cli", "csms.web.users_cli"):
         try:
-            importlib.util.find_spec(target)
+            if importlib.util.find_spec(target) is not None:
+                found.append(target)
         except ModuleNotFoundError:
             continue
-        if importlib.util.find_spec(target) is not None:
-            found.append((name, target))
     return found
 
 

@@ -13,8 +13,13 @@ from csms import clock
 from csms.domain.commands import SUCCESS_STATUSES, CommandError, OcppCall, translate
 from csms.ocpp import schemas
 from csms.ocpp.framing import CALL, FrameError
-from csms.ocpp.rpc import (ChargerOffline, CommandRejected, CommandTimeout, InvalidCommand,
-                           InvalidResponse)
+from csms.ocpp.rpc import (
+    ChargerOffline,
+    CommandRejected,
+    CommandTimeout,
+    InvalidCommand,
+    InvalidResponse,
+)
 from csms.store.tables import CommandRow
 
 log = logging.getLogger(__name__)

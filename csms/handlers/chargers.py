@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from csms.domain import events as ev
 from csms.domain.model import Authorization, AuthorizationStatus
 from csms.domain.results import BootResult
 from csms.store.tables import ChargerEventRow, ChargerRow, ConnectorRow, IdTokenRow
+from csms.store.worker import defer_update
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,15 @@ def charger_booted(session: Session, e: ev.ChargerBooted, config) -> BootResult:
     return BootResult(accepted=True, interval_s=config.heartbeat_interval_s)
 
 
+_TOUCH = (sa.update(ChargerRow.__table__)
+          .where(ChargerRow.__table__.c.id == sa.bindparam("charger_id"))
+          .values(last_seen=sa.bindparam("last_seen")))
+
+
 def heartbeat_received(session: Session, e: ev.HeartbeatReceived, config) -> None:
-    _charger(session, e.charger_id, e.received_at).last_seen = e.received_at
+    # The most frequent message: one batched UPDATE per charger per commit, no ORM load.
+    defer_update(session, _TOUCH, e.charger_id,
+                 {"charger_id": e.charger_id, "last_seen": e.received_at})
 
 
 def status_reported(session: Session, e: ev.StatusReported, config) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from csms.domain import events as ev
@@ -21,6 +20,9 @@ from csms.domain.model import MeterSample, Protocol
 from csms.domain.results import SessionResult
 from csms.handlers.chargers import authorize, security_incident
 from csms.store.tables import MeterSampleRow, SessionRow, TransactionEventRow
+from csms.store.worker import defer_insert
+
+SAMPLES = MeterSampleRow.__table__
 
 
 def session_started(session: Session, e: ev.SessionStarted, config) -> SessionResult:
@@ -175,12 +177,13 @@ def _add_samples(session: Session, row: SessionRow | None, charger_id: str, evse
                  connector_id: int | None, samples: tuple[MeterSample, ...], received_at) -> None:
     if not samples:
         return
-    session.execute(sa.insert(MeterSampleRow), [
-        {"charger_id": charger_id, "session_id": row.id if row else None,
-         "evse_id": evse_id or 0, "connector_id": connector_id, "timestamp": s.timestamp,
-         "received_at": received_at, "measurand": s.measurand, "value": s.value,
-         "unit": s.unit, "phase": s.phase, "location": s.location, "context": s.context}
-        for s in samples])
+    session_id = row.id if row else None
+    for s in samples:
+        defer_insert(session, SAMPLES, {
+            "charger_id": charger_id, "session_id": session_id, "evse_id": evse_id or 0,
+            "connector_id": connector_id, "timestamp": s.timestamp, "received_at": received_at,
+            "measurand": s.measurand, "value": s.value, "unit": s.unit, "phase": s.phase,
+            "location": s.location, "context": s.context})
     if row is None:
         return
     registers = sorted((s.timestamp, s.energy_wh) for s in samples if s.energy_wh is not None)

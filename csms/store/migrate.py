@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from csms.settings import load
 from csms.store.db import create_engine, normalise_url
 

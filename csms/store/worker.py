@@ -21,6 +21,28 @@ from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 
+def defer_insert(session: Session, table, row: dict) -> None:
+    """Queue a plain INSERT to run once for the whole batch, just before the commit.
+
+    Meter samples are most of what chargers send; one executemany per batch instead of an ORM
+    bulk insert per message was most of the writer thread's time.
+    """
+    session.info.setdefault("deferred_inserts", {}).setdefault(table, []).append(row)
+
+
+def defer_update(session: Session, statement, key: object, params: dict) -> None:
+    """Queue an executemany UPDATE for the batch; a later call with the same key wins (so a
+    charger's heartbeats in one batch cost one row update)."""
+    session.info.setdefault("deferred_updates", {}).setdefault(statement, {})[key] = params
+
+
+def flush_deferred(session: Session) -> None:
+    for table, rows in session.info.pop("deferred_inserts", {}).items():
+        session.connection().execute(table.insert(), rows)
+    for statement, by_key in session.info.pop("deferred_updates", {}).items():
+        session.connection().execute(statement, list(by_key.values()))
+
+
 _Job = tuple[Callable[..., Any], tuple, asyncio.Future, asyncio.AbstractEventLoop]
 _STOP = object()
 
@@ -56,6 +78,7 @@ class StoreWorker:
         """Run a job in the caller's thread in its own transaction (CLI, tests, API writes)."""
         with Session(self.engine, expire_on_commit=False) as session:
             result = fn(session, *args)
+            flush_deferred(session)
             session.commit()
             return result
 
@@ -87,6 +110,7 @@ class StoreWorker:
             with Session(self.engine, expire_on_commit=False) as session:
                 for fn, args, _, _ in batch:
                     results.append(fn(session, *args))
+                flush_deferred(session)
                 session.commit()
         except Exception:
             if len(batch) == 1:

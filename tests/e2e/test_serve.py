@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
 from tests.ocpp.clients import connect, iso
-import pytest
 
 pytestmark = pytest.mark.store
 

@@ -89,9 +89,9 @@ async def _expect_error(ws, frame, expected_id: str, expected_code: str) -> None
 @pytest.mark.parametrize("protocol", [V16, V201])
 async def test_malformed_frames(services, protocol):
     async with raw(services.ocpp_url, f"BAD-{protocol}", protocol) as ws:
-        for name, frame, expected_id, expected in CASES:
+        for _name, frame, expected_id, expected in CASES:
             await _expect_error(ws, frame, expected_id, expected[protocol])
-        for name, frames, expected_id, expected in SCHEMA_CASES:
+        for _name, frames, expected_id, expected in SCHEMA_CASES:
             await _expect_error(ws, frames[protocol], expected_id, expected[protocol])
 
 

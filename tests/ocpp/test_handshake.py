@@ -7,8 +7,8 @@ import base64
 
 import pytest
 import websockets
-from websockets.exceptions import ConnectionClosed, InvalidStatus
 from sqlmodel import Session
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from csms import clock, security
 from csms.store.tables import ChargerRow

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from ocpp.v16 import call
 from sqlmodel import Session, select
 
 from csms.store.tables import MeterSampleRow, SessionRow
 from tests.ocpp.clients import connect, iso
-import pytest
 
 pytestmark = pytest.mark.store
 
