@@ -33,6 +33,50 @@ class ChargerRow(SQLModel, table=True):
     last_boot_at: datetime | None = Field(default=None, sa_column=_ts())
     registered_at: datetime = Field(sa_column=_ts(nullable=False))
     auto_registered: bool = False
+    # Site membership and electrical facts the smart-charging loop needs.
+    site_id: int | None = Field(default=None, foreign_key="sites.id", index=True,
+                                ondelete="SET NULL")
+    phase_wiring: str = "L1L2L3"  # phases the charger's L1, L2, L3 are wired to, in order
+    max_power_w: float | None = None
+    charger_type: str | None = None  # "AC" | "DC" (the console groups AC / DC fast / DC ultra)
+
+
+class SiteRow(SQLModel, table=True):
+    """A site: its grid connection, tariff, PV, base load and smart-charging policy."""
+
+    __tablename__ = "sites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    latitude: float = 33.57
+    longitude: float = -7.59
+    voltage_level: str = "LV"  # LV 400 V | MV 22 kV | HV 60 kV
+    capacity_kw: float = 150.0
+    transformer_kva: float | None = None
+    short_circuit_mva: float | None = None
+    tariff: dict = Field(default_factory=lambda: {"name": "onee-default"},
+                         sa_column=Column(JSON, nullable=False))
+    pv_kwp: float = 0.0
+    base_load_profile: str | None = None  # residential | office | commercial | highway
+    base_load_peak_kw: float = 0.0
+    policy: str = "load_balancing"
+    policy_params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    control_period_s: int = 60
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class UserRow(SQLModel, table=True):
+    """Console users (roles admin / operator / viewer)."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    password_hash: str
+    role: str = "viewer"
+    lang: str = "en"
+    disabled: bool = False
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
 
 
 class ConnectorRow(SQLModel, table=True):
