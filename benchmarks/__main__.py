@@ -8,30 +8,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib
-import os
 import pkgutil
-import platform
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+from csms.machine import describe
+
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 MARK = "<!-- bench:{name} -->"
-
-
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
 
 
 def _previous_sections() -> dict[str, str]:
@@ -65,7 +51,7 @@ def main(argv: list[str]) -> int:
         commit = "unknown"
     body = ["# Benchmarks", "",
             "Written by `make bench` (`python -m benchmarks [NAME ...]`); never edit numbers by hand.",
-            "", f"Machine: {_machine()}.  ", f"Last run at commit `{commit or 'uncommitted'}`.", ""]
+            "", f"Machine: {describe()}.  ", f"Last run at commit `{commit or 'uncommitted'}`.", ""]
     for name in names:
         if name in sections:
             body += [MARK.format(name=name), sections[name], ""]

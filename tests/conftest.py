@@ -73,17 +73,22 @@ def database_url(tmp_path) -> str:
     return url
 
 
-@pytest.fixture
-async def services(database_url):
-    """An in-process CSMS (gateway + store + outbox) in open mode on an ephemeral port."""
+async def _running_services(database_url: str, open_mode: bool):
     from csms.services import Services
     from csms.settings import Settings
 
-    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=True,
-                        call_timeout_s=5.0, ping_interval_s=None)
+    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=open_mode,
+                        call_timeout_s=5.0, ping_interval_s=None, auth_failures_per_minute=3)
     svc = Services.build(settings)
     await svc.start()
     svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    return svc
+
+
+@pytest.fixture
+async def services(database_url):
+    """An in-process CSMS (gateway + store + outbox) in open mode on an ephemeral port."""
+    svc = await _running_services(database_url, open_mode=True)
     try:
         yield svc
     finally:
@@ -93,14 +98,7 @@ async def services(database_url):
 @pytest.fixture
 async def closed_services(database_url):
     """Like ``services`` but without open mode: chargers must be registered."""
-    from csms.services import Services
-    from csms.settings import Settings
-
-    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=False,
-                        call_timeout_s=5.0, ping_interval_s=None, auth_failures_per_minute=3)
-    svc = Services.build(settings)
-    await svc.start()
-    svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    svc = await _running_services(database_url, open_mode=False)
     try:
         yield svc
     finally:

@@ -43,3 +43,16 @@ class Adapter:
     async def record(self, action: str, payload: dict, evse_id: int | None = None) -> None:
         await self.dispatch(ev.ChargerNotified(self.charger_id, self.now(), action, payload,
                                                evse_id))
+
+    def notification(self, action: str):
+        """A handler that keeps the message as a record and answers with an empty payload."""
+        async def handler(p: dict) -> dict:
+            await self.record(action, p, p.get("evseId"))
+            return {}
+        return handler
+
+    async def data_transfer(self, p: dict) -> dict:
+        await self.record("DataTransfer", p)
+        # No vendor extensions are implemented: both versions answer UnknownVendorId
+        # (1.6 section 4.3, 2.0.1 P01).
+        return {"status": "UnknownVendorId"}

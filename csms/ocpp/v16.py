@@ -112,14 +112,3 @@ class V16Adapter(Adapter):
             self.charger_id, now, connector_id, connector_id,
             str(tx) if tx is not None else None, samples(p["meterValue"], now)))
         return {}
-
-    async def data_transfer(self, p: dict) -> dict:
-        await self.record("DataTransfer", p)
-        # No vendor extensions are implemented (1.6 section 4.3: answer UnknownVendorId).
-        return {"status": "UnknownVendorId"}
-
-    def notification(self, action: str):
-        async def handler(p: dict) -> dict:
-            await self.record(action, p)
-            return {}
-        return handler

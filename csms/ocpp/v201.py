@@ -121,13 +121,3 @@ class V201Adapter(Adapter):
     async def notify_ev_charging_needs(self, p: dict) -> dict:
         await self.record("NotifyEVChargingNeeds", p, p.get("evseId"))
         return {"status": "Accepted"}
-
-    async def data_transfer(self, p: dict) -> dict:
-        await self.record("DataTransfer", p)
-        return {"status": "UnknownVendorId"}
-
-    def notification(self, action: str):
-        async def handler(p: dict) -> dict:
-            await self.record(action, p, p.get("evseId"))
-            return {}
-        return handler
