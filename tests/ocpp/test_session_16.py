@@ -89,3 +89,32 @@ async def test_stop_of_foreign_transaction_changes_nothing(services):
         linked = s.exec(select(MeterSampleRow).where(
             MeterSampleRow.session_id == row.id)).all()
     assert linked == []
+
+
+async def test_register_going_backwards_is_flagged_not_used(services):
+    t0 = datetime(2026, 1, 4, 8, 0, tzinfo=UTC)
+    async with connect(services.ocpp_url, "CP16-NM") as cp:
+        start = await cp.call(call.StartTransaction(connector_id=1, id_tag="T", meter_start=5000,
+                                                    timestamp=iso(t0)), suppress=False)
+        await cp.call(call.StopTransaction(meter_stop=4000, timestamp=iso(t0 + timedelta(hours=1)),
+                                           transaction_id=start.transaction_id), suppress=False)
+    (row,) = _sessions(services)
+    assert row.register_non_monotonic and row.energy_wh is None and row.meter_stop_wh == 4000
+
+
+async def test_transaction_ids_survive_restart(database_url):
+    """1.6 transactionIds are never reused, also after the CSMS restarts."""
+    from tests.conftest import _running_services
+
+    ids = []
+    for day in (5, 6):
+        svc = await _running_services(database_url, open_mode=True)
+        try:
+            async with connect(svc.ocpp_url, "CP16-R") as cp:
+                start = await cp.call(call.StartTransaction(
+                    connector_id=1, id_tag="T", meter_start=0,
+                    timestamp=iso(datetime(2026, 1, day, tzinfo=UTC))), suppress=False)
+                ids.append(start.transaction_id)
+        finally:
+            await svc.stop()
+    assert ids[1] > ids[0]
