@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from csms.web import api_chargers, api_commands, api_id_tokens, api_sessions
 
+DOCS_STATIC = Path(__file__).resolve().parent / "docs_static"
+
 
 def create_app(services) -> FastAPI:
-    app = FastAPI(title="CSMS", version="0.1.0",
+    # docs_url=None: FastAPI's default /docs page loads Swagger UI from a CDN; ours is vendored
+    # so the docs work offline.
+    app = FastAPI(title="CSMS", version="0.1.0", docs_url=None, redoc_url=None,
                   description="OCPP 1.6J / 2.0.1 charge-point management with smart charging")
     app.state.services = services
+    app.mount("/docs-static", StaticFiles(directory=DOCS_STATIC), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="CSMS API",
+                                   swagger_js_url="/docs-static/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-static/swagger-ui.css",
+                                   swagger_favicon_url="/docs-static/favicon-32x32.png")
     for module in (api_chargers, api_sessions, api_id_tokens, api_commands):
         app.include_router(module.router)
 

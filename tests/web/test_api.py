@@ -158,3 +158,13 @@ async def test_commands_through_outbox(api, services):
     assert r.json()["state"] == "offline"
     assert (await api.post("/api/v1/chargers/GHOST/commands", json={"action": "reset"},
                            headers=op)).status_code == 404
+
+
+async def test_openapi_docs_are_served_offline(api):
+    page = await api.get("/docs")
+    assert page.status_code == 200
+    assert "/docs-static/swagger-ui-bundle.js" in page.text and "cdn" not in page.text.lower()
+    js = await api.get("/docs-static/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    spec = (await api.get("/openapi.json")).json()
+    assert "/api/v1/chargers/{charger_id}/commands" in spec["paths"]
