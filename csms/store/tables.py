@@ -216,3 +216,70 @@ class ApiTokenRow(SQLModel, table=True):
     token_hash: str = Field(index=True, unique=True)
     created_at: datetime = Field(sa_column=_ts(nullable=False))
     revoked: bool = False
+
+
+class ChargerCapabilityRow(SQLModel, table=True):
+    """Smart-charging capabilities probed after boot (1.6 GetConfiguration keys / 2.0.1
+    SmartChargingCtrlr variables); the control loop chooses purpose, unit and stack level."""
+
+    __tablename__ = "charger_capabilities"
+
+    charger_id: str = Field(primary_key=True, foreign_key="chargers.id", ondelete="CASCADE",
+                            max_length=48)
+    protocol: str
+    rate_units: str = "A,W"  # comma-separated subset of A, W
+    max_stack_level: int = 0
+    max_periods: int = 1
+    max_profiles: int = 1
+    evses: int = 1
+    probed: bool = False  # False: the charger did not answer, defaults assumed
+    probed_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class SmartChargingStateRow(SQLModel, table=True):
+    """What the control loop last sent to one EVSE (evse_id 0: the charger's fail-safe), what
+    the charger confirmed, what it draws, and why (the binding constraint)."""
+
+    __tablename__ = "smart_charging_state"
+
+    charger_id: str = Field(primary_key=True, foreign_key="chargers.id", ondelete="CASCADE",
+                            max_length=48)
+    evse_id: int = Field(primary_key=True)
+    session_id: int | None = None
+    transaction_ref: str | None = None
+    purpose: str = "tx"  # tx | tx_default (fail-safe)
+    profile_id: int | None = None
+    limit_w: float | None = None  # the limit as power (W)
+    limit_value: float | None = None  # in limit_unit, as sent
+    limit_unit: str | None = None  # A (per phase) | W
+    number_phases: int | None = None
+    sent_at: datetime | None = Field(default=None, sa_column=_ts())
+    lease_until: datetime | None = Field(default=None, sa_column=_ts())
+    accepted: bool | None = None
+    readback_ok: bool | None = None  # GetCompositeSchedule agrees with what we sent
+    why: str | None = None
+    measured_w: float | None = None
+    measured_at: datetime | None = Field(default=None, sa_column=_ts())
+    ev_max_w: float | None = None  # learned: the EV draws less than offered
+    obeying: bool = True
+    violations: int = 0  # consecutive meter readings above the limit
+    flagged_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
+class SiteLoadRow(SQLModel, table=True):
+    """One control-loop run: the site limit in force and the EV power planned and measured."""
+
+    __tablename__ = "site_load"
+    __table_args__ = (sa.Index("ix_site_load_site_ts", "site_id", "timestamp"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="sites.id", ondelete="CASCADE")
+    timestamp: datetime = Field(sa_column=_ts(nullable=False))
+    limit_kw: float
+    planned_ev_kw: float
+    measured_ev_kw: float
+    base_kw: float = 0.0
+    pv_kw: float = 0.0
+    policy: str
+    sessions: int = 0
