@@ -91,6 +91,8 @@ def security_incident(session: Session, e: ev.SecurityIncident, config) -> None:
 
 
 def connection_changed(session: Session, e: ev.ConnectionChanged, config) -> None:
+    if not e.connected and session.get(ChargerRow, e.charger_id) is None:
+        return  # removed from the registry while connected: do not bring it back
     row = _charger(session, e.charger_id, e.received_at)
     row.connected = e.connected
     row.last_seen = e.received_at

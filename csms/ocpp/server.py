@@ -175,6 +175,13 @@ class Gateway:
                         "used by two chargers?", identity, len(recent))
         await old.rpc.ws.close(1000, "replaced by a newer connection")
 
+    async def disconnect(self, charger_id: str, reason: str) -> None:
+        """Close a charger's connection (e.g. it was removed from the registry)."""
+        link = self.links.get(charger_id)
+        if link is not None:
+            log.info("%s: disconnecting: %s", charger_id, reason)
+            await link.rpc.ws.close(1000, reason[:100])
+
     # -- calls to chargers -------------------------------------------------------------------
     def protocol(self, charger_id: str) -> str | None:
         link = self.links.get(charger_id)

@@ -77,9 +77,19 @@ def update_charger(request: Request, charger_id: str, body: ChargerUpdate, sessi
 
 
 @router.delete("/{charger_id}", status_code=204, dependencies=[Admin])
-def delete_charger(charger_id: str, session: DB):
-    session.delete(_get(session, charger_id))
-    session.commit()
+async def delete_charger(request: Request, charger_id: str):
+    services = request.app.state.services
+
+    def delete(session) -> bool:
+        row = session.get(ChargerRow, charger_id)
+        if row is not None:
+            session.delete(row)
+        return row is not None
+
+    if not await services.worker.run(delete):
+        raise HTTPException(404, f"charger {charger_id!r} not found")
+    # A removed charger must not stay connected (it would be re-registered by its messages).
+    await services.gateway.disconnect(charger_id, "charger removed from the registry")
     return Response(status_code=204)
 
 

@@ -168,3 +168,19 @@ async def test_openapi_docs_are_served_offline(api):
     assert js.status_code == 200 and len(js.content) > 100_000
     spec = (await api.get("/openapi.json")).json()
     assert "/api/v1/chargers/{charger_id}/commands" in spec["paths"]
+
+
+async def test_deleting_a_connected_charger_disconnects_it(api, services):
+    import websockets
+    from websockets.exceptions import ConnectionClosed
+
+    ws = await websockets.connect(f"{services.ocpp_url}/GONE", subprotocols=["ocpp1.6"])
+    await ws.send('[2,"1","Heartbeat",{}]')
+    await ws.recv()
+    r = await api.delete("/api/v1/chargers/GONE", headers=api.tokens["admin"])
+    assert r.status_code == 204
+    with pytest.raises(ConnectionClosed):
+        await asyncio.wait_for(ws.recv(), 5)
+    await asyncio.sleep(0.1)
+    assert (await api.get("/api/v1/chargers/GONE",
+                          headers=api.tokens["admin"])).status_code == 404
