@@ -9,6 +9,9 @@ from csms.domain.model import Authorization, AuthorizationStatus, MeterSample
 from csms.ocpp.common import Adapter, format_time, parse_time
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
+_RECORDED = ("DiagnosticsStatusNotification", "FirmwareStatusNotification",
+             "SecurityEventNotification", "LogStatusNotification",
+             "SignedFirmwareStatusNotification")
 
 
 def id_tag_info(auth: Authorization | None) -> dict:
@@ -53,8 +56,8 @@ class V16Adapter(Adapter):
             "StartTransaction": self.start_transaction,
             "StopTransaction": self.stop_transaction, "MeterValues": self.meter_values,
             "DataTransfer": self.data_transfer,
-            "DiagnosticsStatusNotification": self.notification("DiagnosticsStatusNotification"),
-            "FirmwareStatusNotification": self.notification("FirmwareStatusNotification"),
+            # Status reports, including the 1.6 security extension's, are kept as records.
+            **{action: self.notification(action) for action in _RECORDED},
         }
 
     async def boot_notification(self, p: dict) -> dict:

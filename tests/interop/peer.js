@@ -46,6 +46,7 @@ async function session16() {
   results.dataTransfer = await cli.call('DataTransfer', { vendorId: 'interop' });
   await cli.call('DiagnosticsStatusNotification', { status: 'Idle' });
   await cli.call('FirmwareStatusNotification', { status: 'Idle' });
+  await cli.call('SecurityEventNotification', { type: 'StartupOfTheDevice', timestamp: now() });
   return results;
 }
 
