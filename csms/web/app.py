@@ -1,4 +1,5 @@
-"""The FastAPI application: REST API under /api/v1 with OpenAPI docs at /docs."""
+"""The FastAPI application: REST API under /api/v1 with OpenAPI docs at /docs, and the
+operator console (csms/web/console) at /."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ def create_app(services) -> FastAPI:
                                    swagger_favicon_url="/docs-static/favicon-32x32.png")
     for module in (api_chargers, api_sessions, api_id_tokens, api_commands):
         app.include_router(module.router)
+
+    from csms.web import console  # the operator console (pages, static files)
+
+    console.install(app)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,134 @@
+"""Live fleet state from the store: counts, the latest readings per EVSE, charger classes.
+
+Queries stay index-friendly at 1,000 chargers: counts are SQL aggregates, and live readings read
+only samples newer than ``LIVE_WINDOW_S`` through the (charger_id, timestamp) index, driven by a
+join from the chargers table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from csms.store.tables import ChargerRow, ConnectorRow, MeterSampleRow, SessionRow
+
+LIVE_WINDOW_S = 600  # a reading older than this (charger time) is not "live"
+LIVE_MEASURANDS = ("Power.Active.Import", "Current.Import", "SoC")
+CHARGING_STATUSES = ("Charging",)  # 1.6 status; 2.0.1 says it in the session's charging_state
+DC_ULTRA_MIN_W = 150_000.0
+
+
+@dataclass
+class Counts:
+    chargers: int = 0
+    connected: int = 0
+    charging: int = 0
+    faulted: int = 0
+    active_sessions: int = 0
+
+
+@dataclass
+class Reading:
+    """Latest live values of one EVSE (None = not reported recently)."""
+
+    power_w: float | None = None
+    current_a: float | None = None  # highest phase
+    soc_pct: float | None = None
+    at: datetime | None = None
+    currents_a: dict = field(default_factory=dict)  # phase -> A
+
+
+def counts(session: Session) -> Counts:
+    total, connected = session.execute(select(
+        sa.func.count(), sa.func.count().filter(ChargerRow.connected == True)  # noqa: E712
+    ).select_from(ChargerRow)).one()
+    faulted = session.execute(select(sa.func.count(sa.distinct(ConnectorRow.charger_id)))
+                              .where(ConnectorRow.status == "Faulted")).scalar_one()
+    charging_16 = select(ConnectorRow.charger_id).where(
+        ConnectorRow.status.in_(CHARGING_STATUSES), ConnectorRow.evse_id > 0)
+    charging_201 = select(SessionRow.charger_id).where(
+        SessionRow.active == True, SessionRow.charging_state == "Charging")  # noqa: E712
+    both = sa.union(charging_16, charging_201).subquery()
+    charging = session.execute(select(sa.func.count()).select_from(both)).scalar_one()
+    active = session.execute(select(sa.func.count()).select_from(SessionRow)
+                             .where(SessionRow.active == True)).scalar_one()  # noqa: E712
+    return Counts(total, connected or 0, charging, faulted, active)
+
+
+def _watts(value: float, unit: str) -> float:
+    return value * 1000.0 if unit == "kW" else value
+
+
+def live_readings(session: Session, now: datetime, charger_id: str | None = None
+                  ) -> dict[tuple[str, int], Reading]:
+    """(charger_id, evse_id) -> Reading from samples in [now - LIVE_WINDOW_S, now + 60 s]."""
+    m = MeterSampleRow
+    query = (select(m.charger_id, m.evse_id, m.measurand, m.value, m.unit, m.phase, m.timestamp)
+             .join(ChargerRow, ChargerRow.id == m.charger_id)
+             .where(m.timestamp >= now - timedelta(seconds=LIVE_WINDOW_S),
+                    m.timestamp <= now + timedelta(seconds=60),
+                    m.measurand.in_(LIVE_MEASURANDS))
+             .order_by(m.timestamp, m.id))
+    if charger_id is not None:
+        query = query.where(m.charger_id == charger_id, ChargerRow.id == charger_id)
+    out: dict[tuple[str, int], Reading] = {}
+    phase_power: dict[tuple[str, int], dict] = {}
+    for cid, evse, measurand, value, unit, phase, ts in session.execute(query):
+        r = out.setdefault((cid, evse), Reading())
+        r.at = ts
+        if measurand == "Power.Active.Import":
+            if phase in (None, "", "N"):
+                r.power_w = _watts(value, unit)
+            else:
+                phase_power.setdefault((cid, evse), {})[phase] = _watts(value, unit)
+        elif measurand == "Current.Import":
+            r.currents_a[phase or "L1"] = value
+            r.current_a = max(r.currents_a.values())
+        elif measurand == "SoC":
+            r.soc_pct = value
+    for key, phases in phase_power.items():
+        if out[key].power_w is None:  # only per-phase power reported: the total is their sum
+            out[key].power_w = sum(phases.values())
+    return out
+
+
+def charger_class(charger_type: str | None, max_power_w: float | None) -> str:
+    """"ac" | "dc_fast" | "dc_ultra" (>= 150 kW)."""
+    if (charger_type or "").upper() != "DC":
+        return "ac"
+    return "dc_ultra" if (max_power_w or 0.0) >= DC_ULTRA_MIN_W else "dc_fast"
+
+
+def utilisation(session: Session) -> dict[str, tuple[int, int]]:
+    """class -> (connectors charging or occupied by an active session, connectors)."""
+    rows = session.execute(
+        select(ChargerRow.charger_type, ChargerRow.max_power_w, ConnectorRow.status,
+               sa.func.count())
+        .join(ChargerRow, ChargerRow.id == ConnectorRow.charger_id)
+        .where(ConnectorRow.evse_id > 0)
+        .group_by(ChargerRow.charger_type, ChargerRow.max_power_w, ConnectorRow.status))
+    out = {"ac": [0, 0], "dc_fast": [0, 0], "dc_ultra": [0, 0]}
+    for ctype, max_w, status, n in rows:
+        entry = out[charger_class(ctype, max_w)]
+        entry[1] += n
+        if status in ("Charging", "Occupied", "SuspendedEV", "SuspendedEVSE"):
+            entry[0] += n
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def soc_bands(socs: list[float]) -> dict[str, int]:
+    """Counts of SOC values: critical < 20 <= low < 50 <= normal <= 80 < high."""
+    out = {"critical": 0, "low": 0, "normal": 0, "high": 0}
+    for s in socs:
+        if s < 20:
+            out["critical"] += 1
+        elif s < 50:
+            out["low"] += 1
+        elif s <= 80:
+            out["normal"] += 1
+        else:
+            out["high"] += 1
+    return out

@@ -1,0 +1,134 @@
+"""The overview's numbers: fleet counts, power against the limit, energy, cost, savings, SOC,
+utilisation and alerts. One function, a handful of aggregate queries (see benchmarks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlmodel import Session, select
+
+from csms.grid.model import grid_kpis
+from csms.store.tables import ChargerRow, ConnectorRow
+from csms.web.console import energy, fleet, profiles
+from csms.web.console.site import (
+    PERIOD_S,
+    connection_of,
+    current_site,
+    day_bounds,
+    day_series,
+    tariff_of,
+)
+
+LIMIT_TOLERANCE = 1.05  # a charger may overshoot its limit by 5 % (+ 200 W) before an alert
+LIMIT_SLACK_W = 200.0
+MAX_ALERTS_PER_KIND = 5
+
+
+@dataclass
+class Alert:
+    level: str  # "warning" | "danger"
+    key: str  # i18n key
+    args: tuple = ()
+
+
+@dataclass
+class Overview:
+    site_name: str
+    counts: fleet.Counts
+    ev_kw: float
+    site_kw: float
+    base_kw: float
+    pv_kw: float
+    limit_kw: float
+    cost: energy.CostToday
+    soc_bands: dict
+    avg_soc_pct: float | None
+    utilisation: dict
+    grid_now: dict  # kpi -> (value, limit, ok)
+    alerts: list[Alert] = field(default_factory=list)
+    energy_wh: np.ndarray | None = None
+    day_start: datetime | None = None
+
+    @property
+    def load_pct(self) -> float:
+        return 100.0 * self.site_kw / self.limit_kw if self.limit_kw > 0 else 0.0
+
+
+def _grid_now(site, base_kw: float, ev_kw: float, pv_kw: float) -> dict:
+    k = grid_kpis(connection_of(site), np.array([base_kw]), np.full((1, 3), ev_kw / 3.0),
+                  np.array([pv_kw]))
+    th = k.thresholds
+    voltage = float(k.voltage_deviation_pct[0])
+    return {
+        "voltage": (voltage, th.voltage_deviation_max_pct, abs(voltage) <= th.voltage_deviation_max_pct),
+        "thd": (float(k.voltage_thd_pct[0]), k.voltage_thd_limit_pct,
+                float(k.voltage_thd_pct[0]) <= k.voltage_thd_limit_pct),
+        "pf": (float(k.power_factor[0]), th.power_factor_min,
+               float(k.power_factor[0]) >= th.power_factor_min),
+        "unbalance": (float(k.voltage_unbalance_pct[0]), th.voltage_unbalance_max_pct,
+                      float(k.voltage_unbalance_pct[0]) <= th.voltage_unbalance_max_pct),
+        "transformer": (float(k.transformer_loading_pct[0]), th.transformer_loading_max_pct,
+                        float(k.transformer_loading_pct[0]) <= th.transformer_loading_max_pct),
+    }
+
+
+def build(session: Session, now: datetime, load: energy.TodayLoad) -> Overview:
+    site = current_site(session)
+    counts = fleet.counts(session)
+    readings = fleet.live_readings(session, now)
+    ev_kw = sum(r.power_w or 0.0 for r in readings.values()) / 1000.0
+    day_start, _, periods = day_bounds(site, now)
+    base, pv = day_series(site, day_start, periods)
+    elapsed = (now - day_start).total_seconds() / PERIOD_S
+    k = min(int(elapsed), periods - 1)
+    site_kw = float(base[k] + ev_kw - pv[k])
+    energy_wh, by_session = load.energy_wh(session, day_start, periods, now)
+    prices = _prices(site, day_start, periods)
+    unc = energy.uncontrolled_wh(energy.today_sessions(session, day_start, by_session),
+                                 PERIOD_S, periods)
+    cost = energy.cost_today(energy_wh, unc, prices, elapsed)
+    socs = [r.soc_pct for r in readings.values() if r.soc_pct is not None]
+    grid_now = _grid_now(site, float(base[k]), ev_kw, float(pv[k]))
+    ov = Overview(site.name, counts, ev_kw, site_kw, float(base[k]), float(pv[k]),
+                  float(site.capacity_kw), cost, fleet.soc_bands(socs),
+                  float(np.mean(socs)) if socs else None, fleet.utilisation(session), grid_now,
+                  energy_wh=energy_wh, day_start=day_start)
+    ov.alerts = _alerts(session, ov, readings, now)
+    return ov
+
+
+def _prices(site, day_start: datetime, periods: int) -> np.ndarray:
+    return np.asarray(tariff_of(site).prices_mad_per_kwh(day_start, PERIOD_S, periods), float)
+
+
+def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> list[Alert]:
+    alerts: list[Alert] = []
+    if ov.site_kw > ov.limit_kw:
+        alerts.append(Alert("danger", "alert_site", (f"{ov.site_kw:.1f}", f"{ov.limit_kw:.0f}")))
+    power_by_charger: dict[str, float] = {}
+    for (cid, _), r in readings.items():
+        power_by_charger[cid] = power_by_charger.get(cid, 0.0) + (r.power_w or 0.0)
+    over = []
+    for cid, limit_w in profiles.latest_limits_w(session, now).items():
+        drawn = power_by_charger.get(cid, 0.0)
+        if drawn > limit_w * LIMIT_TOLERANCE + LIMIT_SLACK_W:
+            over.append(Alert("danger", "alert_limit", (cid, f"{(drawn - limit_w) / 1000:.1f}",
+                                                       f"{limit_w / 1000:.1f}")))
+    alerts += sorted(over, key=lambda a: a.args[0])[:MAX_ALERTS_PER_KIND]
+    for name, (value, limit, ok) in ov.grid_now.items():
+        if not ok:
+            alerts.append(Alert("warning", "alert_kpi", (name, f"{value:.2f}", f"{limit:g}")))
+    faulted = session.execute(select(ConnectorRow.charger_id, ConnectorRow.connector_id,
+                                     ConnectorRow.error_code)
+                              .where(ConnectorRow.status == "Faulted")
+                              .order_by(ConnectorRow.charger_id).limit(MAX_ALERTS_PER_KIND)).all()
+    alerts += [Alert("danger", "alert_faulted", (c, n, e or "-")) for c, n, e in faulted]
+    offline = session.execute(select(ChargerRow.id).where(ChargerRow.connected == False)  # noqa: E712
+                              .order_by(ChargerRow.id).limit(MAX_ALERTS_PER_KIND)).scalars().all()
+    alerts += [Alert("warning", "alert_offline", (cid,)) for cid in offline]
+    more = ov.counts.chargers - ov.counts.connected - len(offline)
+    if more > 0:
+        alerts.append(Alert("warning", "alert_offline_more", (more,)))
+    return alerts

@@ -1,0 +1,89 @@
+"""Charging profiles the chargers accepted, read back from the command outbox.
+
+The outbox records every SetChargingProfile with the charger's answer, so the profiles a charger
+holds are the accepted ones since its last accepted ClearChargingProfile (or reboot, which the
+console cannot see: it then shows what was last installed). Limits are in W for display; an
+ampere limit is converted with 230 V per phase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from csms.store.tables import CommandRow
+
+VOLTAGE_V = 230.0
+RECENT_S = 3600  # limits older than this are not used for "limit not obeyed" alerts
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    limit_w: float
+
+
+def _schedules(payload: dict) -> list[dict]:
+    profile = payload.get("csChargingProfiles") or payload.get("chargingProfile") or {}
+    sched = profile.get("chargingSchedule")
+    if isinstance(sched, list):
+        return sched
+    return [sched] if isinstance(sched, dict) else []
+
+
+def periods(payload: dict, sent_at: datetime) -> list[Period]:
+    """Periods of a SetChargingProfile payload (1.6 or 2.0.1) as absolute times and watts."""
+    out = []
+    for sched in _schedules(payload):
+        start = sched.get("startSchedule")
+        t0 = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else sent_at
+        unit = sched.get("chargingRateUnit", "A")
+        for p in sched.get("chargingSchedulePeriod", []):
+            limit = float(p.get("limit", 0.0))
+            phases = int(p.get("numberPhases") or 3)
+            watts = limit if unit == "W" else limit * VOLTAGE_V * phases
+            out.append(Period(t0 + timedelta(seconds=int(p.get("startPeriod", 0))), watts))
+    return sorted(out, key=lambda p: p.start)
+
+
+def limit_at(ps: list[Period], now: datetime) -> float | None:
+    current = None
+    for p in ps:
+        if p.start <= now:
+            current = p.limit_w
+    return current
+
+
+def installed(session: Session, charger_id: str, limit: int = 20) -> list[CommandRow]:
+    """Accepted SetChargingProfile commands since the last accepted clear, newest first."""
+    rows = session.exec(select(CommandRow).where(
+        CommandRow.charger_id == charger_id, CommandRow.state == "accepted",
+        CommandRow.action.in_(("SetChargingProfile", "ClearChargingProfile")))
+        .order_by(CommandRow.id.desc()).limit(limit)).all()
+    out = []
+    for row in rows:
+        if row.action == "ClearChargingProfile":
+            break
+        out.append(row)
+    return out
+
+
+def latest_limits_w(session: Session, now: datetime) -> dict[str, float]:
+    """charger_id -> limit in W now, from each charger's latest accepted profile of the hour."""
+    latest = (select(sa.func.max(CommandRow.id))
+              .where(CommandRow.created_at >= now - timedelta(seconds=RECENT_S),
+                     CommandRow.state == "accepted",
+                     CommandRow.action.in_(("SetChargingProfile", "ClearChargingProfile")))
+              .group_by(CommandRow.charger_id))
+    rows = session.exec(select(CommandRow).where(CommandRow.id.in_(latest))).all()
+    out = {}
+    for row in rows:
+        if row.action != "SetChargingProfile":
+            continue
+        value = limit_at(periods(row.payload, row.sent_at or row.created_at), now)
+        if value is not None:
+            out[row.charger_id] = value
+    return out

@@ -1,0 +1,146 @@
+"""/grid (load curve, power quality radar, transformer loading, history) and /costs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+from fastapi import APIRouter, Request
+
+from csms import clock
+from csms.grid.frequency import simulated_frequency_hz
+from csms.grid.model import grid_kpis
+from csms.web.console import history, overview, svg
+from csms.web.console.i18n import translate
+from csms.web.console.render import DB, CurrentUser, lang_of, page
+from csms.web.console.routes_overview import today_load
+from csms.web.console.site import (
+    PERIOD_S,
+    connection_of,
+    current_site,
+    day_bounds,
+    day_series,
+    period_labels,
+    tariff_of,
+)
+
+router = APIRouter()
+HISTORY_DAYS = 30
+
+
+def _today(request: Request, session):
+    site = current_site(session)
+    now = clock.now()
+    day_start, _, periods = day_bounds(site, now)
+    base, pv = day_series(site, day_start, periods)
+    energy_wh, _ = today_load(request).energy_wh(session, day_start, periods, now)
+    ev_kw = energy_wh / 1000.0 / (PERIOD_S / 3600.0)
+    k = min(int((now - day_start).total_seconds() // PERIOD_S), periods - 1)
+    return site, now, day_start, periods, base, pv, ev_kw, k
+
+
+@router.get("/grid")
+def grid_page(request: Request, session: DB, user: CurrentUser):
+    lang = lang_of(request, user)
+    t = lambda key: translate(lang, key)  # noqa: E731
+    site, now, day_start, periods, base, pv, ev_kw, k = _today(request, session)
+    ov = overview.build(session, now, today_load(request))
+    shown_ev = ev_kw.copy()
+    shown_ev[k] = ov.ev_kw  # the current period: live power, not a partial energy
+    net = base + shown_ev - pv
+    future = np.arange(periods) > k
+    labels = period_labels(day_start, periods, tariff_of(site).tz)
+    nan_future = lambda a: np.where(future, np.nan, a)  # noqa: E731
+    load_chart = svg.line_chart(t("load_curve"), labels, [
+        (t("base_load"), base), (t("ev_power"), nan_future(shown_ev)), (t("pv"), pv),
+        (t("net_import"), nan_future(net))], limit=float(site.capacity_kw),
+        limit_label=t("limit"))
+    kpis = grid_kpis(connection_of(site), base, np.repeat(shown_ev[:, None] / 3, 3, axis=1), pv)
+    freq = simulated_frequency_hz(periods, PERIOD_S, seed=day_start.toordinal())
+    th = kpis.thresholds
+    now_vals = {
+        "frequency": (float(freq[k]), f"50 ± {th.frequency_tolerance_hz} Hz",
+                      abs(freq[k] - 50) / th.frequency_tolerance_hz),
+        "voltage": (ov.grid_now["voltage"][0], f"± {th.voltage_deviation_max_pct} %",
+                    abs(ov.grid_now["voltage"][0]) / th.voltage_deviation_max_pct),
+        "thd": (ov.grid_now["thd"][0], f"{kpis.voltage_thd_limit_pct} %",
+                ov.grid_now["thd"][0] / kpis.voltage_thd_limit_pct),
+        "pf": (ov.grid_now["pf"][0], f"≥ {th.power_factor_min}",
+               (1 - ov.grid_now["pf"][0]) / (1 - th.power_factor_min)),
+        "unbalance": (ov.grid_now["unbalance"][0], f"{th.voltage_unbalance_max_pct} %",
+                      ov.grid_now["unbalance"][0] / th.voltage_unbalance_max_pct),
+        "transformer": (ov.grid_now["transformer"][0], f"{th.transformer_loading_max_pct} %",
+                        ov.grid_now["transformer"][0] / th.transformer_loading_max_pct),
+    }
+    radar = svg.radar_chart(t("power_quality"), [(t(key), v[2]) for key, v in now_vals.items()])
+    trafo_chart = svg.line_chart(t("transformer"), labels, [
+        (t("transformer"), nan_future(kpis.transformer_loading_pct))], limit=100.0,
+        limit_label=t("limit"), unit="%")
+    days, energy = _history(session, site, now)
+    hist_chart = svg.bar_chart(t("history"), days, [(t("energy"), energy)], unit="kWh")
+    return page(request, "grid.html", user, "grid", blocks=("live",), ov=ov,
+                load_chart=load_chart, radar=radar, now_vals=now_vals, trafo_chart=trafo_chart,
+                hist_chart=hist_chart, site=site)
+
+
+def _history(session, site, now):
+    day_start, _, _ = day_bounds(site, now)
+    first = day_start - timedelta(days=HISTORY_DAYS - 1)
+    kw = history.days_kw(session, first, HISTORY_DAYS, now)
+    per_day = kw.reshape(HISTORY_DAYS, 96).sum(axis=1) * PERIOD_S / 3600.0
+    tz = tariff_of(site).tz
+    labels = [(first + timedelta(days=d)).astimezone(tz).strftime("%d/%m")
+              for d in range(HISTORY_DAYS)]
+    return labels, per_day
+
+
+@router.get("/costs")
+def costs_page(request: Request, session: DB, user: CurrentUser):
+    from csms.economics import PaybackInputs, payback
+
+    lang = lang_of(request, user)
+    t = lambda key: translate(lang, key)  # noqa: E731
+    site, now, day_start, periods, base, pv, ev_kw, k = _today(request, session)
+    tariff = tariff_of(site)
+    ov = overview.build(session, now, today_load(request))
+    band_today = tariff.cost_by_band(day_start, PERIOD_S, ev_kw)
+    local = now.astimezone(tariff.tz)
+    month_start = day_start - timedelta(days=local.day - 1)
+    month_days = local.day
+    month_kw = history.days_kw(session, month_start, month_days, now)
+    band_month = tariff.cost_by_band(month_start, PERIOD_S, month_kw)
+    first = day_start - timedelta(days=HISTORY_DAYS - 1)
+    kw30 = history.days_kw(session, first, HISTORY_DAYS, now)
+    prices30 = np.asarray(tariff.prices_mad_per_kwh(first, PERIOD_S, len(kw30)), float)
+    daily_cost = (kw30 * prices30 * PERIOD_S / 3600).reshape(HISTORY_DAYS, 96).sum(axis=1)
+    daily_kwh = kw30.reshape(HISTORY_DAYS, 96).sum(axis=1) * PERIOD_S / 3600
+    labels = [(first + timedelta(days=d)).astimezone(tariff.tz).strftime("%d/%m")
+              for d in range(HISTORY_DAYS)]
+    trend = svg.bar_chart(t("cost_trend"), labels, [(t("cost"), daily_cost)], unit="MAD")
+    kwh30 = float(daily_kwh.sum())
+    counts = _charger_kinds(session)
+    pb = payback(PaybackInputs(chargers=counts, energy_sold_kwh_per_month=kwh30,
+                               energy_cost_mad_per_kwh=float(daily_cost.sum()) / kwh30
+                               if kwh30 > 0 else 0.0)) if sum(counts.values()) else None
+    return page(request, "costs.html", user, "costs", ov=ov, band_today=band_today,
+                band_month=band_month, trend=trend, payback=pb, kwh30=kwh30,
+                cost30=float(daily_cost.sum()), counts=counts)
+
+
+def _charger_kinds(session) -> dict[str, int]:
+    """Charger counts by the payback model's kinds (ac7, ac22, dc50, dc150)."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from csms.store.tables import ChargerRow
+
+    out = {"ac7": 0, "ac22": 0, "dc50": 0, "dc150": 0}
+    for ctype, max_w, n in session.execute(
+            select(ChargerRow.charger_type, ChargerRow.max_power_w, sa.func.count())
+            .group_by(ChargerRow.charger_type, ChargerRow.max_power_w)):
+        w = max_w or 0.0
+        if (ctype or "").upper() == "DC":
+            out["dc150" if w >= 100_000 else "dc50"] += n
+        else:
+            out["ac22" if w > 11_000 else "ac7"] += n
+    return out

@@ -1,0 +1,190 @@
+"""/settings: sites (grid connection, tariff), chargers, id tokens, users, API tokens.
+
+Everyone logged in can read; only admins change anything. Writes go through the store's
+single writer (``services.worker``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import APIRouter, Depends, Request
+from sqlmodel import select
+
+from csms import clock, security
+from csms.store.tables import ApiTokenRow, ChargerRow, IdTokenRow, SiteRow, UserRow
+from csms.store.tokens import create_token
+from csms.tariff import load_tariff
+from csms.web.console import auth
+from csms.web.console.i18n import translate
+from csms.web.console.render import DB, CurrentUser, lang_of, page
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+BASE_PROFILES = ("", "residential", "office", "commercial", "highway")
+
+
+def _view(request, session, user, message=None, error=None, secret=None):
+    return page(request, "settings.html", user, "settings",
+                sites=session.exec(select(SiteRow).order_by(SiteRow.id)).all(),
+                chargers=session.exec(select(ChargerRow).order_by(ChargerRow.id).limit(200)).all(),
+                id_tokens=session.exec(select(IdTokenRow).order_by(IdTokenRow.id_token)
+                                       .limit(200)).all(),
+                users=session.exec(select(UserRow).order_by(UserRow.username)).all(),
+                api_tokens=session.exec(select(ApiTokenRow).order_by(ApiTokenRow.id)).all(),
+                profiles=BASE_PROFILES, roles=auth.ROLES, message=message, error=error,
+                secret=secret, json=json)
+
+
+@router.get("/settings")
+def settings_page(request: Request, session: DB, user: CurrentUser):
+    return _view(request, session, user)
+
+
+def _float(form, key, default=None):
+    value = form.get(key, "")
+    return float(value) if value not in ("", None) else default
+
+
+def _site(db, form, now):
+    site_id = form.get("site_id")
+    row = db.get(SiteRow, int(site_id)) if site_id else None
+    if row is None:
+        row = SiteRow(name=form["name"].strip(), created_at=now)
+        db.add(row)
+    row.name = form["name"].strip() or row.name
+    row.capacity_kw = _float(form, "capacity_kw", row.capacity_kw)
+    row.voltage_level = form.get("voltage_level", row.voltage_level)
+    row.transformer_kva = _float(form, "transformer_kva")
+    row.pv_kwp = _float(form, "pv_kwp", 0.0)
+    row.base_load_profile = form.get("base_load_profile") or None
+    row.base_load_peak_kw = _float(form, "base_load_peak_kw", 0.0)
+    tariff = json.loads(form.get("tariff") or '{"name": "onee-default"}')
+    if set(tariff) - {"name"}:
+        load_tariff(tariff)  # validate: raises ValueError with the reason
+    else:
+        load_tariff(tariff.get("name", "onee-default"))
+    row.tariff = tariff
+    return None
+
+
+def _charger(db, form, now):
+    cid = form["charger_id"].strip()
+    if not cid or len(cid) > 48 or ":" in cid:
+        raise ValueError("a charger id has 1-48 characters and no ':'")
+    row = db.get(ChargerRow, cid)
+    secret = None
+    if row is None:
+        row = ChargerRow(id=cid, registered_at=now)
+        secret = security.generate_charger_password()
+        row.password_hash = security.hash_password(secret)
+        db.add(row)
+    row.site_id = int(form["site_id"]) if form.get("site_id") else None
+    row.charger_type = form.get("charger_type") or None
+    row.max_power_w = _float(form, "max_power_w")
+    row.description = form.get("description") or row.description
+    return secret
+
+
+def _charger_password(db, form, now):
+    row = db.get(ChargerRow, form["charger_id"])
+    if row is None:
+        raise ValueError("unknown charger")
+    secret = security.generate_charger_password()
+    row.password_hash = security.hash_password(secret)
+    return secret
+
+
+def _id_token(db, form, now):
+    token = form["id_token"].strip()
+    if not token or len(token) > 36:
+        raise ValueError("an id token has 1-36 characters")
+    row = db.get(IdTokenRow, token) or IdTokenRow(id_token=token, created_at=now)
+    row.status = form.get("status", "Accepted")
+    row.description = form.get("description") or None
+    db.add(row)
+
+
+def _user(db, form, now):
+    from csms.web.users_cli import upsert_user
+
+    if form.get("role") not in auth.ROLES:
+        raise ValueError("unknown role")
+    upsert_user(db, form["username"].strip(), form["password"], form["role"],
+                form.get("lang", "en"))
+
+
+def _api_token(db, form, now):
+    if form.get("revoke"):
+        row = db.get(ApiTokenRow, int(form["revoke"]))
+        if row is not None:
+            row.revoked = True
+        return None
+    role = form.get("role", "viewer")
+    if role not in auth.ROLES:
+        raise ValueError("unknown role")
+    return create_token(db, form.get("name") or "console", role)
+
+
+def validate(section: str, form: dict, session) -> None:
+    """Reject bad input before the writer thread sees it (a failing store job logs an error)."""
+    if section == "site":
+        for key in ("capacity_kw", "transformer_kva", "pv_kwp", "base_load_peak_kw"):
+            if _float(form, key, 0.0) < 0:
+                raise ValueError(f"{key} must be >= 0")
+        if form.get("voltage_level") not in ("LV", "MV", "HV"):
+            raise ValueError("voltage level is LV, MV or HV")
+        if form.get("base_load_profile") not in BASE_PROFILES:
+            raise ValueError("unknown base-load profile")
+        name = (form.get("name") or "").strip()
+        if not name:
+            raise ValueError("a site needs a name")
+        clash = session.exec(select(SiteRow).where(SiteRow.name == name)).first()
+        if clash is not None and str(clash.id) != str(form.get("site_id") or ""):
+            raise ValueError(f"a site named {name!r} exists")
+        tariff = json.loads(form.get("tariff") or '{"name": "onee-default"}')
+        if not isinstance(tariff, dict):
+            raise ValueError("the tariff is a JSON object")
+        load_tariff(tariff if set(tariff) - {"name"} else tariff.get("name", "onee-default"))
+    elif section == "charger":
+        cid = (form.get("charger_id") or "").strip()
+        if not cid or len(cid) > 48 or ":" in cid:
+            raise ValueError("a charger id has 1-48 characters and no ':'")
+        if _float(form, "max_power_w", 0.0) < 0:
+            raise ValueError("max power must be >= 0")
+    elif section == "charger_password":
+        if session.get(ChargerRow, form.get("charger_id", "")) is None:
+            raise ValueError("unknown charger")
+    elif section == "id_token":
+        if not 0 < len((form.get("id_token") or "").strip()) <= 36:
+            raise ValueError("an id token has 1-36 characters")
+    elif section == "user":
+        if form.get("role") not in auth.ROLES:
+            raise ValueError("unknown role")
+        if not (form.get("username") or "").strip() or len(form.get("password") or "") < 8:
+            raise ValueError("a user needs a name and a password of at least 8 characters")
+    elif section == "api_token":
+        if not form.get("revoke") and form.get("role", "viewer") not in auth.ROLES:
+            raise ValueError("unknown role")
+
+
+ACTIONS = {"site": _site, "charger": _charger, "charger_password": _charger_password,
+           "id_token": _id_token, "user": _user, "api_token": _api_token}
+
+
+@router.post("/settings/{section}", dependencies=[Depends(auth.check_csrf)])
+async def settings_post(request: Request, section: str, session: DB, user: CurrentUser):
+    auth.require_role(user, "admin")
+    lang = lang_of(request, user)
+    action = ACTIONS.get(section)
+    if action is None:
+        return _view(request, session, user, error=f"unknown section {section!r}")
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        validate(section, form, session)
+    except (ValueError, KeyError, json.JSONDecodeError) as exc:
+        return _view(request, session, user, error=f"{section}: {exc}")
+    secret = await request.app.state.services.worker.run(action, form, clock.now())
+    log.info("console user %s changed settings: %s", user.username, section)
+    session.expire_all()
+    return _view(request, session, user, message=translate(lang, "saved"), secret=secret)

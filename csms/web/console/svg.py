@@ -1,0 +1,151 @@
+"""Server-rendered SVG charts (no JavaScript chart library, works offline).
+
+Every chart is an ``<svg role="img">`` with a <title> for screen readers; pages also show the
+numbers in a table. Colours come from CSS classes (``s0``.. ``s5``, ``limit``) in console.css.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+from markupsafe import Markup
+
+W, H = 640, 240
+PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 12, 28
+
+
+def _fmt(v: float) -> str:
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    return f"{v:.1f}" if abs(v) >= 1 or v == 0 else f"{v:.2f}"
+
+
+def _nice_max(v: float) -> float:
+    if v <= 0:
+        return 1.0
+    exp = 10 ** math.floor(math.log10(v))
+    for step in (1, 2, 2.5, 5, 10):
+        if v <= step * exp:
+            return step * exp
+    return 10 * exp
+
+
+def line_chart(title: str, x_labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
+               limit: float | None = None, limit_label: str = "limit", unit: str = "kW",
+               y_min: float | None = None) -> Markup:
+    """Lines over a shared x axis. ``series``: [(name, values (T,))]; NaN leaves a gap."""
+    t = max((len(v) for _, v in series), default=0)
+    finite = [x for _, vals in series for x in vals if x is not None and math.isfinite(x)]
+    if limit is not None:
+        finite.append(limit)
+    hi = _nice_max(max(finite, default=1.0))
+    lo = min(0.0, min(finite, default=0.0)) if y_min is None else y_min
+    span = (hi - lo) or 1.0
+    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = PAD_L + (pw * i / max(t - 1, 1))
+        return x, PAD_T + ph * (1 - (v - lo) / span)
+
+    parts = [_frame(title, lo, hi, unit)]
+    for n, (name, vals) in enumerate(series):
+        path, pen = [], "M"
+        for i, v in enumerate(vals):
+            if v is None or not math.isfinite(v):
+                pen = "M"
+                continue
+            x, y = xy(i, v)
+            path.append(f"{pen}{x:.1f},{y:.1f}")
+            pen = "L"
+        if path:
+            parts.append(f'<path class="line s{n % 6}" d="{" ".join(path)}"><title>'
+                         f'{escape(name)}</title></path>')
+    if limit is not None:
+        _, y = xy(0, limit)
+        parts.append(f'<line class="limit" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" '
+                     f'y2="{y:.1f}"><title>{escape(limit_label)} {_fmt(limit)} {unit}</title></line>')
+    parts.append(_x_ticks(x_labels, lambda i: xy(i, lo)[0]))
+    legend = [(name, f"s{n % 6}") for n, (name, _) in enumerate(series)]
+    if limit is not None:
+        legend.append((f"{limit_label} {_fmt(limit)} {unit}", "limit"))
+    return _wrap(title, parts, legend)
+
+
+def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
+              unit: str = "") -> Markup:
+    """Stacked bars: one bar per label, one segment per series."""
+    n = len(labels)
+    totals = [sum(max(0.0, s[1][i]) for s in series) for i in range(n)]
+    hi = _nice_max(max(totals, default=1.0))
+    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    slot = pw / max(n, 1)
+    parts = [_frame(title, 0.0, hi, unit)]
+    for i in range(n):
+        y0 = PAD_T + ph
+        for k, (name, vals) in enumerate(series):
+            h = ph * max(0.0, vals[i]) / hi
+            y0 -= h
+            parts.append(f'<rect class="bar s{k % 6}" x="{PAD_L + i * slot + slot * 0.15:.1f}" '
+                         f'y="{y0:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}"><title>'
+                         f'{escape(labels[i])} {escape(name)}: {_fmt(vals[i])} {unit}</title></rect>')
+    parts.append(_x_ticks(labels, lambda i: PAD_L + i * slot + slot / 2))
+    return _wrap(title, parts, [(name, f"s{k % 6}") for k, (name, _) in enumerate(series)]
+                 if len(series) > 1 else [])
+
+
+def radar_chart(title: str, axes: Sequence[tuple[str, float]]) -> Markup:
+    """Values as a share of their threshold (1.0 = at the limit, drawn as the red ring)."""
+    size, c, r = 300, 150, 100
+    k = len(axes)
+    scale = max(1.5, max((v for _, v in axes), default=1.0))
+
+    def pt(i: int, v: float) -> tuple[float, float]:
+        a = -math.pi / 2 + 2 * math.pi * i / k
+        return c + r * v / scale * math.cos(a), c + r * v / scale * math.sin(a)
+
+    parts = [f"<title>{escape(title)}</title>"]
+    for ring, cls in ((0.5, "grid"), (1.0, "limit"), (scale, "grid")):
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (pt(i, ring) for i in range(k)))
+        parts.append(f'<polygon class="{cls}" points="{pts}" fill="none"/>')
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (pt(i, min(v, scale)) for i, (_, v) in
+                                                     enumerate(axes)))
+    parts.append(f'<polygon class="area s0" points="{pts}"/>')
+    for i, (name, v) in enumerate(axes):
+        x, y = pt(i, scale * 1.18)
+        anchor = "middle" if abs(x - c) < 20 else ("start" if x > c else "end")
+        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(name)} '
+                     f'{v * 100:.0f}%</text>')
+    body = "".join(parts)
+    return Markup(f'<svg class="chart radar" viewBox="-70 0 {size + 140} {size}" role="img" '
+                  f'aria-label="{escape(title)}">{body}</svg>')
+
+
+def _frame(title: str, lo: float, hi: float, unit: str) -> str:
+    ph = H - PAD_T - PAD_B
+    out = [f"<title>{escape(title)}</title>"]
+    for f in (0.0, 0.5, 1.0):
+        y = PAD_T + ph * (1 - f)
+        out.append(f'<line class="grid" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}"/>'
+                   f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" text-anchor="end">'
+                   f'{_fmt(lo + f * (hi - lo))}</text>')
+    out.append(f'<text x="4" y="{PAD_T + 4}" class="unit">{escape(unit)}</text>')
+    return "".join(out)
+
+
+def _x_ticks(labels: Sequence[str], x_of, max_ticks: int = 8) -> str:
+    n = len(labels)
+    step = max(1, math.ceil(n / max_ticks))
+    return "".join(f'<text x="{x_of(i):.1f}" y="{H - 8}" text-anchor="middle">'
+                   f'{escape(labels[i])}</text>' for i in range(0, n, step))
+
+
+def _wrap(title: str, parts: list[str], legend: list[tuple[str, str]]) -> Markup:
+    svg = (f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{escape(title)}">'
+           f'{"".join(parts)}</svg>')
+    if legend:
+        items = "".join(f'<li><span class="key {cls}" aria-hidden="true"></span>{escape(name)}</li>'
+                        for name, cls in legend)
+        svg += f'<ul class="legend">{items}</ul>'
+    return Markup(svg)
