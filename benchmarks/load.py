@@ -36,6 +36,7 @@ class LoadResult:
     messages: int
     latencies_s: list[float] = field(default_factory=list)
     errors: int = 0
+    first_error: str = ""
 
     @property
     def rate_per_s(self) -> float:
@@ -55,6 +56,18 @@ async def open_chargers(base_url: str, n: int, prefix: str, compression: str | N
     return conns
 
 
+async def _reply(ws) -> str:
+    """The answer to our CALL; CALLs from the CSMS (e.g. capability probes) are refused, as a
+    charger without those features would."""
+    while True:
+        frame = await ws.recv()
+        if frame.startswith("[2"):
+            msg_id = json.loads(frame)[1]
+            await ws.send(json.dumps([4, msg_id, "NotSupported", "load generator", {}]))
+            continue
+        return frame
+
+
 async def drive(conns, duration_s: float, interval_s: float) -> LoadResult:
     result = LoadResult(len(conns), duration_s, 0)
     stop_at = time.monotonic() + duration_s
@@ -72,10 +85,11 @@ async def drive(conns, duration_s: float, interval_s: float) -> LoadResult:
                 wh += 30
                 frame = meter_values_frame(f"m{n}", wh)
             await ws.send(frame)
-            reply = await ws.recv()
+            reply = await _reply(ws)
             dt = time.perf_counter() - t0
             if not reply.startswith("[3"):
                 result.errors += 1
+                result.first_error = result.first_error or reply[:300]
             result.messages += 1
             result.latencies_s.append(dt)
             if interval_s:
