@@ -89,6 +89,8 @@ class SimCharger:
         self._boot_reason = "PowerUp"
         self._tx_counter = 0
         self._tasks: set[asyncio.Task] = set()
+        self._run_task: asyncio.Task | None = None
+        self._closing = False
         self.connects = 0
 
     # -- protocol hooks (subclasses) -------------------------------------------------------
@@ -131,10 +133,11 @@ class SimCharger:
 
     async def run(self) -> None:
         """Connect, boot, serve; reconnect with back-off forever (cancel to stop)."""
+        self._run_task = asyncio.current_task()
         ticker = self.spawn(self._tick_loop())
         attempt = 0
         try:
-            while True:
+            while not self._closing:
                 wait_s = self._offline_until - time.monotonic()
                 if wait_s > 0:
                     await asyncio.sleep(wait_s)
@@ -142,11 +145,13 @@ class SimCharger:
                     async with websockets.connect(
                             self.url, subprotocols=[self.subprotocol], compression=None,
                             additional_headers=self._headers(), open_timeout=10,
-                            ping_interval=None, max_size=2**20) as ws:
+                            ping_interval=None, close_timeout=2, max_size=2**20) as ws:
                         attempt = 0
                         await self._serve(ws)
                 except LINK_ERRORS + (TimeoutError, websockets.InvalidHandshake) as exc:
                     log.debug("%s: link down: %r", self.id, exc)
+                except Exception:  # a bug: say so loudly, then behave like a rebooted charger
+                    log.exception("%s: charger task failed; reconnecting", self.id)
                 finally:
                     self._link_lost()
                 await asyncio.sleep(self.backoff.delay_s(attempt, self.rng))
@@ -408,6 +413,15 @@ class SimCharger:
         return "Scheduled" if scheduled else "Accepted"
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Stop everything. Cancels repeatedly: a cancellation swallowed by a library's
+        ``wait_for`` race must not leave a charger reconnecting forever."""
+        self._closing = True
+        for _ in range(20):
+            pending = [t for t in [self._run_task, *self._tasks] if t is not None and not t.done()]
+            if not pending:
+                break
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=0.25)
+        if self._ws is not None:
+            self._ws.transport.abort()

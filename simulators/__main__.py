@@ -1,0 +1,123 @@
+"""``csms-sim``: a site of simulated chargers speaking OCPP-J to a CSMS.
+
+Example: ``csms-sim --url ws://127.0.0.1:9000/ocpp --chargers 50 --profile office
+--protocol mixed --speed 60 --seed 1``. Ctrl-C stops cleanly. Give the CSMS the same
+``--speed`` and ``--start`` so both sides agree on "now".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from simulators.arrivals import PROFILES
+from simulators.charger.link import BackOff
+from simulators.clock import SimClock, parse_start
+from simulators.site import ChaosConfig, Site
+from simulators.vehicles import FleetMix
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="csms-sim", description=__doc__.splitlines()[0])
+    p.add_argument("--url", default="ws://127.0.0.1:9000/ocpp",
+                   help="OCPP endpoint prefix; a charger connects to URL/<id>")
+    p.add_argument("--chargers", type=int, default=50)
+    p.add_argument("--profile", choices=PROFILES, default="office")
+    p.add_argument("--protocol", choices=["1.6", "2.0.1", "mixed"], default="mixed")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second")
+    p.add_argument("--start", help="simulated start time, ISO 8601 with offset (default now)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--password-file", help="Basic-auth passwords: 'ID PASSWORD' per line, "
+                   "or one line with a password for every charger")
+    p.add_argument("--id-prefix", default="SIM", help="charger ids are PREFIX-0001, ...")
+    p.add_argument("--meter-interval", type=float, default=60.0,
+                   help="MeterValueSampleInterval in simulated seconds")
+    p.add_argument("--fleet-mix", help="segment shares, e.g. urban=45,mixed=35,commercial=12,"
+                   "premium=8 (default: the documented Moroccan mix)")
+    p.add_argument("--sessions-scale", type=float, default=1.0,
+                   help="multiply the profile's sessions per EVSE per day")
+    p.add_argument("--faults", help="chaos: drop=P,reboot=P (per charger per simulated hour), "
+                   "slow=SHARE,ignore=SHARE (share of chargers), slow_s=S")
+    p.add_argument("--duration-h", type=float, help="stop after this many simulated hours")
+    p.add_argument("--summary-every", type=float, default=1.0, help="wall seconds")
+    p.add_argument("--log-level", default="WARNING")
+    return p
+
+
+def read_passwords(path: str | None) -> tuple[dict[str, str], str | None]:
+    if not path:
+        return {}, None
+    per_id: dict[str, str] = {}
+    default = None
+    with open(path) as fh:
+        for raw in fh:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split()
+            if len(parts) == 1:
+                default = parts[0]
+            else:
+                per_id[parts[0]] = parts[1]
+    return per_id, default
+
+
+async def _summary(site: Site, every_s: float) -> None:
+    tty = sys.stdout.isatty()
+    while True:
+        await asyncio.sleep(every_s)
+        line = site.summary_line()
+        if tty:
+            sys.stdout.write("\r\033[K" + line)
+        else:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+async def amain(args: argparse.Namespace) -> int:
+    import ocpp.messages
+
+    ocpp.messages.ASYNC_VALIDATION = False  # inline validation: much cheaper per connection
+    passwords, default_password = read_passwords(args.password_file)
+    clock = SimClock(args.speed, parse_start(args.start))
+    site = Site(args.url, args.chargers, args.profile, args.protocol, clock, seed=args.seed,
+                mix=FleetMix.parse(args.fleet_mix) if args.fleet_mix else FleetMix.default(),
+                passwords=passwords, default_password=default_password,
+                id_prefix=args.id_prefix, meter_interval_s=args.meter_interval,
+                sessions_scale=args.sessions_scale, chaos=ChaosConfig.parse(args.faults),
+                backoff=BackOff())
+    print(f"csms-sim: {args.chargers} {args.protocol} chargers, profile {args.profile}, "
+          f"speed {args.speed:g}, start {clock.start.isoformat()}, url {args.url}", flush=True)
+    runner = asyncio.ensure_future(site.run(None if args.duration_h is None
+                                            else args.duration_h * 3600.0))
+    summary = asyncio.ensure_future(_summary(site, args.summary_every))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, runner.cancel)
+    try:
+        await runner
+    except asyncio.CancelledError:
+        pass
+    finally:
+        summary.cancel()
+        await site.stop()
+        print("\n" + site.summary_line(), flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(amain(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

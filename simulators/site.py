@@ -1,0 +1,210 @@
+"""A site: chargers plus an arrival process, a live summary, and optional chaos.
+
+Deterministic for a seed: charger types, protocols, arrivals, vehicles and id tags all come
+from seeded generators (network timing aside).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+import numpy as np
+
+from simulators.arrivals import SITE_TZ, Arrival, day_arrivals, load_profile
+from simulators.charger.base import SimCharger
+from simulators.charger.link import BackOff
+from simulators.charger.model import CHARGER_TYPES, CHARGING, Faults
+from simulators.charger.v16 import Charger16
+from simulators.charger.v201 import Charger201
+from simulators.clock import SimClock
+from simulators.ev import EV
+from simulators.vehicles import FleetMix
+
+log = logging.getLogger(__name__)
+
+# Charger hardware per profile: (type, share).
+SITE_HARDWARE = {
+    "office": [("ac11", 0.5), ("ac22", 0.4), ("dc50", 0.1)],
+    "residential": [("ac7", 0.7), ("ac11", 0.3)],
+    "commercial": [("ac22", 0.5), ("dc50", 0.3), ("dc150", 0.2)],
+    "highway": [("dc150", 0.5), ("dc350", 0.3), ("dc50", 0.2)],
+}
+
+
+@dataclass
+class ChaosConfig:
+    """``drop_per_h`` / ``reboot_per_h``: probability per charger per simulated hour;
+    ``slow_share`` / ``ignore_share``: share of chargers answering slowly / ignoring limits."""
+
+    drop_per_h: float = 0.0
+    reboot_per_h: float = 0.0
+    slow_share: float = 0.0
+    ignore_share: float = 0.0
+    slow_answer_s: float = 2.0
+
+    @classmethod
+    def parse(cls, text: str | None) -> ChaosConfig:
+        """``"drop=0.05,reboot=0.01,slow=0.1,ignore=0.1"``."""
+        out = cls()
+        names = {"drop": "drop_per_h", "reboot": "reboot_per_h", "slow": "slow_share",
+                 "ignore": "ignore_share", "slow_s": "slow_answer_s"}
+        for part in filter(None, (text or "").split(",")):
+            key, _, value = part.partition("=")
+            if key.strip() not in names:
+                raise ValueError(f"unknown fault {key!r}; expected one of {sorted(names)}")
+            setattr(out, names[key.strip()], float(value))
+        return out
+
+
+def hardware_plan(profile: str, n: int) -> list[str]:
+    """Charger types for ``n`` chargers, in shares as close as possible to the profile's."""
+    plan: list[str] = []
+    counts = {t: 0 for t, _ in SITE_HARDWARE[profile]}
+    for i in range(n):
+        # Largest deficit first (deterministic apportionment).
+        t = max(SITE_HARDWARE[profile], key=lambda ts: ts[1] * (i + 1) - counts[ts[0]])[0]
+        counts[t] += 1
+        plan.append(t)
+    return plan
+
+
+@dataclass
+class Site:
+    url: str
+    chargers_n: int
+    profile: str
+    protocol: str  # "1.6" | "2.0.1" | "mixed"
+    clock: SimClock
+    seed: int = 1
+    mix: FleetMix = field(default_factory=FleetMix.default)
+    passwords: dict[str, str] = field(default_factory=dict)
+    default_password: str | None = None
+    id_prefix: str = "SIM"
+    meter_interval_s: float = 60.0
+    sessions_scale: float = 1.0
+    chaos: ChaosConfig = field(default_factory=ChaosConfig)
+    backoff: BackOff = field(default_factory=BackOff)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.np_rng = np.random.default_rng(self.seed)
+        self.arrivals = load_profile(self.profile)
+        self.chargers: list[SimCharger] = []
+        for i, ctype in enumerate(hardware_plan(self.profile, self.chargers_n)):
+            cid = f"{self.id_prefix}-{i + 1:04d}"
+            proto = self.protocol if self.protocol != "mixed" else ("1.6", "2.0.1")[i % 2]
+            cls = Charger16 if proto == "1.6" else Charger201
+            faults = Faults(
+                answer_delay_s=self.chaos.slow_answer_s if self.rng.random() < self.chaos.slow_share else 0.0,
+                ignore_limits=self.rng.random() < self.chaos.ignore_share)
+            self.chargers.append(cls(
+                cid, self.url, CHARGER_TYPES[ctype], self.clock, seed=self.seed * 100_003 + i,
+                password=self.passwords.get(cid, self.default_password), faults=faults,
+                backoff=self.backoff, meter_interval_s=self.meter_interval_s))
+        self.sessions_started = 0
+        self.turned_away = 0
+        self._tasks: list[asyncio.Task] = []
+
+    # -- summary -------------------------------------------------------------------------------
+    def summary(self) -> dict:
+        evses = [e for c in self.chargers for e in c.evses]
+        return {
+            "time": self.clock.now(),
+            "connected": sum(c.connected.is_set() for c in self.chargers),
+            "chargers": len(self.chargers),
+            "charging": sum(e.status == CHARGING for e in evses),
+            "occupied": sum(e.ev is not None for e in evses),
+            "site_kw": sum(max(0.0, e.power_w) for e in evses) / 1000.0,
+            "energy_kwh": sum(e.meter_wh for e in evses) / 1000.0,
+            "sessions": self.sessions_started,
+            "turned_away": self.turned_away,
+            "queued": sum(c.outbox.pending_transactional for c in self.chargers),
+        }
+
+    def summary_line(self) -> str:
+        s = self.summary()
+        local = s["time"].astimezone(SITE_TZ).strftime("%a %H:%M")
+        return (f"{local} | connected {s['connected']}/{s['chargers']} | charging {s['charging']}"
+                f" | site {s['site_kw']:.1f} kW | energy {s['energy_kwh']:.1f} kWh"
+                f" | sessions {s['sessions']} (turned away {s['turned_away']})"
+                f" | queued {s['queued']}")
+
+    # -- run -----------------------------------------------------------------------------------
+    async def run(self, duration_s: float | None = None) -> None:
+        """Run all chargers and the arrival process; ``duration_s`` of simulated time or forever."""
+        self._tasks = [asyncio.ensure_future(c.run()) for c in self.chargers]
+        self._tasks.append(asyncio.ensure_future(self._arrivals()))
+        if self.chaos.drop_per_h or self.chaos.reboot_per_h:
+            self._tasks.append(asyncio.ensure_future(self._chaos()))
+        try:
+            if duration_s is None:
+                await asyncio.gather(*self._tasks)
+            else:
+                await self.clock.sleep(duration_s)
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        closing = [asyncio.ensure_future(c.close()) for c in self.chargers]
+        # Bounded: a socket stuck in its close handshake must not hold Ctrl-C hostage.
+        await asyncio.wait([*self._tasks, *closing], timeout=5.0)
+
+    async def _arrivals(self) -> None:
+        evses = sum(len(c.evses) for c in self.chargers)
+        day = self.clock.now().astimezone(SITE_TZ).date()
+        while True:
+            rng = np.random.default_rng([self.seed, day.toordinal()])  # same day, same drivers
+            for a in day_arrivals(self.arrivals, day, evses, rng, scale=self.sessions_scale):
+                wait_s = (a.at - self.clock.now()).total_seconds()
+                if wait_s < 0:
+                    continue  # before the simulation started
+                await self.clock.sleep(wait_s)
+                self._arrive(a)
+            day = day + timedelta(days=1)
+            next_midnight = datetime.combine(day, time(0), SITE_TZ)
+            await self.clock.sleep((next_midnight - self.clock.now()).total_seconds())
+
+    def _arrive(self, a: Arrival) -> None:
+        dc_needed = self.profile == "highway"
+        free = [(c, e) for c in self.chargers for e in c.free_evses()
+                if c.connected.is_set() and (c.type.kind == "DC" or not dc_needed)]
+        if not free:
+            self.turned_away += 1
+            return
+        charger, evse = free[int(a.u_vehicle * 7919) % len(free)]
+        spec = self.mix.sample(random.Random(a.u_vehicle), dc_only=charger.type.kind == "DC")
+        if a.energy_wh is None:  # highway: to target, then leave
+            ev = EV(spec, soc_pct=a.arrival_soc_pct, target_soc_pct=self.arrivals.target_soc_pct)
+            need_wh = (ev.target_soc_pct - ev.soc_pct) / 100 * spec.capacity_wh
+            rate_w = min(charger.type.max_power_w, spec.dc_max_power_w or 50_000.0) * 0.6
+            dwell_s = need_wh / rate_w * 3600 + 300 + 600 * a.u_vehicle
+            requested_wh = need_wh
+        else:
+            soc = max(5.0, min(a.arrival_soc_pct, 100 - a.energy_wh / spec.capacity_wh * 100))
+            target = min(100.0, soc + a.energy_wh / spec.capacity_wh * 100)
+            ev = EV(spec, soc_pct=soc, target_soc_pct=target)
+            dwell_s, requested_wh = a.dwell_s, a.energy_wh
+        # ISO 15118 EVs (here: every DC session, every other AC one) announce their needs.
+        if charger.type.kind == "DC" or a.u_vehicle < 0.5:
+            ev.requested_energy_wh = requested_wh
+        self.sessions_started += 1
+        tag = f"RFID-{int(a.u_vehicle * 1e6):06d}"
+        charger.plug_in(evse.id, ev, tag, dwell_s=dwell_s)
+
+    async def _chaos(self) -> None:
+        rng = random.Random(self.seed + 7)
+        while True:
+            await self.clock.sleep(3600.0)
+            for c in self.chargers:
+                if rng.random() < self.chaos.reboot_per_h:
+                    log.info("%s: chaos: reboot", c.id)
+                    c.reboot(offline_s=rng.uniform(2.0, 10.0))
+                elif rng.random() < self.chaos.drop_per_h:
+                    log.info("%s: chaos: link drop", c.id)
+                    c.drop_link(offline_s=rng.uniform(1.0, 30.0))
