@@ -1,0 +1,129 @@
+"""`make demo`: a fresh SQLite CSMS in demo mode and a 50-charger mixed site driving it.
+
+One simulated day passes in 20 wall minutes (speed 72); the CSMS and the simulators get the same
+``--speed`` and ``--start`` so they agree on "now". Prints the console URL and a login; Ctrl-C
+stops everything. Run ``python -m csms.demo --help`` for the knobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+OCPP_RE = re.compile(r"OCPP gateway: (ws://[\w.\-\[\]:]+:\d+)/ocpp/")
+HTTP_RE = re.compile(r"HTTP console: (http://[\w.\-\[\]:]+:\d+)/")
+LOCAL_TZ = ZoneInfo("Africa/Casablanca")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m csms.demo", description=__doc__.splitlines()[0])
+    p.add_argument("--db", default="demo.db", help="SQLite file, removed at start")
+    p.add_argument("--speed", type=float, default=72.0, help="simulated s per wall s (72: a day "
+                   "in 20 min)")
+    p.add_argument("--start", help="simulated start, ISO 8601 (default: today 06:00 local)")
+    p.add_argument("--chargers", type=int, default=50)
+    p.add_argument("--profile", default="commercial",
+                   choices=["office", "residential", "commercial", "highway"])
+    p.add_argument("--protocol", default="mixed", choices=["1.6", "2.0.1", "mixed"])
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--http-port", type=int, default=8000)
+    p.add_argument("--ocpp-port", type=int, default=9000)
+    return p
+
+
+def _run(cmd: list[str], stdin: str | None = None) -> str:
+    out = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:5])} failed:\n{out.stdout}{out.stderr}")
+    return out.stdout
+
+
+def _stop(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    db = Path(args.db).resolve()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db_url = f"sqlite:///{db}"
+    start = args.start or datetime.now(LOCAL_TZ).replace(
+        hour=6, minute=0, second=0, microsecond=0).isoformat()
+    py = sys.executable
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    _run([py, "-m", "csms.cli", "db", "upgrade", "--database-url", db_url])
+    password = secrets.token_urlsafe(12)
+    _run([py, "-m", "csms.cli", "user", "add", "demo", "--role", "admin",
+          "--database-url", db_url], stdin=password + "\n")
+
+    server = subprocess.Popen(
+        [py, "-m", "csms.cli", "serve", "--open", "--database-url", db_url, "--no-migrate",
+         "--http-port", str(args.http_port), "--ocpp-port", str(args.ocpp_port),
+         "--speed", str(args.speed), "--start", start, "--log-level", "WARNING"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    found: dict[str, str] = {}
+    ready = threading.Event()
+
+    def pump() -> None:
+        for line in server.stdout:
+            if (m := OCPP_RE.search(line)):
+                found["ocpp"] = m.group(1)
+            if (m := HTTP_RE.search(line)):
+                found["http"] = m.group(1)
+            if len(found) == 2:
+                ready.set()
+            if "ERROR" in line or "Traceback" in line:
+                sys.stderr.write("[csms] " + line)
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    sim = None
+    try:
+        if not ready.wait(60) or len(found) != 2:
+            raise SystemExit("csms serve did not start (is port "
+                             f"{args.http_port} or {args.ocpp_port} in use?)")
+        day_min = 86_400 / args.speed / 60
+        print(f"\nCSMS console:  {found['http']}/   (login: demo / {password})")
+        print(f"OCPP gateway:  {found['ocpp']}/ocpp/{{charger_id}}")
+        print(f"Demo clock:    starts {start}, speed {args.speed:g}x "
+              f"(one day every {day_min:.0f} wall minutes)")
+        print(f"Site:          {args.chargers} {args.protocol} chargers, profile {args.profile}"
+              "\nCtrl-C stops everything.\n", flush=True)
+        sim = subprocess.Popen(
+            [py, "-m", "simulators", "--url", f"{found['ocpp']}/ocpp", "--chargers",
+             str(args.chargers), "--profile", args.profile, "--protocol", args.protocol,
+             "--speed", str(args.speed), "--start", start, "--seed", str(args.seed)], env=env)
+        while server.poll() is None and sim.poll() is None:
+            time.sleep(0.5)
+        if server.poll() is not None:
+            print("csms serve stopped", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        _stop(sim)
+        _stop(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
