@@ -89,8 +89,8 @@ class TodayLoad:
 def _register_rows(session: Session, since: datetime, now: datetime) -> list[tuple]:
     m = MeterSampleRow
     query = (select(m.session_id, m.timestamp, m.value, m.unit)
-             .join(ChargerRow, ChargerRow.id == m.charger_id)
-             .where(m.timestamp >= since, m.measurand == REGISTER, m.session_id.is_not(None),
+             .where(m.charger_id.in_(select(ChargerRow.id)),  # index probe per charger
+                    m.timestamp >= since, m.measurand == REGISTER, m.session_id.is_not(None),
                     sa.or_(m.phase.is_(None), m.phase == ""))
              .order_by(m.timestamp, m.id))
     return [(sid, ts.timestamp(), value * 1000.0 if unit == "kWh" else value)
@@ -133,15 +133,13 @@ def today_sessions(session: Session, day_start: datetime, by_session: dict) -> T
 def uncontrolled_wh(s: TodaySessions, period_s: float, periods: int) -> np.ndarray:
     """(T,) Wh if each session had charged at its max power from its start until its energy
     was delivered (the baseline for savings)."""
-    out = np.zeros(periods)
-    edges = np.arange(periods + 1) * period_s
-    for start_s, e_wh, kw in zip(s.start_s, s.energy_wh, s.max_kw, strict=True):
-        if e_wh <= 0 or kw <= 0:
-            continue
-        end_s = start_s + e_wh / (kw * 1000.0) * 3600.0
-        overlap_s = np.clip(np.minimum(edges[1:], end_s) - np.maximum(edges[:-1], start_s), 0, None)
-        out += overlap_s / 3600.0 * kw * 1000.0
-    return out
+    edges = np.arange(periods + 1) * period_s  # (T+1,)
+    ok = (s.energy_wh > 0) & (s.max_kw > 0)
+    start, kw = s.start_s[ok, None], s.max_kw[ok, None]  # (N, 1)
+    end = start + s.energy_wh[ok, None] / (kw * 1000.0) * 3600.0
+    overlap_s = np.clip(np.minimum(edges[None, 1:], end) - np.maximum(edges[None, :-1], start),
+                        0, None)  # (N, T)
+    return (overlap_s / 3600.0 * kw * 1000.0).sum(axis=0)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Live fleet state from the store: counts, the latest readings per EVSE, charger classes.
 
 Queries stay index-friendly at 1,000 chargers: counts are SQL aggregates, and live readings read
-only samples newer than ``LIVE_WINDOW_S`` through the (charger_id, timestamp) index, driven by a
-join from the chargers table.
+only samples newer than ``LIVE_WINDOW_S`` through the (charger_id, timestamp) index: the
+``charger_id IN (SELECT id FROM chargers)`` form makes SQLite probe that index once per charger
+(a plain join scanned the whole samples table: 88 ms against 31 ms at 1,000 chargers).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ class Reading:
     power_w: float | None = None
     current_a: float | None = None  # highest phase
     soc_pct: float | None = None
-    at: datetime | None = None
     currents_a: dict = field(default_factory=dict)  # phase -> A
 
 
@@ -62,23 +62,25 @@ def _watts(value: float, unit: str) -> float:
     return value * 1000.0 if unit == "kW" else value
 
 
-def live_readings(session: Session, now: datetime, charger_id: str | None = None
+def live_readings(session: Session, now: datetime, charger_id: str | None = None,
+                  measurands: tuple[str, ...] = LIVE_MEASURANDS
                   ) -> dict[tuple[str, int], Reading]:
-    """(charger_id, evse_id) -> Reading from samples in [now - LIVE_WINDOW_S, now + 60 s]."""
+    """(charger_id, evse_id) -> Reading from samples in [now - LIVE_WINDOW_S, now + 60 s].
+
+    Rows come ordered by time, so the last one per key wins; the timestamp is not selected (its
+    conversion to an aware datetime was a third of this function's time at 1,000 chargers)."""
     m = MeterSampleRow
-    query = (select(m.charger_id, m.evse_id, m.measurand, m.value, m.unit, m.phase, m.timestamp)
-             .join(ChargerRow, ChargerRow.id == m.charger_id)
-             .where(m.timestamp >= now - timedelta(seconds=LIVE_WINDOW_S),
+    query = (select(m.charger_id, m.evse_id, m.measurand, m.value, m.unit, m.phase)
+             .where(m.charger_id.in_(select(ChargerRow.id)) if charger_id is None
+                    else m.charger_id == charger_id,
+                    m.timestamp >= now - timedelta(seconds=LIVE_WINDOW_S),
                     m.timestamp <= now + timedelta(seconds=60),
-                    m.measurand.in_(LIVE_MEASURANDS))
+                    m.measurand.in_(measurands))
              .order_by(m.timestamp, m.id))
-    if charger_id is not None:
-        query = query.where(m.charger_id == charger_id, ChargerRow.id == charger_id)
     out: dict[tuple[str, int], Reading] = {}
     phase_power: dict[tuple[str, int], dict] = {}
-    for cid, evse, measurand, value, unit, phase, ts in session.execute(query):
+    for cid, evse, measurand, value, unit, phase in session.execute(query):
         r = out.setdefault((cid, evse), Reading())
-        r.at = ts
         if measurand == "Power.Active.Import":
             if phase in (None, "", "N"):
                 r.power_w = _watts(value, unit)

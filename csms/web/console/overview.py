@@ -24,6 +24,7 @@ from csms.web.console.site import (
 LIMIT_TOLERANCE = 1.05  # a charger may overshoot its limit by 5 % (+ 200 W) before an alert
 LIMIT_SLACK_W = 200.0
 MAX_ALERTS_PER_KIND = 5
+OVERVIEW_MEASURANDS = ("Power.Active.Import", "SoC")
 
 
 @dataclass
@@ -77,7 +78,7 @@ def _grid_now(site, base_kw: float, ev_kw: float, pv_kw: float) -> dict:
 def build(session: Session, now: datetime, load: energy.TodayLoad) -> Overview:
     site = current_site(session)
     counts = fleet.counts(session)
-    readings = fleet.live_readings(session, now)
+    readings = fleet.live_readings(session, now, measurands=OVERVIEW_MEASURANDS)
     ev_kw = sum(r.power_w or 0.0 for r in readings.values()) / 1000.0
     day_start, _, periods = day_bounds(site, now)
     base, pv = day_series(site, day_start, periods)

@@ -34,7 +34,8 @@ def chargers_page(request: Request, session: DB, user: CurrentUser, q: str = "")
             .order_by(ConnectorRow.charger_id, ConnectorRow.evse_id)):
         statuses.setdefault(cid, []).append(status)
     power_w: dict[str, float] = {}
-    for (cid, _), r in fleet.live_readings(session, clock.now()).items():
+    for (cid, _), r in fleet.live_readings(session, clock.now(),
+                                          measurands=("Power.Active.Import",)).items():
         power_w[cid] = power_w.get(cid, 0.0) + (r.power_w or 0.0)
     return page(request, "chargers.html", user, "chargers", blocks=("table",), rows=rows,
                 statuses=statuses, power_w=power_w, q=q, limit=LIST_LIMIT,
