@@ -48,6 +48,7 @@ async def serve(settings: Settings) -> None:
                     "is authorized; never use this on a public network")
     services = Services.build(settings)
     ocpp_port = await services.start()
+    services.start_control()
     http_sock = _bind(settings.host, settings.http_port)
     http_port = http_sock.getsockname()[1]
     app = create_app(services)

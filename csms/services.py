@@ -28,8 +28,12 @@ def _credentials(session, identity: str, open_mode: bool, now) -> ChargerCredent
     if row is None:
         if not open_mode:
             return ChargerCredentials(exists=False)
-        # Lab mode: register the unknown charger now, so its sessions have an owner.
-        session.add(ChargerRow(id=identity, registered_at=now, auto_registered=True))
+        # Lab mode: register the unknown charger now, so its sessions have an owner, in the
+        # default site so smart charging covers it.
+        from csms.sites.service import default_site_id
+
+        session.add(ChargerRow(id=identity, registered_at=now, auto_registered=True,
+                               site_id=default_site_id(session, now)))
         return ChargerCredentials(exists=True)
     return ChargerCredentials(exists=True, password_hash=row.password_hash)
 
@@ -42,6 +46,10 @@ class Services:
     gateway: Gateway
     commands: CommandService
     handler_config: HandlerConfig = field(default_factory=HandlerConfig)
+    # Called with each domain event after it is stored (the control loop's triggers); a hook
+    # must not block: it runs on the gateway's message path.
+    event_hooks: list = field(default_factory=list)
+    control: object | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -52,14 +60,29 @@ class Services:
         config = HandlerConfig(open_mode=settings.open,
                                heartbeat_interval_s=settings.heartbeat_interval_s)
 
+        hooks: list = []
+
         async def dispatch(event):
-            return await worker.run(handle, event, config)
+            result = await worker.run(handle, event, config)
+            for hook in hooks:
+                hook(event)
+            return result
 
         async def credentials(identity: str) -> ChargerCredentials:
             return await worker.run(_credentials, identity, settings.open, clock.now())
 
         gateway = Gateway(settings, dispatch, credentials, security.verify_password, clock.now)
-        return cls(settings, engine, worker, gateway, CommandService(worker, gateway), config)
+        return cls(settings, engine, worker, gateway, CommandService(worker, gateway), config,
+                   hooks)
+
+    def start_control(self):
+        """Start the smart-charging loop (``csms serve`` does; tests opt in)."""
+        from csms.control.loop import ControlLoop
+
+        self.control = ControlLoop(self.commands, self.worker, self.gateway)
+        self.event_hooks.append(self.control.notify)
+        self.control.start()
+        return self.control
 
     async def start(self) -> int:
         self.worker.start()
@@ -67,6 +90,8 @@ class Services:
         return await self.gateway.start(self.settings.host, self.settings.ocpp_port)
 
     async def stop(self) -> None:
+        if self.control is not None:
+            await self.control.stop()
         await self.gateway.stop()
         await self.commands.drain()
         await self.worker.stop()

@@ -1,0 +1,246 @@
+"""The control loop: every control period, and soon after an arrival, a departure, a
+NotifyEVChargingNeeds or a charging-state change, re-plan each site and send what changed.
+
+It runs as tasks next to the gateway and never inside a message handler: handlers only set a
+flag (``notify``); the loop's own task does the CALLs. Per site: snapshot (store) -> verify the
+last limits against the meter readings -> fail-safe defaults -> plan (policy online, in a
+thread: the LP must not stall the event loop) -> send changed limits -> record the site load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+import numpy as np
+
+from csms import clock
+from csms.control import planner
+from csms.control import state as st
+from csms.control.actuator import Actuator
+from csms.control.verify import judge
+from csms.domain import events as ev
+from csms.ocpp import profiles as pf
+from csms.sites.snapshot import SiteSnapshot, site_snapshot
+from csms.store.tables import SiteLoadRow
+
+log = logging.getLogger(__name__)
+
+TRIGGER_DELAY_S = 5.0  # simulated seconds: batch simultaneous arrivals into one run
+LEASE_PERIODS = 3.0  # a TxProfile outlives this many control periods without renewal
+
+
+def _wall(simulated_s: float) -> float:
+    return clock.current().wall_seconds(simulated_s)
+
+
+class ControlLoop:
+    def __init__(self, commands, worker, gateway, readback: bool = True) -> None:
+        self.worker, self.gateway = worker, gateway
+        self.actuator = Actuator(commands, worker)
+        self.readback = readback
+        self._site_of: dict[str, int | None] = {}
+        self._last_run: dict[int, datetime] = {}
+        self._pending: set[int] = set()
+        self._wake = asyncio.Event()
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._periods: dict[int, int] = {}
+        # (charger, "tx", transaction ref) -> (limit W, confirmed at): for deviation triggers
+        self._limits: dict[tuple, tuple[float, datetime]] = {}
+        self._peak_kw: dict[tuple[int, object], float] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._main: asyncio.Task | None = None
+        self.runs = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.gateway.on_connect.append(self.on_connect)
+        self._main = asyncio.ensure_future(self._run_forever())
+
+    async def stop(self) -> None:
+        tasks = [t for t in [self._main, *self._tasks] if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.actuator.drain()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- triggers (called from the gateway side: never block) ---------------------------------
+    def notify(self, event: ev.Event) -> None:
+        """A domain event was handled; re-plan its site soon if it changes who charges."""
+        relevant = isinstance(event, ev.SessionStarted | ev.SessionEnded) or (
+            isinstance(event, ev.ChargerNotified) and event.action == "NotifyEVChargingNeeds") \
+            or (isinstance(event, ev.SessionUpdated) and event.charging_state is not None)
+        if relevant or self._deviates(event):
+            self.trigger_charger(event.charger_id)
+
+    def _deviates(self, event: ev.Event) -> bool:
+        """Does a power reading depart from the limit in force (EV takes less, or the charger
+        lets it take more)? Then re-plan now rather than at the next period."""
+        if isinstance(event, ev.SessionUpdated):
+            key = (event.charger_id, "tx", event.transaction_ref)
+        elif isinstance(event, ev.MeterValuesReported) and event.transaction_ref is not None:
+            key = (event.charger_id, "tx", event.transaction_ref)
+        else:
+            return False
+        limit = self._limits.get(key)
+        if limit is None:
+            return False
+        limit_w, sent_at = limit
+        for sample in event.samples:
+            if sample.measurand != "Power.Active.Import" or sample.phase:
+                continue
+            watts = sample.value * (1000.0 if sample.unit == "kW" else 1.0)
+            verdict = judge(limit_w, sent_at, watts, sample.timestamp, 0, True, None, 0.0)
+            if verdict is not None and (verdict.violations or verdict.ev_max_w is not None):
+                return True
+        return False
+
+    def trigger_charger(self, charger_id: str) -> None:
+        site_id = self._site_of.get(charger_id)
+        if site_id is None:
+            self._spawn(self._lookup_and_trigger(charger_id))
+        else:
+            self.trigger_site(site_id)
+
+    def trigger_site(self, site_id: int) -> None:
+        self._pending.add(site_id)
+        self._wake.set()
+
+    async def _lookup_and_trigger(self, charger_id: str) -> None:
+        site_id = await self.worker.run(st.site_of, charger_id)
+        self._site_of[charger_id] = site_id
+        if site_id is not None:
+            self.trigger_site(site_id)
+
+    async def on_connect(self, charger_id: str, protocol: str) -> None:
+        self._spawn(self._after_boot(charger_id, protocol))
+
+    async def _after_boot(self, charger_id: str, protocol: str) -> None:
+        """Probe what the charger accepts, then let the site run install its fail-safe."""
+        await asyncio.sleep(_wall(1.0))  # let BootNotification through first
+        await self.worker.run(st.upsert_state, charger_id, 0, {"accepted": False}, clock.now())
+        await self.actuator.probe(charger_id, protocol)
+        self._site_of.pop(charger_id, None)
+        self.trigger_charger(charger_id)
+
+    # -- the loop ------------------------------------------------------------------------------
+    async def _run_forever(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("control loop: run failed; retrying next period")
+            try:
+                await asyncio.wait_for(self._wake.wait(), _wall(10.0))
+            except TimeoutError:
+                pass
+            if self._pending:
+                await asyncio.sleep(_wall(TRIGGER_DELAY_S))
+            self._wake.clear()
+
+    async def tick(self) -> None:
+        now = clock.now()
+        for site_id in await self.worker.run(st.site_ids):
+            last = self._last_run.get(site_id)
+            due = site_id in self._pending or last is None
+            if not due:
+                due = (now - last).total_seconds() >= self._periods.get(site_id, 60)
+            if due:
+                self._pending.discard(site_id)
+                await self.run_site(site_id)
+
+    async def run_site(self, site_id: int) -> SiteSnapshot | None:
+        lock = self._locks.setdefault(site_id, asyncio.Lock())
+        async with lock:
+            now = clock.now()
+            snap = await self.worker.run(site_snapshot, site_id, now)
+            if snap is None:
+                return None
+            self._last_run[site_id] = now
+            self._periods[site_id] = snap.control_period_s
+            for c in snap.chargers:
+                self._site_of[c.id] = site_id
+            ids = [c.id for c in snap.chargers]
+            states = await self.worker.run(st.states, ids)
+            await self.worker.run(_verify, snap, states, now)
+            if any(not s.obeying for s in snap.sessions):
+                snap = await self.worker.run(site_snapshot, site_id, now)
+            failsafe_w = planner.failsafe_power_w(snap)
+            connected = [c for c in snap.chargers if c.connected and c.id in self.gateway.links]
+            await asyncio.gather(*(self.actuator.ensure_failsafe(c, failsafe_w, states)
+                                   for c in connected))
+            applied = [pf.limit_power_w(pf.to_limit(failsafe_w, pf.choose_unit(c.caps, c.ac),
+                                                    c.phases), pf.choose_unit(c.caps, c.ac),
+                                        c.phases) for c in snap.chargers]
+            day = now.date()
+            peak = self._peak_kw.get((site_id, day), -np.inf)
+            plan = await asyncio.to_thread(planner.plan, snap, max(applied, default=0.0), peak)
+            lease_s = float(snap.policy_params.get("lease_s",
+                                                   LEASE_PERIODS * snap.control_period_s))
+            states = await self.worker.run(st.states, ids)
+            changes = await self.actuator.apply(snap, plan, states, lease_s, self.readback)
+            await self.worker.run(_record, snap, plan, now)
+            states = await self.worker.run(st.states, ids)
+            for s in snap.sessions:
+                row = states.get((s.charger_id, s.evse_id))
+                if row is not None and row.accepted and row.session_id == s.session_id \
+                        and row.limit_w is not None and row.sent_at is not None:
+                    self._limits[(s.charger_id, "tx", s.transaction_ref)] = (row.limit_w,
+                                                                            row.sent_at)
+            live = {(s.charger_id, "tx", s.transaction_ref) for s in snap.sessions}
+            for key in [k for k in self._limits if k[0] in self._site_of and k not in live
+                        and self._site_of.get(k[0]) == site_id]:
+                del self._limits[key]
+            measured_kw = sum((s.measured_w or 0.0) for s in snap.sessions) / 1000.0
+            self._peak_kw[(site_id, day)] = max(peak, measured_kw + plan.base_kw - plan.pv_kw)
+            self.runs += 1
+            log.info("site %s: %d sessions, %.1f kW planned, %d limits sent", snap.name,
+                      len(plan.sessions), float(plan.power_w.sum()) / 1000.0, len(changes))
+            return snap
+
+
+def _verify(session, snap: SiteSnapshot, states: dict, now: datetime) -> None:
+    """Compare each steered session's latest reading with its limit; learn and flag."""
+    for s in snap.sessions:
+        row = states.get((s.charger_id, s.evse_id))
+        if row is None or row.session_id != s.session_id or not row.accepted:
+            continue
+        verdict = judge(row.limit_w, row.sent_at, s.measured_w, s.measured_at, row.violations,
+                        row.obeying, row.ev_max_w, planner.min_power_w(s),
+                        lease_until=row.lease_until)
+        fields = {"measured_w": s.measured_w, "measured_at": s.measured_at}
+        if verdict is not None:
+            fields.update(violations=verdict.violations, obeying=verdict.obeying,
+                          ev_max_w=verdict.ev_max_w)
+            if row.obeying and not verdict.obeying:
+                fields["flagged_at"] = now
+                log.warning("%s: EVSE %d accepted a limit of %.0f W but draws %.0f W: flagged "
+                            "as not obeying", s.charger_id, s.evse_id, row.limit_w,
+                            s.measured_w)
+                st.flag_disobedience(session, s.charger_id, s.evse_id, row.limit_w,
+                                     s.measured_w, now)
+        st.upsert_state(session, s.charger_id, s.evse_id, fields, now)
+
+
+def _record(session, snap: SiteSnapshot, plan: planner.Plan, now: datetime) -> None:
+    why = dict(zip(((s.charger_id, s.evse_id) for s in plan.sessions), plan.why, strict=True))
+    for (charger_id, evse_id), reason in why.items():
+        st.upsert_state(session, charger_id, evse_id, {"why": reason}, now)
+    for s in snap.sessions:
+        if not s.obeying:
+            st.upsert_state(session, s.charger_id, s.evse_id, {"why": "not_obeying"}, now)
+    measured_w = sum((s.measured_w or 0.0) for s in snap.sessions)
+    st.record_load(session, SiteLoadRow(
+        site_id=snap.site_id, timestamp=now, limit_kw=plan.limit_kw,
+        planned_ev_kw=float(plan.power_w.sum()) / 1000.0, measured_ev_kw=measured_w / 1000.0,
+        base_kw=plan.base_kw, pv_kw=plan.pv_kw, policy=snap.policy,
+        sessions=len(snap.sessions)))
+

@@ -1,0 +1,146 @@
+"""Pure: a site snapshot -> the power each session may draw now, and why.
+
+One step of ``csms.charging.online``: the sessions present now, with their declared departure
+and remaining energy, are planned over periods of ``plan_period_s`` (default: the control period,
+at least 300 s) until the last departure (at most 24 h); only the first period is applied, the
+loop re-plans every control period. The capacity left to the EVs is the site limit minus the
+base load, plus PV, minus a reserve for what the loop does not steer: EVSEs without a session
+(a car plugging in draws up to its fail-safe default until the next run) and chargers that were
+caught ignoring their limit (their measured draw).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from csms.charging import Problem
+from csms.charging.policies import FREQUENCY_POLICIES, controlled_power, uncontrolled_power
+from csms.charging.why import binding
+from csms.control.allocate import apply_minimums
+from csms.ocpp.profiles import MIN_AC_CURRENT_A, VOLTAGE_V, limit_power_w, to_limit
+from csms.sites.snapshot import EvseSession, SiteSnapshot
+
+log = logging.getLogger(__name__)
+
+MAX_HORIZON_S = 24 * 3600.0
+MAX_PLAN_PERIODS = 96
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Per steered session (N,): ``power_w`` to apply now, ``why`` its binding constraint."""
+
+    sessions: tuple[EvseSession, ...]
+    power_w: np.ndarray
+    why: tuple[str, ...]
+    ev_budget_w: float
+    reserve_w: float
+    base_kw: float
+    pv_kw: float
+    limit_kw: float
+
+
+def min_power_w(s: EvseSession) -> float:
+    return MIN_AC_CURRENT_A * VOLTAGE_V * s.phases if s.ac else 0.0
+
+
+def applied_power_w(power_w: float, s: EvseSession, unit: str) -> float:
+    """What the rounded-down limit for ``power_w`` lets the EV draw."""
+    phases = s.phases if s.ac else 0
+    return limit_power_w(to_limit(power_w, unit, phases), unit, phases)
+
+
+def failsafe_power_w(snap: SiteSnapshot) -> float:
+    """Per-EVSE share of the site limit (worst-case base load, no PV), before rounding."""
+    evses = max(1, snap.total_evses)
+    return max(0.0, (snap.capacity_kw - snap.base_load_peak_kw) * 1000.0 / evses)
+
+
+def site_series(snap: SiteSnapshot, period_s: float, periods: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(base kW, PV kW, price MAD/kWh, peak mask), each (T,), from the site's models."""
+    from csms.grid.baseload import base_load_kw
+    from csms.grid.solar import pv_kw_periods
+    from csms.tariff import load_tariff
+
+    start = snap.now
+    base = (base_load_kw(snap.base_load_profile, snap.base_load_peak_kw, start, int(period_s),
+                         periods) if snap.base_load_profile and snap.base_load_peak_kw > 0
+            else np.zeros(periods))
+    pv = (pv_kw_periods(snap.pv_kwp, start, int(period_s), periods,
+                        latitude=snap.latitude, longitude=snap.longitude)
+          if snap.pv_kwp > 0 else np.zeros(periods))
+    tariff = load_tariff(tariff_source(snap.tariff))
+    price = np.asarray(tariff.prices_mad_per_kwh(start, int(period_s), periods), float)
+    peak = np.asarray(tariff.peak_mask(start, int(period_s), periods), bool)
+    return np.asarray(base, float), np.asarray(pv, float), price, peak
+
+
+def plan_period_s(snap: SiteSnapshot, horizon_s: float) -> float:
+    """The control period, coarsened (in whole control periods) to keep at most
+    ``MAX_PLAN_PERIODS`` periods over the horizon: the LP stays small for day-long stays."""
+    if "plan_period_s" in snap.policy_params:
+        return float(snap.policy_params["plan_period_s"])
+    base = float(snap.control_period_s)
+    horizon_s = min(max(horizon_s, base), MAX_HORIZON_S)
+    return base * max(1, math.ceil(horizon_s / base / MAX_PLAN_PERIODS))
+
+
+def tariff_source(tariff: dict) -> str | dict:
+    """A site's tariff column: {"name": bundled name} or a whole tariff object."""
+    return tariff["name"] if set(tariff) == {"name"} else tariff
+
+
+def reserve_w(snap: SiteSnapshot, failsafe_applied_w: float) -> float:
+    idle = len(snap.idle_evses) * failsafe_applied_w
+    rogue = sum(max(s.measured_w or 0.0, s.max_w) for s in snap.sessions if not s.obeying)
+    return idle + rogue
+
+
+def plan(snap: SiteSnapshot, failsafe_applied_w: float = 0.0, peak_floor_kw: float = -np.inf
+         ) -> Plan:
+    """Run the site's policy for the sessions present now."""
+    steered = tuple(s for s in snap.sessions if s.obeying)
+    horizon_s = max([0.0] + [(s.departure - snap.now).total_seconds() for s in steered])
+    period_s = plan_period_s(snap, horizon_s)
+    periods = max(1, math.ceil(min(horizon_s, MAX_HORIZON_S) / period_s))
+    base, pv, price, peak = site_series(snap, period_s, periods)
+    reserve = reserve_w(snap, failsafe_applied_w)
+    limit_kw = snap.capacity_kw
+    budget_w = max(0.0, (limit_kw - base[0] + pv[0]) * 1000.0 - reserve)
+    n = len(steered)
+    if n == 0:
+        return Plan((), np.zeros(0), (), budget_w, reserve, base[0], pv[0], limit_kw)
+    left_s = np.array([(s.departure - snap.now).total_seconds() for s in steered])
+    starts = np.arange(periods) * period_s
+    available = starts[None, :] + period_s <= left_s[:, None]
+    available[:, 0] = True  # present now, whatever was declared
+    remaining_kwh = np.array([max(0.0, s.requested_wh - s.energy_wh) / 1000.0 for s in steered])
+    problem = Problem(
+        period_s=period_s, available=available, energy_kwh=remaining_kwh,
+        max_kw=np.array([s.max_w for s in steered]) / 1000.0,
+        min_kw=np.array([min_power_w(s) for s in steered]) / 1000.0,
+        phases=np.array([max(1, s.phases) for s in steered]),
+        capacity_kw=np.full(periods, limit_kw - reserve / 1000.0),
+        base_load_kw=base, pv_kw=pv, price_mad_per_kwh=price, peak_mask=peak,
+        session_ids=tuple(str(s.session_id) for s in steered))
+    if snap.policy == "uncontrolled":
+        power_kw = uncontrolled_power(problem)
+    else:
+        problem = replace(problem, peak_floor_kw=peak_floor_kw)
+        power_kw = controlled_power(problem, snap.policy)
+    why = binding(problem, power_kw, snap.policy,
+                  frequency_response=snap.policy in FREQUENCY_POLICIES)[:, 0]
+    wanted_w = np.maximum(power_kw[:, 0], 0.0) * 1000.0
+    cap_w = budget_w if snap.policy != "uncontrolled" else float("inf")
+    power_w = apply_minimums(wanted_w, np.array([min_power_w(s) for s in steered]),
+                             np.array([s.max_w for s in steered]), cap_w)
+    reasons = tuple("min_current" if wanted_w[i] > 1 and power_w[i] == 0 else str(why[i])
+                    for i in range(n))
+    return Plan(steered, power_w, reasons, budget_w, reserve, float(base[0]), float(pv[0]),
+                limit_kw)
+

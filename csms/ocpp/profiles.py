@@ -1,0 +1,233 @@
+"""Pure: a domain limit schedule -> OCPP 1.6 / 2.0.1 SetChargingProfile payloads.
+
+Rules chargers enforce (OCPP 1.6 3.13 / 5.16, 2.0.1 K01; EVerest):
+- ChargePointMaxProfile / ChargingStationMaxProfile only on connector / EVSE 0;
+- a TxProfile needs the transaction id (2.0.1 always; 1.6 applies it to the ongoing one);
+- 2.0.1 rejects a second profile with the same (stackLevel, purpose, EVSE): the same profile id
+  is re-used for the same slot, which replaces instead;
+- 1.6 limits carry at most one decimal: every limit is rounded DOWN to 0.1, so a schedule within
+  the site cap stays within it; AC: a current is 0 or at least 6 A per phase;
+- a unit (A with numberPhases, or W) and stack level the charger supports, at most
+  ``max_periods`` periods.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+VOLTAGE_V = 230.0
+MIN_AC_CURRENT_A = 6.0
+
+MAX, TX_DEFAULT, TX = "max", "tx_default", "tx"
+_PURPOSE = {
+    "1.6": {MAX: "ChargePointMaxProfile", TX_DEFAULT: "TxDefaultProfile", TX: "TxProfile"},
+    "2.0.1": {MAX: "ChargingStationMaxProfile", TX_DEFAULT: "TxDefaultProfile",
+              TX: "TxProfile"},
+}
+# Profile ids: one per slot, so re-sending a slot replaces the profile (never a duplicate).
+FAILSAFE_PROFILE_ID = 1
+TX_PROFILE_ID_BASE = 100  # + EVSE id
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a charger accepts (1.6 configuration keys / 2.0.1 SmartChargingCtrlr)."""
+
+    protocol: str
+    rate_units: tuple[str, ...] = ("A", "W")
+    max_stack_level: int = 0
+    max_periods: int = 1
+    max_profiles: int = 1
+    evses: int = 1
+    probed: bool = False
+
+
+@dataclass(frozen=True)
+class LimitProfile:
+    """One profile to install: ``periods`` ((start offset s, power W), ...) from ``start``.
+
+    ``phases``: AC phases the EVSE uses (0 for DC). ``duration_s``: after it the next lower
+    profile applies (the lease of a TxProfile); None = indefinite.
+    """
+
+    purpose: str
+    evse_id: int
+    periods: tuple[tuple[int, float], ...]
+    phases: int = 3
+    start: datetime | None = None
+    duration_s: int | None = None
+    transaction_id: str | None = None
+
+
+def floor1(x: float) -> float:
+    """Round down to one decimal (round-off guard: 6.9999999 stays 7.0)."""
+    return math.floor(x * 10.0 + 1e-6) / 10.0
+
+
+def choose_unit(caps: Capabilities, ac: bool) -> str:
+    """Amperes per phase for AC when allowed (what IEC 61851 signals), else Watts."""
+    if ac and "A" in caps.rate_units:
+        return "A"
+    if "W" in caps.rate_units:
+        return "W"
+    return caps.rate_units[0] if caps.rate_units else "A"
+
+
+def stack_level(caps: Capabilities, purpose: str) -> int:
+    """Fail-safe defaults at level 0; transaction limits one above when the charger allows."""
+    if purpose == TX:
+        return min(1, max(0, caps.max_stack_level))
+    return 0
+
+
+def profile_id(purpose: str, evse_id: int) -> int:
+    return TX_PROFILE_ID_BASE + evse_id if purpose == TX else FAILSAFE_PROFILE_ID
+
+
+def to_limit(power_w: float, unit: str, phases: int) -> float:
+    """Power (W) -> the limit value in ``unit``, rounded down, AC 0-or->=6 A rule applied."""
+    power_w = max(0.0, power_w)
+    if phases <= 0:  # DC: Watts (or the grid-side current at 3 x 230 V)
+        return floor1(power_w) if unit == "W" else floor1(power_w / (VOLTAGE_V * 3))
+    amps = floor1(power_w / (VOLTAGE_V * phases))
+    if amps < MIN_AC_CURRENT_A:
+        return 0.0
+    return amps if unit == "A" else floor1(power_w)
+
+
+def limit_power_w(value: float, unit: str, phases: int) -> float:
+    """The power a limit allows (inverse of ``to_limit``)."""
+    if unit == "W":
+        return value
+    return value * VOLTAGE_V * (phases if phases > 0 else 3)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _periods(p: LimitProfile, unit: str, caps: Capabilities, v16: bool) -> list[dict]:
+    out = []
+    for start_s, power_w in p.periods[:max(1, caps.max_periods)]:
+        period = {"startPeriod": int(start_s), "limit": to_limit(power_w, unit, p.phases)}
+        if unit == "A" and p.phases > 0:
+            period["numberPhases"] = int(p.phases)
+        out.append(period)
+    return out
+
+
+def set_profile_request(p: LimitProfile, caps: Capabilities) -> tuple[str, dict]:
+    """("SetChargingProfile", camelCase payload) for the charger's protocol."""
+    if p.purpose == MAX and p.evse_id != 0:
+        raise ValueError("a charger-wide maximum profile goes on connector/EVSE 0")
+    if p.purpose == TX and (p.transaction_id is None or p.evse_id == 0):
+        raise ValueError("a TxProfile needs its transaction id and an EVSE")
+    v16 = caps.protocol == "1.6"
+    unit = choose_unit(caps, p.phases > 0)
+    schedule: dict = {"chargingRateUnit": unit,
+                      "chargingSchedulePeriod": _periods(p, unit, caps, v16)}
+    kind = "Relative"
+    if p.start is not None:
+        schedule["startSchedule"] = _iso(p.start)
+        kind = "Absolute"
+    if p.duration_s is not None:
+        schedule["duration"] = int(p.duration_s)
+    purpose = _PURPOSE[caps.protocol][p.purpose]
+    level = stack_level(caps, p.purpose)
+    pid = profile_id(p.purpose, p.evse_id)
+    if v16:
+        profile = {"chargingProfileId": pid, "stackLevel": level,
+                   "chargingProfilePurpose": purpose, "chargingProfileKind": kind,
+                   "chargingSchedule": schedule}
+        if p.purpose == TX:
+            profile["transactionId"] = int(p.transaction_id)
+        return "SetChargingProfile", {"connectorId": p.evse_id, "csChargingProfiles": profile}
+    schedule = {"id": pid, **schedule}
+    profile = {"id": pid, "stackLevel": level, "chargingProfilePurpose": purpose,
+               "chargingProfileKind": kind, "chargingSchedule": [schedule]}
+    if p.purpose == TX:
+        profile["transactionId"] = str(p.transaction_id)
+    return "SetChargingProfile", {"evseId": p.evse_id, "chargingProfile": profile}
+
+
+def composite_request(caps: Capabilities, evse_id: int, duration_s: int, ac: bool
+                      ) -> tuple[str, dict]:
+    unit = choose_unit(caps, ac)
+    if caps.protocol == "1.6":
+        return "GetCompositeSchedule", {"connectorId": evse_id, "duration": int(duration_s),
+                                        "chargingRateUnit": unit}
+    return "GetCompositeSchedule", {"evseId": evse_id, "duration": int(duration_s),
+                                    "chargingRateUnit": unit}
+
+
+def composite_first_limit_w(response: dict, phases: int) -> float | None:
+    """Power (W) the first period of a GetCompositeSchedule answer allows, or None."""
+    if response.get("status") != "Accepted":
+        return None
+    schedule = response.get("chargingSchedule") or response.get("schedule") or {}
+    periods = schedule.get("chargingSchedulePeriod") or []
+    if not periods:
+        return None
+    first = min(periods, key=lambda q: q.get("startPeriod", 0))
+    unit = schedule.get("chargingRateUnit", "A")
+    n = first.get("numberPhases") or phases
+    return limit_power_w(float(first["limit"]), unit, n)
+
+
+# -- capability probing ------------------------------------------------------------------------
+V16_KEYS = ("ChargingScheduleAllowedChargingRateUnit", "ChargeProfileMaxStackLevel",
+            "ChargingScheduleMaxPeriods", "MaxChargingProfilesInstalled", "NumberOfConnectors")
+V201_VARIABLES = (("SmartChargingCtrlr", None, "RateUnit"),
+                  ("SmartChargingCtrlr", None, "ProfileStackLevel"),
+                  ("SmartChargingCtrlr", None, "PeriodsPerSchedule"),
+                  ("SmartChargingCtrlr", "ChargingProfiles", "Entries"))
+
+
+def probe_request(protocol: str) -> tuple[str, dict]:
+    if protocol == "1.6":
+        return "GetConfiguration", {"key": list(V16_KEYS)}
+    data = []
+    for component, instance, variable in V201_VARIABLES:
+        var = {"name": variable}
+        if instance:
+            var["instance"] = instance
+        data.append({"component": {"name": component}, "variable": var})
+    return "GetVariables", {"getVariableData": data}
+
+
+def _units(text: str | None) -> tuple[str, ...]:
+    """"Current,Power" (1.6) or "A,W" (2.0.1) -> ("A", "W")."""
+    names = {"current": "A", "a": "A", "power": "W", "w": "W"}
+    out = [names[t.strip().lower()] for t in (text or "").split(",")
+           if t.strip().lower() in names]
+    return tuple(dict.fromkeys(out)) or ("A", "W")
+
+
+def _int(text, default: int) -> int:
+    try:
+        return int(str(text).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def parse_probe(protocol: str, response: dict, evses: int = 1) -> Capabilities:
+    """Capabilities from a GetConfiguration / GetVariables answer (defaults for what's missing:
+    both units, stack level 0, one period, one profile)."""
+    if protocol == "1.6":
+        conf = {k.get("key"): k.get("value") for k in response.get("configurationKey") or []}
+        return Capabilities(
+            protocol, _units(conf.get("ChargingScheduleAllowedChargingRateUnit")),
+            _int(conf.get("ChargeProfileMaxStackLevel"), 0),
+            _int(conf.get("ChargingScheduleMaxPeriods"), 1),
+            _int(conf.get("MaxChargingProfilesInstalled"), 1),
+            _int(conf.get("NumberOfConnectors"), evses), probed=bool(conf))
+    values = {}
+    for r in response.get("getVariableResult") or []:
+        if r.get("attributeStatus") == "Accepted":
+            values[r["variable"]["name"]] = r.get("attributeValue")
+    return Capabilities(protocol, _units(values.get("RateUnit")),
+                        _int(values.get("ProfileStackLevel"), 0),
+                        _int(values.get("PeriodsPerSchedule"), 1),
+                        _int(values.get("Entries"), 1), evses, probed=bool(values))

@@ -1,0 +1,213 @@
+"""A site as the control loop sees it at one instant, read from the store.
+
+Per active session: the EVSE's electrical facts, energy so far, latest measured power and
+phases, and what the driver wants: departure and energy from 2.0.1 NotifyEVChargingNeeds, else
+from the id token's history (mean of its past sessions), else the site defaults
+(``policy_params``: ``default_energy_kwh`` 20, ``default_dwell_s`` 8 h).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from csms.ocpp.profiles import Capabilities
+from csms.store.tables import (
+    ChargerCapabilityRow,
+    ChargerEventRow,
+    ChargerRow,
+    ConnectorRow,
+    MeterSampleRow,
+    SessionRow,
+    SiteRow,
+    SmartChargingStateRow,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENERGY_KWH = 20.0
+DEFAULT_DWELL_S = 8 * 3600.0
+DEFAULT_AC_EVSE_W = 22_080.0
+DEFAULT_DC_EVSE_W = 50_000.0
+POWER_MEASURANDS = ("Power.Active.Import",)
+SAMPLE_LOOKBACK_S = 900.0  # latest power sample: look no further back than this
+
+
+@dataclass(frozen=True)
+class ChargerInfo:
+    id: str
+    protocol: str | None
+    connected: bool
+    ac: bool
+    phases: int  # wired phases (AC); 0 = DC
+    evse_max_w: float
+    evses: int
+    caps: Capabilities
+
+
+@dataclass(frozen=True)
+class EvseSession:
+    charger_id: str
+    evse_id: int
+    session_id: int
+    transaction_ref: str
+    ac: bool
+    phases: int  # phases the EV draws on (measured), else the charger's
+    max_w: float  # EVSE rating, lowered to what the EV was seen to take
+    started_at: datetime
+    energy_wh: float  # delivered so far
+    requested_wh: float
+    departure: datetime
+    needs_source: str  # ev | history | default
+    measured_w: float | None = None
+    measured_at: datetime | None = None
+    obeying: bool = True
+    limit_w: float | None = None  # the limit last sent
+
+
+@dataclass(frozen=True)
+class SiteSnapshot:
+    site_id: int
+    name: str
+    now: datetime
+    capacity_kw: float
+    policy: str
+    policy_params: dict
+    control_period_s: int
+    tariff: dict
+    pv_kwp: float
+    latitude: float
+    longitude: float
+    base_load_profile: str | None
+    base_load_peak_kw: float
+    chargers: tuple[ChargerInfo, ...] = ()
+    sessions: tuple[EvseSession, ...] = ()
+    idle_evses: tuple[tuple[str, int], ...] = ()  # (charger, EVSE) without a session
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def total_evses(self) -> int:
+        return sum(c.evses for c in self.chargers)
+
+
+def _phases(wiring: str | None) -> int:
+    return max(1, sum(p in (wiring or "L1L2L3") for p in ("L1", "L2", "L3")))
+
+
+def _caps(row: ChargerCapabilityRow | None, protocol: str | None, evses: int) -> Capabilities:
+    if row is None:
+        return Capabilities(protocol or "1.6", evses=evses)
+    return Capabilities(row.protocol, tuple(u for u in row.rate_units.split(",") if u),
+                        row.max_stack_level, row.max_periods, row.max_profiles,
+                        max(row.evses, evses), row.probed)
+
+
+def _charger_info(session: Session, c: ChargerRow) -> ChargerInfo:
+    ac = (c.charger_type or "AC").upper() != "DC"
+    seen = session.exec(select(ConnectorRow.evse_id).where(
+        ConnectorRow.charger_id == c.id, ConnectorRow.evse_id > 0).distinct()).all()
+    caps_row = session.get(ChargerCapabilityRow, c.id)
+    evses = max(len(seen), caps_row.evses if caps_row else 1, 1)
+    rating = c.max_power_w or (DEFAULT_AC_EVSE_W if ac else DEFAULT_DC_EVSE_W)
+    return ChargerInfo(c.id, c.protocol, c.connected, ac, _phases(c.phase_wiring) if ac else 0,
+                       rating, evses, _caps(caps_row, c.protocol, evses))
+
+
+def _latest_power(session: Session, s: SessionRow, since: datetime
+                  ) -> tuple[float | None, datetime | None, int | None]:
+    """(W, timestamp, phases drawing) of the session's latest periodic sample."""
+    rows = session.exec(select(MeterSampleRow).where(
+        MeterSampleRow.session_id == s.id, MeterSampleRow.timestamp >= since,
+        MeterSampleRow.measurand.in_(("Power.Active.Import", "Current.Import")))
+        .order_by(MeterSampleRow.timestamp.desc()).limit(8)).all()
+    power = [r for r in rows if r.measurand == "Power.Active.Import" and not r.phase]
+    if not power:
+        return None, None, None
+    ts = power[0].timestamp
+    watts = power[0].value * (1000.0 if power[0].unit == "kW" else 1.0)
+    amps = [r for r in rows if r.measurand == "Current.Import" and r.timestamp == ts]
+    drawing = sum(1 for r in amps if r.value > 0.5) or None
+    return watts, ts, drawing
+
+
+def _needs(session: Session, s: SessionRow, params: dict, now: datetime
+           ) -> tuple[float, datetime, str, float | None]:
+    """(requested Wh, departure, source, EV max W or None)."""
+    started = s.started_at or s.started_received_at
+    ev = session.exec(select(ChargerEventRow).where(
+        ChargerEventRow.charger_id == s.charger_id, ChargerEventRow.kind == "NotifyEVChargingNeeds",
+        ChargerEventRow.evse_id == s.evse_id, ChargerEventRow.received_at >= s.started_received_at)
+        .order_by(ChargerEventRow.received_at.desc())).first()
+    if ev is not None:
+        needs = ev.payload.get("chargingNeeds") or ev.payload.get("charging_needs") or {}
+        params_ev = (needs.get("acChargingParameters") or needs.get("dcChargingParameters")
+                     or {})
+        energy = params_ev.get("energyAmount")
+        departure = needs.get("departureTime")
+        ev_max_w = None
+        if needs.get("acChargingParameters", {}).get("evMaxCurrent"):
+            ac = needs["acChargingParameters"]
+            ev_max_w = float(ac["evMaxCurrent"]) * 230.0 * (
+                1 if needs.get("requestedEnergyTransfer") == "AC_single_phase" else 3)
+        elif needs.get("dcChargingParameters", {}).get("evMaxPower"):
+            ev_max_w = float(needs["dcChargingParameters"]["evMaxPower"])
+        if energy is not None and departure:
+            return (float(energy), datetime.fromisoformat(departure.replace("Z", "+00:00")),
+                    "ev", ev_max_w)
+    if s.id_token:
+        past = session.exec(select(SessionRow).where(
+            SessionRow.id_token == s.id_token, SessionRow.active == False,  # noqa: E712
+            SessionRow.energy_wh != None).order_by(SessionRow.id.desc()).limit(10)).all()  # noqa: E711
+        past = [p for p in past if p.started_at and p.stopped_at]
+        if past:
+            wh = sum(p.energy_wh for p in past) / len(past)
+            dwell = sum((p.stopped_at - p.started_at).total_seconds() for p in past) / len(past)
+            return wh, started + timedelta(seconds=dwell), "history", None
+    wh = float(params.get("default_energy_kwh", DEFAULT_ENERGY_KWH)) * 1000.0
+    dwell = float(params.get("default_dwell_s", DEFAULT_DWELL_S))
+    return wh, started + timedelta(seconds=dwell), "default", None
+
+
+def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot | None:
+    site = session.get(SiteRow, site_id)
+    if site is None:
+        return None
+    rows = session.exec(select(ChargerRow).where(ChargerRow.site_id == site_id)
+                        .order_by(ChargerRow.id)).all()
+    chargers = {c.id: _charger_info(session, c) for c in rows}
+    active = session.exec(select(SessionRow).where(
+        SessionRow.active == True, SessionRow.charger_id.in_(list(chargers)))  # noqa: E712
+        .order_by(SessionRow.id)).all() if chargers else []
+    states = {(r.charger_id, r.evse_id): r for r in session.exec(select(SmartChargingStateRow)
+              .where(SmartChargingStateRow.charger_id.in_(list(chargers)))).all()} \
+        if chargers else {}
+    since = now - timedelta(seconds=SAMPLE_LOOKBACK_S)
+    sessions, busy = [], set()
+    for s in active:
+        info = chargers[s.charger_id]
+        if not info.connected or (s.charger_id, s.evse_id) in busy:
+            continue  # an offline charger's sessions are not ours to steer now
+        busy.add((s.charger_id, s.evse_id))
+        watts, ts, drawing = _latest_power(session, s, since)
+        requested_wh, departure, source, ev_max_w = _needs(session, s, site.policy_params, now)
+        state = states.get((s.charger_id, s.evse_id))
+        max_w = info.evse_max_w if ev_max_w is None else min(info.evse_max_w, ev_max_w)
+        if state is not None and state.ev_max_w is not None and state.session_id == s.id:
+            max_w = min(max_w, state.ev_max_w)
+        phases = info.phases if not info.ac or drawing is None else min(info.phases, drawing)
+        sessions.append(EvseSession(
+            s.charger_id, s.evse_id, s.id, s.transaction_ref, info.ac, phases, max_w,
+            s.started_at or s.started_received_at, s.energy_wh or 0.0, requested_wh,
+            departure, source, watts, ts,
+            obeying=state.obeying if state is not None else True,
+            limit_w=state.limit_w if state is not None and state.session_id == s.id else None))
+    idle = tuple((c.id, e) for c in chargers.values() for e in range(1, c.evses + 1)
+                 if (c.id, e) not in busy)
+    return SiteSnapshot(
+        site.id, site.name, now, site.capacity_kw, site.policy, dict(site.policy_params),
+        site.control_period_s, dict(site.tariff), site.pv_kwp, site.latitude, site.longitude,
+        site.base_load_profile, site.base_load_peak_kw, tuple(chargers.values()),
+        tuple(sessions), idle)
