@@ -21,13 +21,13 @@ PERIOD_S = 900
 def spread_kw(intervals: list[tuple[float, float, float]], start_s: float, periods: int,
               period_s: float = PERIOD_S) -> np.ndarray:
     """(T,) mean kW per period of sessions given as (start_s, end_s, energy_wh), each drawing
-    energy / duration evenly (a session with no duration puts its energy in its period)."""
+    energy / duration evenly (one shorter than a second puts its energy in its period)."""
     out = np.zeros(periods)
     edges = start_s + np.arange(periods + 1) * period_s
     for a, b, wh in intervals:
         if wh <= 0:
             continue
-        if b <= a:
+        if b - a < 1.0:  # under a second: all of it in its period (no infinite kW)
             k = int((a - start_s) // period_s)
             if 0 <= k < periods:
                 out[k] += wh / 1000.0 / (period_s / 3600.0)

@@ -134,7 +134,7 @@ def validate(section: str, form: dict, session) -> None:
                 raise ValueError(f"{key} must be >= 0")
         if form.get("voltage_level") not in ("LV", "MV", "HV"):
             raise ValueError("voltage level is LV, MV or HV")
-        if form.get("base_load_profile") not in BASE_PROFILES:
+        if form.get("base_load_profile", "") not in BASE_PROFILES:
             raise ValueError("unknown base-load profile")
         name = (form.get("name") or "").strip()
         if not name:
