@@ -232,3 +232,49 @@ async def test_configuration_and_variables():
                                   suppress=False)
             assert avail.status == "Accepted"
             await central.wait_for(lambda: (2, "Unavailable") in central.statuses["CFG16"])
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_slow_answers_fault_and_clear_profile(protocol):
+    async with running_central() as central:
+        ch = make_charger(protocol, central.url, faults=Faults(answer_delay_s=0.3))
+        async with running(ch):
+            cp = central.cps[ch.id]
+            if protocol == "1.6":
+                req = c16.SetChargingProfile(connector_id=0, cs_charging_profiles={
+                    "charging_profile_id": 9, "stack_level": 0,
+                    "charging_profile_purpose": "ChargePointMaxProfile",
+                    "charging_profile_kind": "Absolute", "charging_schedule": {
+                        "charging_rate_unit": "A", "start_schedule": "2024-03-05T08:00:00Z",
+                        "charging_schedule_period": [{"start_period": 0, "limit": 12.0}]}})
+                clear = c16.ClearChargingProfile(id=9)
+            else:
+                req = c201.SetChargingProfile(evse_id=0, charging_profile={
+                    "id": 9, "stack_level": 0, "charging_profile_purpose": "ChargingStationMaxProfile",
+                    "charging_profile_kind": "Absolute", "charging_schedule": [{
+                        "id": 1, "charging_rate_unit": "A", "start_schedule": "2024-03-05T08:00:00Z",
+                        "charging_schedule_period": [{"start_period": 0, "limit": 12.0}]}]})
+                clear = c201.ClearChargingProfile(charging_profile_id=9)
+            t0 = asyncio.get_running_loop().time()
+            assert (await cp.call(req, suppress=False)).status == "Accepted"
+            assert asyncio.get_running_loop().time() - t0 >= 0.3  # answered slowly
+            assert ch.limit(ch.evses[0], ch.clock.now()).value == 12.0
+            assert (await cp.call(clear, suppress=False)).status == "Accepted"
+            assert ch.store.profiles == [] and ch.limit(ch.evses[0], ch.clock.now()) is None
+            assert (await cp.call(clear, suppress=False)).status == "Unknown"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_reset_ends_the_transaction_and_reboots(protocol):
+    async with running_central() as central:
+        ch = make_charger(protocol, central.url)
+        async with running(ch):
+            ch.plug_in(1, e208(), "TAG-RS")
+            await central.wait_for(lambda: len(ch.active_tx()) == 1)
+            req = c16.Reset(type="Hard") if protocol == "1.6" else c201.Reset(type="Immediate")
+            assert (await central.cps[ch.id].call(req, suppress=False)).status == "Accepted"
+            await central.wait_for(lambda: central.boots[ch.id] == 2)
+            await central.wait_for(lambda: all(s.stopped_at for s in central.sessions.values()))
+        (s,) = central.sessions.values()
+        assert s.stop_reason == ("HardReset" if protocol == "1.6" else "ImmediateReset")
+        assert s.energy_wh == ch.ledger[0].energy_wh
