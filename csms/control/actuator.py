@@ -145,7 +145,8 @@ class Actuator:
                   "limit_value": c.value, "limit_unit": c.unit, "limit_w": c.applied_w,
                   "number_phases": c.phases or None, "accepted": accepted}
         if accepted:
-            fields["lease_until"] = sent_at + timedelta(seconds=lease_s)
+            # The schedule ends lease_s after ``now`` (its reference), whenever it arrived.
+            fields["lease_until"] = now + timedelta(seconds=lease_s)
             if not c.renewal:
                 fields["sent_at"] = sent_at
                 fields["readback_ok"] = None

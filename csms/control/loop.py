@@ -28,7 +28,7 @@ from csms.store.tables import SiteLoadRow
 log = logging.getLogger(__name__)
 
 TRIGGER_DELAY_S = 5.0  # simulated seconds: batch simultaneous arrivals into one run
-LEASE_PERIODS = 3.0  # a TxProfile outlives this many control periods without renewal
+LEASE_PERIODS = 5.0  # a TxProfile outlives this many control periods without renewal
 
 
 def _wall(simulated_s: float) -> float:

@@ -11,6 +11,7 @@ flagged, and after the CSMS dies every charger falls back to its fail-safe defau
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,7 +21,7 @@ from csms.charging import POLICIES
 from csms.evaluate.run import evaluate
 from csms.evaluate.scenario import Scenario, Session
 from csms.sites import service as sites
-from csms.store.tables import SessionRow, SmartChargingStateRow
+from csms.store.tables import ChargerEventRow, SessionRow, SmartChargingStateRow
 from simulators.charger.model import ChargerType
 from tests.e2e.smart_harness import EV_3PH, EV_3PH22, smart_site
 
@@ -65,8 +66,16 @@ async def _segment(site, policy: str) -> tuple[datetime, list[Session]]:
     return t0, planned
 
 
-def _online_kwh(t0: datetime, sessions: list[Session], policy: str) -> float:
-    sc = Scenario("e2e", t0, 60, SEGMENT_S // 60, CAPACITY_KW, sessions)
+def _online_kwh(sessions: list[Session], policy: str) -> float:
+    """``csms evaluate`` online at the control period; arrivals (a few ms apart when cars plug
+    in together) are put on the period grid that starts with the first one."""
+    start = sessions[0].arrival
+    grid = []
+    for s in sessions:
+        shift = timedelta(seconds=round((s.arrival - start).total_seconds() / 60) * 60)
+        grid.append(replace(s, arrival=start + shift, departure=start + shift +
+                            (s.departure - s.arrival)))
+    sc = Scenario("e2e", start, 60, SEGMENT_S // 60, CAPACITY_KW, grid)
     return evaluate(sc, [policy], with_sessions=False)["results"][policy]["energy_delivered_kwh"]
 
 
@@ -82,8 +91,57 @@ async def test_policies_drive_twenty_chargers(database_url):
             delivered = await site.services.worker.run(lambda s, a=t0, b=t1: sum(
                 r.energy_wh or 0.0 for r in s.exec(select(SessionRow).where(
                     SessionRow.started_at >= a, SessionRow.started_at < b)).all()) / 1000.0)
-            expected = _online_kwh(t0, sessions, policy)
+            expected = _online_kwh(sessions, policy)
             report[policy] = (max(means), delivered, expected)
             assert max(means) <= CAPACITY_KW, (policy, max(means))
             assert abs(delivered - expected) <= 0.02 * expected, (policy, delivered, expected)
         print(report)
+        await _rogue_is_flagged(site)
+        await _failsafe_after_death(site)
+
+
+async def _rogue_is_flagged(site) -> None:
+    """SC-01 accepts its limits and ignores them: flagged, and the site is kept safe."""
+    rogue = site.chargers[0]
+    rogue.faults.ignore_limits = True
+    await site.services.worker.run(sites.update_site, site.site_id, {"policy": "load_balancing"})
+    for k, charger in enumerate(site.chargers[:18]):
+        hw = dict((cid, hw) for cid, _, hw in PLAN)[charger.id]
+        site.plug(charger, 1, _car(hw), 3 * 3600, f"TAG-rogue-{k}", WANT_WH)
+    flagged_at = None
+    for _ in range(100):
+        await site.sleep(30)
+        row = await site.services.worker.run(
+            lambda s: s.get(SmartChargingStateRow, (rogue.id, 1)))
+        if row is not None and not row.obeying:
+            flagged_at = site.sim_clock.now()
+            break
+    assert flagged_at is not None, "a charger drawing above its limit was not flagged"
+    events = await site.services.worker.run(lambda s: s.exec(select(ChargerEventRow).where(
+        ChargerEventRow.charger_id == rogue.id, ChargerEventRow.kind == "smart_charging")).all())
+    assert events and events[0].payload["kind"] == "limit_ignored"
+    # Once flagged, its draw is reserved: the others make room and the site holds its limit.
+    await site.sleep(600)
+    means = site.interval_means_kw(flagged_at + timedelta(seconds=180), site.sim_clock.now())
+    assert means and max(means) <= CAPACITY_KW, max(means)
+    rogue.faults.ignore_limits = False
+
+
+async def _failsafe_after_death(site) -> None:
+    """The CSMS dies with 18 cars charging: once the leases run out every EVSE draws no more
+    than its fail-safe default (the site limit shared over all EVSEs, here 0 A: below 6 A)."""
+    svc = site.services
+    await svc.control.stop()
+    await svc.gateway.stop()
+    died = site.sim_clock.now()
+    lease_s = 5 * 60
+    await site.sleep(lease_s + 120)
+    share_w = CAPACITY_KW * 1000 / sum(len(c.evses) for c in site.chargers)
+    for c in site.chargers:
+        for e in c.evses:
+            limit = c.limit(e, site.sim_clock.now())
+            allowed_w = 0.0 if limit is None else limit.value * 230 * (limit.number_phases or 3)
+            assert allowed_w <= share_w, (c.id, e.id, limit)
+            assert e.power_w <= allowed_w + 1e-6, (c.id, e.id, e.power_w)
+    means = site.interval_means_kw(died + timedelta(seconds=lease_s + 60), site.sim_clock.now())
+    assert means and max(means) <= CAPACITY_KW

@@ -1,0 +1,110 @@
+"""A site's KPIs today: grid KPIs of the energy model over the measured load, the cost so far
+and projected to midnight, and the savings against an uncontrolled replay of today's sessions
+(each car at its EVSE's maximum from arrival until it got the energy it actually got)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlmodel import Session, select
+
+from csms.charging import Problem
+from csms.charging.policies import uncontrolled_power
+from csms.control.planner import tariff_source
+from csms.economics import savings_vs_baseline
+from csms.grid.connection import GridConnection
+from csms.grid.kpis import violation_shares
+from csms.grid.model import grid_kpis
+from csms.sites.load import site_load
+from csms.sites.snapshot import DEFAULT_AC_EVSE_W, DEFAULT_DC_EVSE_W
+from csms.store.tables import ChargerRow, SessionRow, SiteRow, SmartChargingStateRow
+from csms.tariff import day_cost, load_tariff
+from csms.tariff.daily import local_day_bounds
+
+log = logging.getLogger(__name__)
+
+STEP_S = 900
+
+
+def uncontrolled_replay_kw(sessions: list[tuple[float, float, float, float]], start_s: float,
+                           step_s: int, steps: int) -> np.ndarray:
+    """(T,) EV kW if every session ((arrival s, departure s, energy kWh, max kW), epoch
+    seconds) had charged at its maximum from arrival; a step counts a session from the step it
+    arrived in (uncontrolled chargers start at once)."""
+    if not sessions or steps <= 0:
+        return np.zeros(max(steps, 0))
+    arr = np.array(sessions, float)
+    first = np.floor((arr[:, 0] - start_s) / step_s)
+    last = np.ceil((arr[:, 1] - start_s) / step_s)
+    k = np.arange(steps)
+    available = (k[None, :] >= first[:, None]) & (k[None, :] < last[:, None])
+    problem = Problem(period_s=float(step_s), available=available,
+                      energy_kwh=np.maximum(arr[:, 2], 0.0), max_kw=np.maximum(arr[:, 3], 0.0),
+                      capacity_kw=np.full(steps, np.inf))
+    return uncontrolled_power(problem).sum(axis=0)
+
+
+def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
+    site = session.get(SiteRow, site_id)
+    if site is None:
+        return None
+    tariff = load_tariff(tariff_source(site.tariff))
+    day_start, day_end = local_day_bounds(tariff, now)
+    steps = max(1, int((now - day_start).total_seconds() // STEP_S) + 1)
+    series = site_load(session, site_id, day_start, day_start + timedelta(seconds=steps * STEP_S),
+                       STEP_S)
+    conn = GridConnection(voltage_level=site.voltage_level,
+                          transformer_kva=site.transformer_kva,
+                          short_circuit_mva=site.short_circuit_mva)
+    g = grid_kpis(conn, series.base_kw, series.ev_kw_per_phase, series.pv_kw)
+    cost = day_cost(tariff, now, day_start, STEP_S, series.import_kw)
+    chargers = {c.id: c for c in session.exec(select(ChargerRow).where(
+        ChargerRow.site_id == site_id)).all()}
+    today = session.exec(select(SessionRow).where(
+        SessionRow.charger_id.in_(list(chargers)), SessionRow.started_at >= day_start,
+        SessionRow.started_at < now)).all() if chargers else []
+    replay = []
+    for s in today:
+        c = chargers[s.charger_id]
+        rating_w = c.max_power_w or (DEFAULT_DC_EVSE_W if (c.charger_type or "AC") == "DC"
+                                     else DEFAULT_AC_EVSE_W)
+        stop = s.stopped_at or now
+        replay.append((s.started_at.timestamp(), stop.timestamp(), (s.energy_wh or 0.0) / 1000,
+                       rating_w / 1000.0))
+    baseline_ev = uncontrolled_replay_kw(replay, day_start.timestamp(), STEP_S, steps)
+    baseline_import = series.base_kw + baseline_ev - series.pv_kw
+    sav = savings_vs_baseline(tariff, day_start, STEP_S, baseline_import, series.import_kw,
+                              energy_tolerance_pct=100.0)
+    states = session.exec(select(SmartChargingStateRow).where(
+        SmartChargingStateRow.charger_id.in_(list(chargers)))).all() if chargers else []
+    return {
+        "site_id": site_id, "now": now.isoformat(), "day_start": day_start.isoformat(),
+        "day_end": day_end.isoformat(), "policy": site.policy, "capacity_kw": site.capacity_kw,
+        "grid": {
+            "peak_import_kw": float(np.max(series.import_kw)),
+            "max_transformer_loading_pct": float(np.nanmax(g.transformer_loading_pct)),
+            "min_voltage_pu": float(np.nanmin(g.voltage_pu)),
+            "max_voltage_unbalance_pct": float(np.nanmax(g.voltage_unbalance_pct)),
+            "min_power_factor": float(np.nanmin(g.power_factor)),
+            "max_voltage_thd_pct": float(np.nanmax(g.voltage_thd_pct)),
+            "violation_shares": violation_shares(g),
+            "limit_exceeded_steps": int(np.sum(series.import_kw > series.limit_kw + 1e-6)),
+        },
+        "cost": {"today_mad": cost.so_far_mad, "projected_mad": cost.projected_mad,
+                 "today_kwh": cost.so_far_kwh, "projected_kwh": cost.projected_kwh},
+        "savings": {"today_mad": sav.savings_mad, "today_pct": sav.savings_pct,
+                    "baseline_mad": sav.baseline.total_mad, "actual_mad": sav.policy.total_mad,
+                    "peak_reduction_kw": sav.peak_reduction_kw,
+                    "sessions_replayed": len(replay)},
+        "chargers": [{
+            "charger_id": r.charger_id, "evse_id": r.evse_id, "purpose": r.purpose,
+            "limit_w": r.limit_w, "limit": r.limit_value, "unit": r.limit_unit,
+            "number_phases": r.number_phases, "why": r.why, "obeying": r.obeying,
+            "measured_w": r.measured_w, "accepted": r.accepted, "readback_ok": r.readback_ok,
+            "lease_until": r.lease_until.isoformat() if r.lease_until else None,
+            "flagged_at": r.flagged_at.isoformat() if r.flagged_at else None}
+            for r in sorted(states, key=lambda r: (r.charger_id, r.evse_id))],
+    }
+

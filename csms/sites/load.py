@@ -1,0 +1,125 @@
+"""A site's load series from meter values and the site models.
+
+EV power per step is the energy each session's register gained in that step (registers
+interpolated linearly between readings), so a step's value is its mean power, whatever the
+chargers' sampling instants. Base load and PV come from the site's models; import =
+base + EV - PV; the limit is the one the control loop had in force (else the capacity now).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlmodel import Session, select
+
+from csms.store.tables import ChargerRow, MeterSampleRow, SiteLoadRow, SiteRow
+
+log = logging.getLogger(__name__)
+
+REGISTER = "Energy.Active.Import.Register"
+MAX_STEPS = 20_000
+
+
+@dataclass(frozen=True)
+class LoadSeries:
+    """Step starts (T,) and per-step means (T,) in kW; ``ev_kw_per_phase`` is (T, 3)."""
+
+    timestamps: list[datetime]
+    step_s: int
+    ev_kw: np.ndarray
+    ev_kw_per_phase: np.ndarray
+    base_kw: np.ndarray
+    pv_kw: np.ndarray
+    import_kw: np.ndarray
+    limit_kw: np.ndarray
+
+    def as_json(self) -> dict:
+        r = lambda a: [round(float(v), 3) for v in a]  # noqa: E731
+        return {"timestamps": [t.isoformat() for t in self.timestamps], "step_s": self.step_s,
+                "ev_kw": r(self.ev_kw), "ev_kw_per_phase": [r(row) for row in self.ev_kw_per_phase],
+                "base_kw": r(self.base_kw), "pv_kw": r(self.pv_kw),
+                "import_kw": r(self.import_kw), "limit_kw": r(self.limit_kw)}
+
+
+def _phase_weights(wiring: str | None) -> np.ndarray:
+    """(3,) share of a charger's power on L1, L2, L3 from its wiring."""
+    wiring = wiring or "L1L2L3"
+    used = [p for p in ("L1", "L2", "L3") if p in wiring]
+    w = np.array([1.0 if p in used else 0.0 for p in ("L1", "L2", "L3")])
+    return w / w.sum() if w.sum() else np.full(3, 1 / 3)
+
+
+def ev_energy_steps(times_s: np.ndarray, register_wh: np.ndarray, edges_s: np.ndarray
+                    ) -> np.ndarray:
+    """(T,) Wh gained per step [edges[k], edges[k+1]) by one register read at ``times_s``.
+
+    Outside the readings nothing is gained (the session was not there)."""
+    order = np.argsort(times_s)
+    t, e = np.asarray(times_s, float)[order], np.asarray(register_wh, float)[order]
+    if t.size < 2:
+        return np.zeros(len(edges_s) - 1)
+    at = np.interp(np.clip(edges_s, t[0], t[-1]), t, e)
+    return np.diff(at)
+
+
+def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
+              step_s: int = 60) -> LoadSeries | None:
+    site = session.get(SiteRow, site_id)
+    if site is None:
+        return None
+    steps = max(1, min(MAX_STEPS, int((t1 - t0).total_seconds() // step_s)))
+    edges = np.array([t0.timestamp() + k * step_s for k in range(steps + 1)])
+    times = [t0 + timedelta(seconds=k * step_s) for k in range(steps)]
+    chargers = {c.id: c for c in session.exec(select(ChargerRow).where(
+        ChargerRow.site_id == site_id)).all()}
+    ev_phase_kw = np.zeros((steps, 3))
+    if chargers:
+        rows = session.exec(select(MeterSampleRow).where(
+            MeterSampleRow.charger_id.in_(list(chargers)), MeterSampleRow.measurand == REGISTER,
+            MeterSampleRow.timestamp >= t0 - timedelta(hours=1),
+            MeterSampleRow.timestamp <= t1 + timedelta(hours=1))).all()
+        by_series: dict[tuple, list] = {}
+        for r in rows:
+            if r.phase not in (None, "", "N"):
+                continue
+            key = (r.charger_id, r.session_id if r.session_id is not None else f"e{r.evse_id}")
+            wh = r.value * (1000.0 if r.unit == "kWh" else 1.0)
+            by_series.setdefault(key, []).append((r.timestamp.timestamp(), wh))
+        for (charger_id, _), points in by_series.items():
+            arr = np.array(points)
+            gained_wh = ev_energy_steps(arr[:, 0], arr[:, 1], edges)
+            kw = gained_wh / 1000.0 / (step_s / 3600.0)
+            ev_phase_kw += kw[:, None] * _phase_weights(chargers[charger_id].phase_wiring)[None]
+    ev_kw = ev_phase_kw.sum(axis=1)
+    base, pv = _models(site, t0, step_s, steps)
+    return LoadSeries(times, step_s, ev_kw, ev_phase_kw, base, pv, base + ev_kw - pv,
+                      _limits(session, site, times))
+
+
+def _models(site: SiteRow, start: datetime, step_s: int, steps: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    from csms.grid.baseload import base_load_kw
+    from csms.grid.solar import pv_kw_periods
+
+    base = (base_load_kw(site.base_load_profile, site.base_load_peak_kw, start, step_s, steps)
+            if site.base_load_profile and site.base_load_peak_kw > 0 else np.zeros(steps))
+    pv = (pv_kw_periods(site.pv_kwp, start, step_s, steps, latitude=site.latitude,
+                        longitude=site.longitude) if site.pv_kwp > 0 else np.zeros(steps))
+    return np.asarray(base, float), np.asarray(pv, float)
+
+
+def _limits(session: Session, site: SiteRow, times: list[datetime]) -> np.ndarray:
+    """The limit in force at each step start: the loop's records, held; else the capacity."""
+    rows = session.exec(select(SiteLoadRow).where(
+        SiteLoadRow.site_id == site.id, SiteLoadRow.timestamp <= times[-1],
+        SiteLoadRow.timestamp >= times[0] - timedelta(days=1))
+        .order_by(SiteLoadRow.timestamp)).all()
+    if not rows:
+        return np.full(len(times), site.capacity_kw)
+    stamps = np.array([r.timestamp.timestamp() for r in rows])
+    values = np.array([r.limit_kw for r in rows])
+    idx = np.searchsorted(stamps, [t.timestamp() for t in times], side="right") - 1
+    return np.where(idx >= 0, values[np.clip(idx, 0, None)], site.capacity_kw)
