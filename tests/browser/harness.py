@@ -72,6 +72,17 @@ class ScriptedCharger(ChargePoint):
     def remote_start(self, id_tag, **_):
         return call_result.RemoteStartTransaction(status="Accepted")
 
+    @on("GetConfiguration")
+    def get_configuration(self, **_):
+        return call_result.GetConfiguration(configuration_key=[
+            {"key": "ChargingScheduleAllowedChargingRateUnit", "readonly": True, "value": "Current,Power"},
+            {"key": "ChargeProfileMaxStackLevel", "readonly": True, "value": "8"},
+            {"key": "NumberOfConnectors", "readonly": True, "value": "1"}])
+
+    @on("GetCompositeSchedule")
+    def composite(self, connector_id, duration, **_):
+        return call_result.GetCompositeSchedule(status="Rejected")
+
     @on("RemoteStopTransaction")
     def remote_stop(self, transaction_id, **_):
         return call_result.RemoteStopTransaction(status="Accepted")

@@ -1,7 +1,7 @@
 """Server-rendered SVG charts (no JavaScript chart library, works offline).
 
 Every chart is an ``<svg role="img">`` with a <title> for screen readers; pages also show the
-numbers in a table. Colours come from CSS classes (``s0``.. ``s5``, ``limit``) in console.css.
+numbers in a table. Colours come from CSS classes (``s0``.. ``s7``, ``limit``) in console.css.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from html import escape
 from markupsafe import Markup
 
 W, H = 640, 240
-PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 12, 28
+PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 24, 28
+COLOURS = 8  # series classes s0..s7 in console.css
 
 
 def _fmt(v: float) -> str:
@@ -60,14 +61,14 @@ def line_chart(title: str, x_labels: Sequence[str], series: Sequence[tuple[str, 
             path.append(f"{pen}{x:.1f},{y:.1f}")
             pen = "L"
         if path:
-            parts.append(f'<path class="line s{n % 6}" d="{" ".join(path)}"><title>'
+            parts.append(f'<path class="line s{n % COLOURS}" d="{" ".join(path)}"><title>'
                          f'{escape(name)}</title></path>')
     if limit is not None:
         _, y = xy(0, limit)
         parts.append(f'<line class="limit" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" '
                      f'y2="{y:.1f}"><title>{escape(limit_label)} {_fmt(limit)} {unit}</title></line>')
     parts.append(_x_ticks(x_labels, lambda i: xy(i, lo)[0]))
-    legend = [(name, f"s{n % 6}") for n, (name, _) in enumerate(series)]
+    legend = [(name, f"s{n % COLOURS}") for n, (name, _) in enumerate(series)]
     if limit is not None:
         legend.append((f"{limit_label} {_fmt(limit)} {unit}", "limit"))
     return _wrap(title, parts, legend)
@@ -87,11 +88,11 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
         for k, (name, vals) in enumerate(series):
             h = ph * max(0.0, vals[i]) / hi
             y0 -= h
-            parts.append(f'<rect class="bar s{k % 6}" x="{PAD_L + i * slot + slot * 0.15:.1f}" '
+            parts.append(f'<rect class="bar s{k % COLOURS}" x="{PAD_L + i * slot + slot * 0.15:.1f}" '
                          f'y="{y0:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}"><title>'
                          f'{escape(labels[i])} {escape(name)}: {_fmt(vals[i])} {unit}</title></rect>')
     parts.append(_x_ticks(labels, lambda i: PAD_L + i * slot + slot / 2))
-    return _wrap(title, parts, [(name, f"s{k % 6}") for k, (name, _) in enumerate(series)]
+    return _wrap(title, parts, [(name, f"s{k % COLOURS}") for k, (name, _) in enumerate(series)]
                  if len(series) > 1 else [])
 
 
@@ -130,7 +131,7 @@ def _frame(title: str, lo: float, hi: float, unit: str) -> str:
         out.append(f'<line class="grid" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}"/>'
                    f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" text-anchor="end">'
                    f'{_fmt(lo + f * (hi - lo))}</text>')
-    out.append(f'<text x="4" y="{PAD_T + 4}" class="unit">{escape(unit)}</text>')
+    out.append(f'<text x="{PAD_L}" y="12" class="unit">{escape(unit)}</text>')
     return "".join(out)
 
 
