@@ -27,7 +27,7 @@ from csms.store.tables import SiteLoadRow
 
 log = logging.getLogger(__name__)
 
-TRIGGER_DELAY_S = 5.0  # simulated seconds: batch simultaneous arrivals into one run
+TRIGGER_DELAY_S = 2.0  # simulated seconds: batch simultaneous arrivals into one run
 LEASE_PERIODS = 5.0  # a TxProfile outlives this many control periods without renewal
 
 

@@ -1,5 +1,5 @@
 """Smart charging in the loop, end to end: 20 simulated chargers (1.6 and 2.0.1 mixed) on a
-60 kW site, the CSMS's control loop driving them over OCPP on a clock sped up 120x.
+60 kW site, the CSMS's control loop driving them over OCPP on a clock sped up 60x.
 
 One site, one charger fleet; each policy gets its own 30-minute segment of sessions (the policy
 is switched live between segments, as ``PATCH /api/v1/sites/{id}`` does). Per segment:
@@ -27,7 +27,7 @@ from tests.e2e.smart_harness import EV_3PH, EV_3PH22, smart_site
 
 pytestmark = pytest.mark.store
 
-SPEED = 120.0
+SPEED = 60.0
 START = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # a Tuesday morning
 CAPACITY_KW = 60.0
 AC11 = ChargerType("ac11", "AC", 11_040.0, 3, 2)

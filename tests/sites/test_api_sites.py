@@ -1,0 +1,93 @@
+"""/api/v1/sites: CRUD, live PATCH, charger membership, load series from meter values, KPIs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from csms.store.tables import MeterSampleRow, SessionRow
+from csms.store.tokens import create_token
+from csms.web.app import create_app
+
+pytestmark = pytest.mark.store
+T0 = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def api(services):
+    with Session(services.engine) as s:
+        tokens = {role: create_token(s, role, role) for role in ("admin", "operator", "viewer")}
+        s.commit()
+    transport = httpx.ASGITransport(app=create_app(services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://csms") as client:
+        client.tokens = {r: {"Authorization": f"Bearer {t}"} for r, t in tokens.items()}
+        client.engine = services.engine
+        yield client
+
+
+async def test_site_crud_and_live_patch(api):
+    admin, op, viewer = (api.tokens[r] for r in ("admin", "operator", "viewer"))
+    r = await api.post("/api/v1/sites", json={"name": "depot", "capacity_kw": 60}, headers=admin)
+    assert r.status_code == 201, r.text
+    site = r.json()
+    assert site["policy"] == "load_balancing" and site["capacity_kw"] == 60
+    assert (await api.post("/api/v1/sites", json={"name": "depot"}, headers=admin)
+            ).status_code == 422
+    bad = await api.patch(f"/api/v1/sites/{site['id']}", json={"policy": "magic"}, headers=op)
+    assert bad.status_code == 422 and "unknown policy" in bad.json()["detail"]
+    assert (await api.patch(f"/api/v1/sites/{site['id']}", json={"capacity_kw": -1},
+                            headers=op)).status_code == 422
+    r = await api.patch(f"/api/v1/sites/{site['id']}",
+                        json={"capacity_kw": 45.5, "policy": "peak_shaving"}, headers=op)
+    assert r.status_code == 200 and r.json()["capacity_kw"] == 45.5
+    assert r.json()["policy"] == "peak_shaving"
+    assert (await api.patch(f"/api/v1/sites/{site['id']}", json={"capacity_kw": 1},
+                            headers=viewer)).status_code == 403
+    r = await api.put(f"/api/v1/sites/{site['id']}/chargers/CP-1",
+                      json={"phase_wiring": "L2", "max_power_w": 7360, "charger_type": "AC"},
+                      headers=admin)
+    assert r.status_code == 200 and r.json()["phase_wiring"] == "L2"
+    got = (await api.get(f"/api/v1/sites/{site['id']}", headers=viewer)).json()
+    assert got["chargers"] == ["CP-1"]
+    assert (await api.get("/api/v1/sites/999", headers=viewer)).status_code == 404
+    assert (await api.delete(f"/api/v1/sites/{site['id']}", headers=admin)).status_code == 204
+    assert (await api.get("/api/v1/sites", headers=viewer)).json() == []
+
+
+async def test_load_series_from_registers(api):
+    """A 1-phase charger on L2 whose register gains 1 kWh per 10 minutes: 6 kW on L2."""
+    admin, viewer = api.tokens["admin"], api.tokens["viewer"]
+    site = (await api.post("/api/v1/sites", json={"name": "s", "capacity_kw": 20},
+                           headers=admin)).json()
+    await api.put(f"/api/v1/sites/{site['id']}/chargers/CP-L2",
+                  json={"phase_wiring": "L2", "max_power_w": 7360}, headers=admin)
+    with Session(api.engine) as s:
+        row = SessionRow(charger_id="CP-L2", protocol="1.6", transaction_ref="1", evse_id=1,
+                         started_at=T0, started_received_at=T0)
+        s.add(row)
+        s.flush()
+        for k in range(4):  # registers at 0, 10, 20, 30 min: 0, 1, 2, 3 kWh
+            s.add(MeterSampleRow(charger_id="CP-L2", session_id=row.id, evse_id=1,
+                                 timestamp=T0 + timedelta(minutes=10 * k),
+                                 received_at=T0, measurand="Energy.Active.Import.Register",
+                                 value=1000.0 * k, unit="Wh"))
+        s.commit()
+    r = await api.get(f"/api/v1/sites/{site['id']}/load", headers=viewer, params={
+        "from": T0.isoformat(), "to": (T0 + timedelta(minutes=40)).isoformat(), "step_s": 600})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["ev_kw"] == [6.0, 6.0, 6.0, 0.0]
+    assert body["ev_kw_per_phase"][0] == [0.0, 6.0, 0.0]
+    assert body["import_kw"] == body["ev_kw"] and body["limit_kw"] == [20.0] * 4
+    assert len(body["timestamps"]) == 4 and body["pv_kw"] == [0.0] * 4
+    bad = await api.get(f"/api/v1/sites/{site['id']}/load", headers=viewer, params={
+        "from": T0.isoformat(), "to": T0.isoformat()})
+    assert bad.status_code == 422
+    kpis = await api.get(f"/api/v1/sites/{site['id']}/kpis", headers=viewer)
+    assert kpis.status_code == 200, kpis.text
+    k = kpis.json()
+    assert {"grid", "cost", "savings", "chargers"} <= set(k)
+    assert k["cost"]["projected_mad"] >= k["cost"]["today_mad"] >= 0
