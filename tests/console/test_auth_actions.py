@@ -193,3 +193,24 @@ async def test_french_page(client_for):
     assert 'lang="fr"' in r.text and "Vue d&#39;ensemble" in r.text
     r = await client.get("/?lang=en")
     assert "Overview" in r.text and r.cookies.get("csms_lang") == "en"
+
+
+async def test_control_loop_limits_and_disobedience_are_shown(services, client_for):
+    from datetime import UTC, datetime
+
+    from csms.store.tables import SmartChargingStateRow
+
+    client = await client_for("viewer")
+    now = datetime.now(UTC)
+    with Session(services.engine) as s:
+        s.add(ChargerRow(id="CP-X", registered_at=now))
+        s.flush()
+        s.add(SmartChargingStateRow(charger_id="CP-X", evse_id=1, limit_w=7000.0,
+                                    measured_w=9500.0, why="site_limit", obeying=False,
+                                    accepted=True, updated_at=now))
+        s.commit()
+    block = (await client.get("/smart-charging?block=control")).text
+    assert block.lstrip().startswith('<section id="control"')  # keeps polling after a swap
+    assert "site_limit" in block and "not obeying" in block
+    live = (await client.get("/?block=live")).text
+    assert "Charger CP-X draws 2.5 kW above its limit of 7.0 kW" in live

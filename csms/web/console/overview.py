@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from csms.grid.model import grid_kpis
 from csms.store.tables import ChargerRow, ConnectorRow
-from csms.web.console import energy, fleet, profiles
+from csms.web.console import control_state, energy, fleet, profiles
 from csms.web.console.site import (
     PERIOD_S,
     connection_of,
@@ -116,6 +116,12 @@ def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> li
         drawn = power_by_charger.get(cid, 0.0)
         if drawn > limit_w * LIMIT_TOLERANCE + LIMIT_SLACK_W:
             over.append(Alert("danger", "alert_limit", (cid, f"{(drawn - limit_w) / 1000:.1f}",
+                                                       f"{limit_w / 1000:.1f}")))
+    # The control loop's own verdict (csms/control) for the EVSEs it manages.
+    seen = {a.args[0] for a in over}
+    for cid, measured_w, limit_w in control_state.disobeying(session, MAX_ALERTS_PER_KIND):
+        if cid not in seen and measured_w is not None and limit_w is not None:
+            over.append(Alert("danger", "alert_limit", (cid, f"{(measured_w - limit_w) / 1000:.1f}",
                                                        f"{limit_w / 1000:.1f}")))
     alerts += sorted(over, key=lambda a: a.args[0])[:MAX_ALERTS_PER_KIND]
     for name, (value, limit, ok) in ov.grid_now.items():

@@ -22,13 +22,16 @@ router = APIRouter()
 
 def _ctx(session, message=None, error=None, **extra) -> dict:
     site = current_site(session)
+    from csms.web.console import control_state
+
     return {"site": site, "policies": POLICIES, "message": message, "error": error,
+            "control": control_state.limits(session),
             "params_json": json.dumps(site.policy_params or {}, indent=1), **extra}
 
 
 @router.get("/smart-charging")
 def smart_page(request: Request, session: DB, user: CurrentUser):
-    return page(request, "smart.html", user, "smart_charging", blocks=("policy",),
+    return page(request, "smart.html", user, "smart_charging", blocks=("policy", "control"),
                 day=clock.now().astimezone(tariff_of(current_site(session)).tz).date().isoformat(),
                 **_ctx(session))
 
