@@ -79,7 +79,8 @@ def main() -> int:
                 page.wait_for_url("**/")
                 page.goto("/chargers/CP-1")
                 page.get_by_role("button", name="Trigger message").click()
-                page.locator("#outbox .state-accepted").first.wait_for()
+                page.locator("#outbox tbody tr", has_text="TriggerMessage").locator(
+                    ".state-accepted").first.wait_for()
                 for name, path in PAGES:
                     page.goto(path.format(session=last_history_session))
                     if name == "smart-charging":
