@@ -86,7 +86,9 @@ def main() -> int:
                     if name == "smart-charging":
                         page.get_by_role("button", name="Run").click()
                         page.get_by_test_id("whatif-table").wait_for(timeout=60_000)
-                    page.screenshot(path=OUT / f"{name}.png", full_page=True)
+                    # long tables (sessions, message log): the first screen is enough
+                    page.screenshot(path=OUT / f"{name}.png",
+                                    full_page=name not in ("sessions", "charger"))
                     print("wrote", OUT / f"{name}.png")
                 page.goto("/?lang=fr")
                 page.screenshot(path=OUT / "overview-fr.png", full_page=True)
