@@ -15,7 +15,11 @@ from sqlmodel import Session
 from csms import clock
 from csms.web.console import auth, i18n
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates"
+# templates/ at the repository root (a source checkout); csms/templates if a packager moves
+# them inside the package (pyproject's package-data already ships csms/templates/**).
+_CANDIDATES = (Path(__file__).resolve().parents[2] / "templates",
+               Path(__file__).resolve().parents[3] / "templates")
+TEMPLATES_DIR = next((d for d in _CANDIDATES if (d / "base.html").is_file()), _CANDIDATES[1])
 LOCAL_TZ = ZoneInfo("Africa/Casablanca")
 templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
 LANG_COOKIE = "csms_lang"
