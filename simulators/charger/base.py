@@ -290,6 +290,17 @@ class SimCharger:
         """Settle energy under the old limit, then obey the new one from now on."""
         self.tick()
 
+    def install_pending_profile(self, evse: Evse, parse) -> None:
+        """Install the TxProfile of a remote start now that the transaction has its id."""
+        raw, evse.pending_profile = evse.pending_profile, None
+        if raw is None or evse.tx is None or evse.tx.csms_id is None:
+            return
+        ok, reason = self.store.install(parse(evse.id, raw, self.clock.now()), self.active_tx())
+        if ok:
+            self.profiles_changed()
+        else:
+            log.info("%s: remote-start profile rejected: %s", self.id, reason)
+
     def active_tx(self) -> dict[int, str]:
         return {e.id: e.tx.csms_id for e in self.evses if e.tx and e.tx.csms_id}
 

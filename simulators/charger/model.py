@@ -74,7 +74,8 @@ class Evse:
     available: bool = True
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     stop_reason: str = "EVDisconnected"
-    remote_start_tag: str | None = None
+    # A TxProfile that came with a remote start: installed once the transaction has its id.
+    pending_profile: dict | None = None
 
 
 @dataclass

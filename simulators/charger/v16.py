@@ -56,8 +56,10 @@ class CP16(ChargePoint):
     async def remote_start(self, id_tag, connector_id=None, charging_profile=None, **_):
         await self._slow()
         evse = self.sim.remote_start_target(connector_id)
-        if evse is None:
+        if evse is None or (charging_profile is not None
+                            and charging_profile["charging_profile_purpose"] != "TxProfile"):
             return call_result.RemoteStartTransaction(status="Rejected")
+        evse.pending_profile = charging_profile
         self.sim.remote_start(evse, id_tag)
         return call_result.RemoteStartTransaction(status="Accepted")
 
@@ -231,6 +233,8 @@ class Charger16(SimCharger):
         def started(resp) -> None:
             tx.csms_id = str(resp.transaction_id)
             self._ledger(tx).remote_tx_id = tx.csms_id
+            if evse.tx is tx:
+                self.install_pending_profile(evse, from_v16)
             if resp.id_tag_info["status"] != "Accepted" and evse.tx is tx:
                 self.request_stop(evse, "DeAuthorized")
         self.send(OutMsg(lambda: call.StartTransaction(

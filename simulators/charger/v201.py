@@ -65,11 +65,14 @@ class CP201(ChargePoint):
             await asyncio.sleep(self.sim.faults.answer_delay_s)
 
     @on("RequestStartTransaction")
-    async def request_start(self, id_token, remote_start_id, evse_id=None, **_):
+    async def request_start(self, id_token, remote_start_id, evse_id=None, charging_profile=None,
+                            **_):
         await self._slow()
         evse = self.sim.remote_start_target(evse_id)
-        if evse is None:
+        if evse is None or (charging_profile is not None
+                            and charging_profile["charging_profile_purpose"] != "TxProfile"):
             return call_result.RequestStartTransaction(status="Rejected")
+        evse.pending_profile = charging_profile
         self.sim.remote_start(evse, id_token["id_token"])
         return call_result.RequestStartTransaction(status="Accepted")
 
@@ -309,6 +312,9 @@ class Charger201(SimCharger):
         tx = evse.tx
         tx.csms_id = tx.local_id
         self._ledger(tx).remote_tx_id = tx.local_id
+        if evse.pending_profile is not None:  # K05: the profile gets the new transaction's id
+            evse.pending_profile = {**evse.pending_profile, "transaction_id": tx.local_id}
+            self.install_pending_profile(evse, from_v201)
         ts = iso(tx.started_at)
         self._tx_event(evse, tx, "Started", "Authorized", charging_state="EVConnected",
                        meter=[meter_value(evse, ts, "Transaction.Begin")], id_token=True)

@@ -177,16 +177,27 @@ async def test_remote_start_and_stop(protocol):
         ch = make_charger(protocol, central.url)
         async with running(ch):
             cp = central.cps[ch.id]
+            sched = {"charging_rate_unit": "A",
+                     "charging_schedule_period": [{"start_period": 0, "limit": 7.0}]}
             if protocol == "1.6":
-                req = c16.RemoteStartTransaction(id_tag="APP-1", connector_id=2)
+                req = c16.RemoteStartTransaction(id_tag="APP-1", connector_id=2, charging_profile={
+                    "charging_profile_id": 11, "stack_level": 0,
+                    "charging_profile_purpose": "TxProfile", "charging_profile_kind": "Relative",
+                    "charging_schedule": sched})
             else:
-                req = c201.RequestStartTransaction(id_token={"id_token": "APP-1", "type": "Central"},
-                                                   remote_start_id=1, evse_id=2)
+                req = c201.RequestStartTransaction(
+                    id_token={"id_token": "APP-1", "type": "Central"}, remote_start_id=1,
+                    evse_id=2, charging_profile={
+                        "id": 11, "stack_level": 0, "charging_profile_purpose": "TxProfile",
+                        "charging_profile_kind": "Relative", "charging_schedule": [{"id": 1, **sched}]})
             assert (await cp.call(req, suppress=False)).status == "Accepted"
             await central.wait_for(lambda: central.sessions)
             (session,) = central.sessions.values()
             assert session.evse_id == 2 and session.id_tag == "APP-1"
             await central.wait_for(lambda: session.transaction_id in ch.active_tx().values())
+            # The TxProfile that came with the remote start now limits the EVSE (7 A).
+            await central.wait_for(lambda: ch.store.select(profile_ids=[11]))
+            assert ch.limit(ch.evses[1], ch.clock.now()).value == 7.0
             stop = c16.RemoteStopTransaction(transaction_id=int(session.transaction_id)) \
                 if protocol == "1.6" else \
                 c201.RequestStopTransaction(transaction_id=session.transaction_id)
