@@ -33,6 +33,8 @@ async def running(charger):
         await asyncio.sleep(0.05)
         yield charger
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        # close() cancels repeatedly: a cancellation swallowed inside a library's wait_for
+        # must not hang the test.
         await charger.close()
+        task.cancel()
+        await asyncio.wait([task], timeout=5)
