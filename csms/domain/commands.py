@@ -22,6 +22,11 @@ OUTGOING = {
         "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
         "GetChargingProfiles", "DataTransfer", "ClearCache"}),
 }
+# 2.1 keeps the 2.0.1 calls and adds V2X / DER control (discharge set-points travel in
+# SetChargingProfile; see csms/ocpp/profiles.py).
+OUTGOING["2.1"] = OUTGOING["2.0.1"] | frozenset({
+    "NotifyAllowedEnergyTransfer", "UpdateDynamicSchedule", "SetDERControl", "GetDERControl",
+    "ClearDERControl", "AFRRSignal"})
 
 NEUTRAL = ("remote_start", "remote_stop", "reset", "unlock", "change_availability", "trigger",
            "clear_profiles", "clear_cache")

@@ -3,6 +3,9 @@
 The ``ocpp`` library drops invalid JSON, non-arrays and unknown message types silently and mixes
 1.6 and 2.0.1 error codes; this layer answers every malformed frame instead (OCPP-J 1.6
 section 4.2.3; OCPP 2.0.1 part 4 section 4.3), using id "-1" when the message id is unreadable.
+OCPP 2.1 (part 4 section 4.2) keeps the 2.0.1 codes and adds two message types: CALLRESULTERROR
+(5: the peer could not process our CALLRESULT) and SEND (6: a CALL that gets no answer); both
+are valid only on a 2.1 connection and are never answered.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-CALL, CALLRESULT, CALLERROR = 2, 3, 4
+CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND = 2, 3, 4, 5, 6
+_TYPES = {"1.6": (CALL, CALLRESULT, CALLERROR), "2.0.1": (CALL, CALLRESULT, CALLERROR),
+          "2.1": (CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND)}
 MAX_MESSAGE_ID_CHARS = 36
 UNKNOWN_ID = "-1"
 
@@ -36,6 +41,7 @@ ERROR_CODES: dict[str, dict[str, str]] = {
         "generic": "GenericError",
     },
 }
+ERROR_CODES["2.1"] = dict(ERROR_CODES["2.0.1"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,16 @@ class CallError:
     details: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class CallResultError(CallError):
+    """2.1: the peer rejects a CALLRESULT we sent (never answered)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Send(Call):
+    """2.1: a CALL without a response (e.g. NotifyPeriodicEventStream)."""
+
+
 Frame = Call | CallResult | CallError
 
 
@@ -72,7 +88,7 @@ class FrameError(Exception):
         self.answerable = answerable  # False for broken CALLRESULT/CALLERROR: never answer those
 
 
-def parse(raw: str | bytes, max_bytes: int) -> Frame:
+def parse(raw: str | bytes, max_bytes: int, version: str = "2.0.1") -> Frame:
     if isinstance(raw, bytes):
         raise FrameError("rpc", "binary frames are not OCPP-J; send text frames")
     if len(raw) > max_bytes:
@@ -88,11 +104,17 @@ def parse(raw: str | bytes, max_bytes: int) -> Frame:
     unique_id = msg[1] if len(msg) > 1 else None
     good_id = isinstance(unique_id, str) and 0 < len(unique_id) <= MAX_MESSAGE_ID_CHARS
     reply_id = unique_id if good_id else UNKNOWN_ID
-    if type(type_id) is not int or type_id not in (CALL, CALLRESULT, CALLERROR):
-        raise FrameError("message_type", f"message type {type_id!r} is not 2, 3 or 4", reply_id)
+    types = _TYPES.get(version, _TYPES["2.0.1"])
+    if type(type_id) is not int or type_id not in types:
+        raise FrameError("message_type", f"message type {type_id!r} is not one of "
+                         f"{', '.join(map(str, types))}", reply_id)
     if not good_id:
         raise FrameError("rpc", "message id must be a string of 1-36 characters",
                          answerable=type_id == CALL)
+    if type_id == SEND:
+        if len(msg) != 4 or not isinstance(msg[2], str) or not isinstance(msg[3], dict):
+            raise FrameError("rpc", "SEND must be [6, id, action, {payload}]", unique_id, False)
+        return Send(unique_id, msg[2], msg[3])
     if type_id == CALL:
         if len(msg) != 4:
             raise FrameError("rpc", f"CALL must have 4 elements, got {len(msg)}", unique_id)
@@ -109,6 +131,8 @@ def parse(raw: str | bytes, max_bytes: int) -> Frame:
         raise FrameError("rpc", "CALLERROR must be [4, id, code, description, {details}]",
                          unique_id, False)
     details = msg[4] if len(msg) == 5 and isinstance(msg[4], dict) else {}
+    if type_id == CALLRESULTERROR:
+        return CallResultError(unique_id, msg[2], msg[3], details)
     return CallError(unique_id, msg[2], msg[3], details)
 
 

@@ -1,4 +1,4 @@
-"""Pure: a domain limit schedule -> OCPP 1.6 / 2.0.1 SetChargingProfile payloads.
+"""Pure: a domain limit schedule -> OCPP 1.6 / 2.0.1 / 2.1 SetChargingProfile payloads.
 
 Rules chargers enforce (OCPP 1.6 3.13 / 5.16, 2.0.1 K01; EVerest):
 - ChargePointMaxProfile / ChargingStationMaxProfile only on connector / EVSE 0;
@@ -9,6 +9,13 @@ Rules chargers enforce (OCPP 1.6 3.13 / 5.16, 2.0.1 K01; EVerest):
   the site cap stays within it; AC: a current is 0 or at least 6 A per phase;
 - a unit (A with numberPhases, or W) and stack level the charger supports, at most
   ``max_periods`` periods.
+
+Discharge (V2G) exists only in OCPP 2.1: a period with a negative power becomes
+``operationMode`` CentralSetpoint with ``setpoint`` = ``dischargeLimit`` = the (negative)
+discharge and ``limit`` 0 (the 2.1 schema: ``limit`` SHOULD be non-negative, a negative one is
+only for backward compatibility; ``dischargeLimit`` <= 0; the setpoint stays within both).
+Charging periods on 2.1 say ``operationMode`` ChargingOnly. On 1.6 and 2.0.1 a negative power is
+clipped to a limit of 0: those chargers are only ever curtailed.
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ _PURPOSE = {
     "2.0.1": {MAX: "ChargingStationMaxProfile", TX_DEFAULT: "TxDefaultProfile",
               TX: "TxProfile"},
 }
+_PURPOSE["2.1"] = _PURPOSE["2.0.1"]
+V2X_PROTOCOLS = frozenset({"2.1"})  # protocols with discharge semantics
+CHARGING_ONLY, CENTRAL_SETPOINT = "ChargingOnly", "CentralSetpoint"
 # Profile ids: one per slot, so re-sending a slot replaces the profile (never a duplicate).
 FAILSAFE_PROFILE_ID = 1
 TX_PROFILE_ID_BASE = 100  # + EVSE id
@@ -97,6 +107,14 @@ def to_limit(power_w: float, unit: str, phases: int) -> float:
     return amps if unit == "A" else floor1(power_w)
 
 
+def signed_limit(power_w: float, unit: str, phases: int, protocol: str) -> float:
+    """Like ``to_limit``, but a negative power (discharge) keeps its sign on 2.1 (rounded
+    towards zero, so we never ask for more discharge than planned)."""
+    if power_w < 0 and protocol in V2X_PROTOCOLS:
+        return -to_limit(-power_w, unit, phases)
+    return to_limit(power_w, unit, phases)
+
+
 def limit_power_w(value: float, unit: str, phases: int) -> float:
     """The power a limit allows (inverse of ``to_limit``)."""
     if unit == "W":
@@ -109,9 +127,15 @@ def _iso(dt: datetime) -> str:
 
 
 def _periods(p: LimitProfile, unit: str, caps: Capabilities, v16: bool) -> list[dict]:
+    v2x = caps.protocol in V2X_PROTOCOLS
     out = []
     for start_s, power_w in p.periods[:max(1, caps.max_periods)]:
-        period = {"startPeriod": int(start_s), "limit": to_limit(power_w, unit, p.phases)}
+        value = signed_limit(power_w, unit, p.phases, caps.protocol)
+        period: dict = {"startPeriod": int(start_s), "limit": max(0.0, value)}
+        if v2x and value < 0:
+            period.update(operationMode=CENTRAL_SETPOINT, setpoint=value, dischargeLimit=value)
+        elif v2x:
+            period["operationMode"] = CHARGING_ONLY
         if unit == "A" and p.phases > 0:
             period["numberPhases"] = int(p.phases)
         out.append(period)
@@ -173,7 +197,11 @@ def composite_first_limit_w(response: dict, phases: int) -> float | None:
     first = min(periods, key=lambda q: q.get("startPeriod", 0))
     unit = schedule.get("chargingRateUnit", "A")
     n = first.get("numberPhases") or phases
-    return limit_power_w(float(first["limit"]), unit, n)
+    # 2.1: ``limit`` is optional; a discharge set-point is what the EVSE follows.
+    value = first.get("setpoint", first.get("limit"))
+    if value is None:
+        return None
+    return limit_power_w(float(value), unit, n)
 
 
 # -- capability probing ------------------------------------------------------------------------

@@ -21,7 +21,16 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from csms.ocpp import framing, schemas
-from csms.ocpp.framing import CALL, CALLRESULT, Call, CallError, CallResult, FrameError
+from csms.ocpp.framing import (
+    CALL,
+    CALLRESULT,
+    Call,
+    CallError,
+    CallResult,
+    CallResultError,
+    FrameError,
+    Send,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +99,7 @@ class RpcConnection:
     async def _on_frame(self, raw: str | bytes) -> None:
         self._log("in", raw)
         try:
-            frame = framing.parse(raw, self.max_frame_bytes)
+            frame = framing.parse(raw, self.max_frame_bytes, self.version)
         except FrameError as err:
             if err.answerable:
                 await self._send_error(err)
@@ -98,8 +107,15 @@ class RpcConnection:
                 log.warning("%s: dropped malformed response frame: %s", self.charger_id,
                             err.description)
             return
+        if isinstance(frame, Send):
+            await self._on_send(frame)
+            return
         if isinstance(frame, Call):
             await self._on_call(frame)
+            return
+        if isinstance(frame, CallResultError):
+            log.warning("%s: CALLRESULTERROR %s for our answer to %s: %s", self.charger_id,
+                        frame.code, frame.unique_id, frame.description)
             return
         future = self._pending.get(frame.unique_id)
         if future is None or future.done():
@@ -128,6 +144,22 @@ class RpcConnection:
             await self._send_error(FrameError("internal", "internal error", frame.unique_id))
             return
         await self._send(framing.call_result(frame.unique_id, response))
+
+    async def _on_send(self, frame: Send) -> None:
+        """2.1 SEND: handled like a CALL, but nothing goes back, not even an error."""
+        handler = self.routes.get(frame.action)
+        if handler is None:
+            log.warning("%s: SEND %s ignored: not handled (OCPP %s)", self.charger_id,
+                        frame.action, self.version)
+            return
+        try:
+            await self._validate(CALL, frame.action, frame.payload, frame.unique_id)
+            await handler(frame.payload)
+        except FrameError as err:
+            log.warning("%s: SEND %s dropped: %s", self.charger_id, frame.action,
+                        err.description)
+        except Exception:
+            log.exception("%s: handler for SEND %s failed", self.charger_id, frame.action)
 
     async def _validate(self, message_type: int, action: str, payload: dict,
                         unique_id: str) -> None:

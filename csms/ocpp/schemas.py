@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 
 import fastjsonschema
+import ocpp
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 from ocpp.messages import get_validator
@@ -50,7 +52,13 @@ def validator_for(version: str, message_type: int, action: str) -> Draft4Validat
         return get_validator(message_type, action, version,
                              parse_float=Decimal if decimal else float)
     except (OSError, ValueError):
-        return None
+        pass
+    if version == "2.1" and message_type == CALL:
+        # 2.1 SEND messages (NotifyPeriodicEventStream) have a schema without "Request".
+        path = Path(ocpp.__file__).parent / "v21" / "schemas" / f"{action}.json"
+        if path.is_file():
+            return Draft4Validator(json.loads(path.read_text(encoding="utf-8-sig")))
+    return None
 
 
 @cache

@@ -23,7 +23,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Response
 
 from csms.domain import events as ev
-from csms.ocpp import handshake, v16, v201
+from csms.ocpp import handshake, v16, v21, v201
 from csms.ocpp.common import Dispatch
 from csms.ocpp.handshake import FailureLimiter, HandshakeRejected
 from csms.ocpp.rpc import ChargerOffline, RpcConnection
@@ -31,7 +31,8 @@ from csms.ocpp.rpc import ChargerOffline, RpcConnection
 log = logging.getLogger(__name__)
 
 ADAPTERS = {"ocpp1.6": (v16.V16Adapter, v16.KNOWN_ACTIONS),
-            "ocpp2.0.1": (v201.V201Adapter, v201.KNOWN_ACTIONS)}
+            "ocpp2.0.1": (v201.V201Adapter, v201.KNOWN_ACTIONS),
+            "ocpp2.1": (v21.V21Adapter, v21.KNOWN_ACTIONS)}
 REPLACEMENT_ALERT_COUNT = 3  # replacements within an hour before we warn of a cloned identity
 
 
@@ -132,7 +133,8 @@ class Gateway:
         protocol = connection.subprotocol
         if protocol is None:
             log.warning("%s: no supported subprotocol offered; closing", identity)
-            await connection.close(1002, "no supported OCPP subprotocol (ocpp1.6, ocpp2.0.1)")
+            await connection.close(1002, "no supported OCPP subprotocol ("
+                                   + ", ".join(ADAPTERS) + ")")
             return
         adapter_cls, known = ADAPTERS[protocol]
         adapter = adapter_cls(identity, self.dispatch, self.now)
