@@ -100,7 +100,8 @@ class Actuator:
             caps = chargers[s.charger_id].caps
             phases = s.phases if s.ac else 0
             unit = pf.choose_unit(caps, s.ac)
-            value = pf.to_limit(float(power_w), unit, phases)
+            # Negative (discharge) only on 2.1; 1.6 and 2.0.1 are clipped to 0 (curtailed).
+            value = pf.signed_limit(float(power_w), unit, phases, caps.protocol)
             old = states.get((s.charger_id, s.evse_id))
             same = (old is not None and old.session_id == s.session_id and old.accepted
                     and old.limit_value == value and old.limit_unit == unit
@@ -166,7 +167,7 @@ class Actuator:
         if row is None or row.state != "accepted":
             return
         got_w = pf.composite_first_limit_w(row.response or {}, c.phases or 3)
-        ok = got_w is not None and got_w <= c.applied_w + max(1.0, 0.01 * c.applied_w)
+        ok = got_w is not None and got_w <= c.applied_w + max(1.0, 0.01 * abs(c.applied_w))
         if not ok:
             log.warning("%s: EVSE %d composite schedule allows %s W, we set %.0f W",
                         c.charger_id, c.evse_id, got_w, c.applied_w)

@@ -19,6 +19,7 @@ from csms import clock
 from csms.control import planner
 from csms.control import state as st
 from csms.control.actuator import Actuator
+from csms.control.v2g import with_v2g
 from csms.control.verify import judge
 from csms.domain import events as ev
 from csms.ocpp import profiles as pf
@@ -161,7 +162,7 @@ class ControlLoop:
         lock = self._locks.setdefault(site_id, asyncio.Lock())
         async with lock:
             now = clock.now()
-            snap = await self.worker.run(site_snapshot, site_id, now)
+            snap = await self.worker.run(_snapshot, site_id, now)
             if snap is None:
                 return None
             self._last_run[site_id] = now
@@ -172,7 +173,7 @@ class ControlLoop:
             states = await self.worker.run(st.states, ids)
             await self.worker.run(_verify, snap, states, now)
             if any(not s.obeying for s in snap.sessions):
-                snap = await self.worker.run(site_snapshot, site_id, now)
+                snap = await self.worker.run(_snapshot, site_id, now)
             failsafe_w = planner.failsafe_power_w(snap)
             connected = [c for c in snap.chargers if c.connected and c.id in self.gateway.links]
             await asyncio.gather(*(self.actuator.ensure_failsafe(c, failsafe_w, states)
@@ -193,8 +194,9 @@ class ControlLoop:
                 row = states.get((s.charger_id, s.evse_id))
                 if row is not None and row.accepted and row.session_id == s.session_id \
                         and row.limit_w is not None and row.sent_at is not None:
-                    self._limits[(s.charger_id, "tx", s.transaction_ref)] = (row.limit_w,
-                                                                            row.sent_at)
+                    # A discharge set-point caps charging at 0: deviation is judged on that.
+                    self._limits[(s.charger_id, "tx", s.transaction_ref)] = (
+                        max(0.0, row.limit_w), row.sent_at)
             live = {(s.charger_id, "tx", s.transaction_ref) for s in snap.sessions}
             for key in [k for k in self._limits if k[0] in self._site_of and k not in live
                         and self._site_of.get(k[0]) == site_id]:
@@ -207,13 +209,20 @@ class ControlLoop:
             return snap
 
 
+def _snapshot(session, site_id: int, now: datetime) -> SiteSnapshot | None:
+    snap = site_snapshot(session, site_id, now)
+    return None if snap is None else with_v2g(session, snap)
+
+
 def _verify(session, snap: SiteSnapshot, states: dict, now: datetime) -> None:
     """Compare each steered session's latest reading with its limit; learn and flag."""
     for s in snap.sessions:
         row = states.get((s.charger_id, s.evse_id))
         if row is None or row.session_id != s.session_id or not row.accepted:
             continue
-        verdict = judge(row.limit_w, row.sent_at, s.measured_w, s.measured_at, row.violations,
+        # A discharge set-point (negative) allows no charging: obeying means drawing <= 0.
+        limit_w = None if row.limit_w is None else max(0.0, row.limit_w)
+        verdict = judge(limit_w, row.sent_at, s.measured_w, s.measured_at, row.violations,
                         row.obeying, row.ev_max_w, planner.min_power_w(s),
                         lease_until=row.lease_until)
         fields = {"measured_w": s.measured_w, "measured_at": s.measured_at}

@@ -20,7 +20,7 @@ import numpy as np
 from csms.charging import Problem
 from csms.charging.policies import FREQUENCY_POLICIES, controlled_power, uncontrolled_power
 from csms.charging.why import binding
-from csms.control.allocate import apply_minimums
+from csms.control.allocate import NOISE_W, apply_minimums
 from csms.ocpp.profiles import MIN_AC_CURRENT_A, VOLTAGE_V, limit_power_w, to_limit
 from csms.sites.snapshot import EvseSession, SiteSnapshot
 
@@ -32,7 +32,8 @@ MAX_PLAN_PERIODS = 96
 
 @dataclass(frozen=True)
 class Plan:
-    """Per steered session (N,): ``power_w`` to apply now, ``why`` its binding constraint."""
+    """Per steered session (N,): ``power_w`` to apply now (negative: V2G discharge, only for
+    sessions in ``snap.extra["v2g"]``), ``why`` its binding constraint."""
 
     sessions: tuple[EvseSession, ...]
     power_w: np.ndarray
@@ -101,6 +102,20 @@ def reserve_w(snap: SiteSnapshot, failsafe_applied_w: float) -> float:
     return idle + rogue
 
 
+def v2g_now_kw_of(row_kw: np.ndarray, peak: np.ndarray, price: np.ndarray) -> float:
+    """What a V2G session does now: its plan's first period, unless the plan charges and
+    discharges within the leading run of periods of equal price and peak state. The LP does not
+    price battery cycles, so such a plan is one of many equally good ones, e.g. charge now and
+    give it back later in the same band; the run's mean keeps its net energy without the cycle
+    (and within the bounds). ``row_kw``, ``peak``, ``price``: (T,)."""
+    same = (peak == peak[0]) & np.isclose(price, price[0])
+    end = int(np.argmin(same)) if not same.all() else len(row_kw)
+    run = row_kw[:max(1, end)]
+    if run.min() < -NOISE_W / 1000.0 and run.max() > NOISE_W / 1000.0:
+        return float(run.mean())
+    return float(row_kw[0])
+
+
 def plan(snap: SiteSnapshot, failsafe_applied_w: float = 0.0, peak_floor_kw: float = -np.inf
          ) -> Plan:
     """Run the site's policy for the sessions present now."""
@@ -120,11 +135,18 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: float = 0.0, peak_floor_kw: flo
     available = starts[None, :] + period_s <= left_s[:, None]
     available[:, 0] = True  # present now, whatever was declared
     remaining_kwh = np.array([max(0.0, s.requested_wh - s.energy_wh) / 1000.0 for s in steered])
+    # V2G (OCPP 2.1 EVs that said so, see csms.control.v2g): may discharge, down to a floor.
+    v2g = snap.extra.get("v2g", {})
+    v2x = [v2g.get((s.charger_id, s.evse_id)) for s in steered]
+    discharge_kw = np.array([min(x.max_discharge_w, s.max_w) / 1000.0 if x else 0.0
+                             for s, x in zip(steered, v2x, strict=True)])
+    floor_kwh = np.array([x.floor_wh / 1000.0 if x else 0.0 for x in v2x])
     problem = Problem(
         period_s=period_s, available=available, energy_kwh=remaining_kwh,
         max_kw=np.array([s.max_w for s in steered]) / 1000.0,
         min_kw=np.array([min_power_w(s) for s in steered]) / 1000.0,
         phases=np.array([max(1, s.phases) for s in steered]),
+        discharge_max_kw=discharge_kw, energy_floor_kwh=floor_kwh,
         capacity_kw=np.full(periods, limit_kw - reserve / 1000.0),
         base_load_kw=base, pv_kw=pv, price_mad_per_kwh=price, peak_mask=peak,
         session_ids=tuple(str(s.session_id) for s in steered))
@@ -139,7 +161,13 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: float = 0.0, peak_floor_kw: flo
     cap_w = budget_w if snap.policy != "uncontrolled" else float("inf")
     power_w = apply_minimums(wanted_w, np.array([min_power_w(s) for s in steered]),
                              np.array([s.max_w for s in steered]), cap_w)
-    reasons = tuple("min_current" if wanted_w[i] > 1 and power_w[i] == 0 else str(why[i])
+    # Only V2G sessions can be planned below zero (their lower bound); keep the discharge.
+    v2g_now_kw = np.array([v2g_now_kw_of(power_kw[i], peak, price) if discharge_kw[i] > 0
+                           else power_kw[i, 0] for i in range(n)])
+    discharge_w = np.minimum(v2g_now_kw, 0.0) * 1000.0
+    power_w = np.where(discharge_w < -NOISE_W, discharge_w, power_w)
+    reasons = tuple("v2g" if power_w[i] < 0 else
+                    "min_current" if wanted_w[i] > 1 and power_w[i] == 0 else str(why[i])
                     for i in range(n))
     return Plan(steered, power_w, reasons, budget_w, reserve, float(base[0]), float(pv[0]),
                 limit_kw)
