@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-store-pg bench lint clean
+.PHONY: install demo test test-store-pg test-browser screenshots acn-report bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,16 @@ test: install node_modules/.installed
 # The store tests again, against PostgreSQL (CI sets CSMS_TEST_DATABASE_URL).
 test-store-pg: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m store
+
+test-browser: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/browser
+
+screenshots: install
+	$(BIN)/python docs/screenshots/generate.py
+
+# Rebuilds docs/acn-results.md from ../shared/data/acn (developer data, not shipped).
+acn-report: install
+	$(BIN)/python -m csms.evaluate.report --month 2019-10
 
 bench: install
 	$(BIN)/python -m benchmarks
