@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default="demo.db", help="SQLite file, removed at start")
     p.add_argument("--speed", type=float, default=72.0, help="simulated s per wall s (72: a day "
                    "in 20 min)")
-    p.add_argument("--start", help="simulated start, ISO 8601 (default: today 06:00 local)")
+    p.add_argument("--start", help="simulated start, ISO 8601 (default: today 07:30 local, when the first drivers arrive)")
     p.add_argument("--chargers", type=int, default=50)
     p.add_argument("--profile", default="commercial",
                    choices=["office", "residential", "commercial", "highway"])
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     db_url = f"sqlite:///{db}"
     start = args.start or datetime.now(LOCAL_TZ).replace(
-        hour=6, minute=0, second=0, microsecond=0).isoformat()
+        hour=7, minute=30, second=0, microsecond=0).isoformat()
     py = sys.executable
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
