@@ -103,3 +103,23 @@ async def closed_services(database_url):
         yield svc
     finally:
         await svc.stop()
+
+
+@pytest.fixture
+async def api(services):
+    """An HTTP client on the app of ``services``, with ``client.tokens[role]`` auth headers for
+    admin, operator and viewer tokens, and ``client.engine``."""
+    import httpx
+    from sqlmodel import Session
+
+    from csms.store.tokens import create_token
+    from csms.web.app import create_app
+
+    with Session(services.engine) as s:
+        tokens = {role: create_token(s, role, role) for role in ("admin", "operator", "viewer")}
+        s.commit()
+    transport = httpx.ASGITransport(app=create_app(services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://csms") as client:
+        client.tokens = {r: {"Authorization": f"Bearer {t}"} for r, t in tokens.items()}
+        client.engine = services.engine
+        yield client

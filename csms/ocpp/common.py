@@ -24,6 +24,14 @@ def parse_time(value: str | None, unique_id: str = "-1") -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def sampled_values(meter_values: list[dict] | None, fallback: datetime):
+    """(timestamp, sampledValue) pairs of a meterValue list (same shape in 1.6 and 2.0.1)."""
+    for mv in meter_values or ():
+        ts = parse_time(mv.get("timestamp")) or fallback
+        for sv in mv.get("sampledValue", ()):
+            yield ts, sv
+
+
 def format_time(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

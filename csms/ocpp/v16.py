@@ -6,7 +6,7 @@ from ocpp.v16.enums import Action
 
 from csms.domain import events as ev
 from csms.domain.model import Authorization, AuthorizationStatus, MeterSample
-from csms.ocpp.common import Adapter, format_time, parse_time
+from csms.ocpp.common import Adapter, format_time, parse_time, sampled_values
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
 _RECORDED = ("DiagnosticsStatusNotification", "FirmwareStatusNotification",
@@ -30,18 +30,16 @@ def id_tag_info(auth: Authorization | None) -> dict:
 
 def samples(meter_values: list[dict], fallback) -> tuple[MeterSample, ...]:
     out = []
-    for mv in meter_values or ():
-        ts = parse_time(mv.get("timestamp")) or fallback
-        for sv in mv.get("sampledValue", ()):
-            if sv.get("format") == "SignedData":
-                continue  # signed blobs carry no plain number; the raw frame is in the log
-            try:
-                value = float(sv["value"])
-            except (TypeError, ValueError):
-                continue
-            out.append(MeterSample(
-                ts, sv.get("measurand", "Energy.Active.Import.Register"), value,
-                sv.get("unit", "Wh"), sv.get("phase"), sv.get("location"), sv.get("context")))
+    for ts, sv in sampled_values(meter_values, fallback):
+        if sv.get("format") == "SignedData":
+            continue  # signed blobs carry no plain number; the raw frame is in the log
+        try:
+            value = float(sv["value"])
+        except (TypeError, ValueError):
+            continue
+        out.append(MeterSample(
+            ts, sv.get("measurand", "Energy.Active.Import.Register"), value,
+            sv.get("unit", "Wh"), sv.get("phase"), sv.get("location"), sv.get("context")))
     return tuple(out)
 
 

@@ -6,7 +6,7 @@ from ocpp.v201.enums import Action
 
 from csms.domain import events as ev
 from csms.domain.model import Authorization, MeterSample
-from csms.ocpp.common import Adapter, format_time, parse_time
+from csms.ocpp.common import Adapter, format_time, parse_time, sampled_values
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
 
@@ -28,14 +28,12 @@ def id_token_info(auth: Authorization | None) -> dict:
 
 def samples(meter_values: list[dict], fallback) -> tuple[MeterSample, ...]:
     out = []
-    for mv in meter_values or ():
-        ts = parse_time(mv.get("timestamp")) or fallback
-        for sv in mv.get("sampledValue", ()):
-            unit = sv.get("unitOfMeasure") or {}
-            value = float(sv["value"]) * 10 ** unit.get("multiplier", 0)
-            out.append(MeterSample(
-                ts, sv.get("measurand", "Energy.Active.Import.Register"), value,
-                unit.get("unit", "Wh"), sv.get("phase"), sv.get("location"), sv.get("context")))
+    for ts, sv in sampled_values(meter_values, fallback):
+        unit = sv.get("unitOfMeasure") or {}
+        value = float(sv["value"]) * 10 ** unit.get("multiplier", 0)
+        out.append(MeterSample(
+            ts, sv.get("measurand", "Energy.Active.Import.Register"), value,
+            unit.get("unit", "Wh"), sv.get("phase"), sv.get("location"), sv.get("context")))
     return tuple(out)
 
 

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from sqlmodel import Session
 
 from csms.store.tables import MeterSampleRow, SessionRow
-from csms.store.tokens import create_token
-from csms.web.app import create_app
 
 pytestmark = pytest.mark.store
 T0 = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def api(services):
-    with Session(services.engine) as s:
-        tokens = {role: create_token(s, role, role) for role in ("admin", "operator", "viewer")}
-        s.commit()
-    transport = httpx.ASGITransport(app=create_app(services))
-    async with httpx.AsyncClient(transport=transport, base_url="http://csms") as client:
-        client.tokens = {r: {"Authorization": f"Bearer {t}"} for r, t in tokens.items()}
-        client.engine = services.engine
-        yield client
 
 
 async def test_site_crud_and_live_patch(api):

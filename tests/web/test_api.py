@@ -5,28 +5,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from ocpp.routing import on
 from ocpp.v16 import call, call_result
-from sqlmodel import Session
 
-from csms.store.tokens import create_token
-from csms.web.app import create_app
 from tests.ocpp.clients import Charger16, connect, iso
 
 pytestmark = pytest.mark.store
 
 
-@pytest.fixture
-async def api(services):
-    with Session(services.engine) as s:
-        tokens = {role: create_token(s, role, role) for role in ("admin", "operator", "viewer")}
-        s.commit()
-    transport = httpx.ASGITransport(app=create_app(services))
-    async with httpx.AsyncClient(transport=transport, base_url="http://csms") as client:
-        client.tokens = {r: {"Authorization": f"Bearer {t}"} for r, t in tokens.items()}
-        yield client
 
 
 async def test_auth_required_and_roles(api):
