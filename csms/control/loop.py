@@ -114,7 +114,7 @@ class ControlLoop:
         self._wake.set()
 
     async def _lookup_and_trigger(self, charger_id: str) -> None:
-        site_id = await self.worker.run(st.site_of, charger_id)
+        site_id = await self.worker.read(st.site_of, charger_id)
         self._site_of[charger_id] = site_id
         if site_id is not None:
             self.trigger_site(site_id)
@@ -149,7 +149,7 @@ class ControlLoop:
 
     async def tick(self) -> None:
         now = clock.now()
-        for site_id in await self.worker.run(st.site_ids):
+        for site_id in await self.worker.read(st.site_ids):
             last = self._last_run.get(site_id)
             due = site_id in self._pending or last is None
             if not due:
@@ -162,7 +162,7 @@ class ControlLoop:
         lock = self._locks.setdefault(site_id, asyncio.Lock())
         async with lock:
             now = clock.now()
-            snap = await self.worker.run(_snapshot, site_id, now)
+            snap = await self.worker.read(_snapshot, site_id, now)
             if snap is None:
                 return None
             self._last_run[site_id] = now
@@ -170,10 +170,10 @@ class ControlLoop:
             for c in snap.chargers:
                 self._site_of[c.id] = site_id
             ids = [c.id for c in snap.chargers]
-            states = await self.worker.run(st.states, ids)
+            states = await self.worker.read(st.states, ids)
             await self.worker.run(_verify, snap, states, now)
             if any(not s.obeying for s in snap.sessions):
-                snap = await self.worker.run(_snapshot, site_id, now)
+                snap = await self.worker.read(_snapshot, site_id, now)
             failsafe_w = planner.failsafe_power_w(snap)
             connected = [c for c in snap.chargers if c.connected and c.id in self.gateway.links]
             await asyncio.gather(*(self.actuator.ensure_failsafe(c, failsafe_w, states)
@@ -186,10 +186,10 @@ class ControlLoop:
             plan = await asyncio.to_thread(planner.plan, snap, max(applied, default=0.0), peak)
             lease_s = float(snap.policy_params.get("lease_s",
                                                    LEASE_PERIODS * snap.control_period_s))
-            states = await self.worker.run(st.states, ids)
+            states = await self.worker.read(st.states, ids)
             changes = await self.actuator.apply(snap, plan, states, lease_s, self.readback)
             await self.worker.run(_record, snap, plan, now)
-            states = await self.worker.run(st.states, ids)
+            states = await self.worker.read(st.states, ids)
             for s in snap.sessions:
                 row = states.get((s.charger_id, s.evse_id))
                 if row is not None and row.accepted and row.session_id == s.session_id \

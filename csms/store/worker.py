@@ -74,6 +74,19 @@ class StoreWorker:
         self._queue.put((fn, args, future, loop))
         return future
 
+    async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a read-only ``fn(session, *args)`` in a worker thread of its own session.
+
+        Big reads (a site snapshot, KPIs) must not sit in the writer's batch: every charger's
+        message would wait for them. In WAL mode (and on PostgreSQL) readers never block the
+        writer, and they see everything committed before the call.
+        """
+        def job() -> Any:
+            with Session(self.engine, expire_on_commit=False) as session:
+                return fn(session, *args)
+
+        return await asyncio.to_thread(job)
+
     def run_sync(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a job in the caller's thread in its own transaction (CLI, tests, API writes)."""
         with Session(self.engine, expire_on_commit=False) as session:
