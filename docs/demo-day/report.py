@@ -1,0 +1,220 @@
+"""Demo-day report: one PNG per run and README.md from record.py's measured results.
+
+Every number written comes from ``results.json`` (the API's load series and KPIs, the loop's
+run times, the simulators' registers); nothing here simulates.
+"""
+
+from __future__ import annotations
+
+import shlex
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from csms.machine import describe  # noqa: E402
+
+SITE_TZ = ZoneInfo("Africa/Casablanca")
+BASELINE = "no_control"
+TITLES = {BASELINE: "No control (baseline)", "load_balancing": "Load balancing",
+          "peak_shaving": "Peak shaving", "valley_filling": "Valley filling",
+          "price_optimization": "Price optimisation", "grid_support": "Grid support",
+          "renewable_integration": "Renewable integration"}
+DPI = 90
+
+
+def metrics(r: dict) -> dict:
+    """Numbers of one run: load arrays are 60-s step means from ``GET .../load``."""
+    load = r["load"]
+    step_h = load["step_s"] / 3600.0
+    imp = np.asarray(load["import_kw"], float)
+    lim = np.asarray(load["limit_kw"], float)
+    ev = np.asarray(load["ev_kw"], float)
+    over = imp > lim + 1e-6
+    gaps = np.asarray(r["run_gaps_s"], float)
+    return {
+        "ev_kwh": float(ev.sum() * step_h), "peak_import_kw": float(imp.max()),
+        "max_margin_kw": float(np.max(imp - lim)), "limit_kw": float(lim.max()),
+        "over_steps": int(over.sum()), "steps": int(imp.size),
+        "cost_mad": float(r["kpis"]["cost"]["today_mad"]),
+        "kpi_savings_mad": float(r["kpis"]["savings"]["today_mad"]),
+        "kpi_peak_reduction_kw": float(r["kpis"]["savings"]["peak_reduction_kw"]),
+        "gap_median_s": float(np.median(gaps)) if gaps.size else None,
+        "gap_p95_s": float(np.percentile(gaps, 95)) if gaps.size else None,
+        "gap_max_s": float(gaps.max()) if gaps.size else None,
+        "physical_over": _physical_over(r, imp, lim, load),
+    }
+
+
+def _physical_over(r: dict, imp: np.ndarray, lim: np.ndarray, load: dict) -> tuple[int, float]:
+    """Cross-check on the simulators' own draw (sampled every 10 s): 60-s steps where
+    physical EV + base - PV > limit, and the largest such import."""
+    t0 = datetime.fromisoformat(load["timestamps"][0]).timestamp()
+    step_s = load["step_s"]
+    sums, counts = np.zeros(imp.size), np.zeros(imp.size)
+    for ts, kw in r["physical_ev_kw"]:
+        k = int((datetime.fromisoformat(ts).timestamp() - t0) // step_s)
+        if 0 <= k < imp.size:
+            sums[k] += kw
+            counts[k] += 1
+    ok = counts > 0
+    phys = np.where(ok, sums / np.maximum(counts, 1), 0.0) + np.asarray(load["base_kw"]) \
+        - np.asarray(load["pv_kw"])
+    return int(np.sum(ok & (phys > lim + 1e-6))), float(np.max(np.where(ok, phys, -np.inf)))
+
+
+def plot(r: dict, m: dict, path: Path) -> None:
+    load = r["load"]
+    t = [datetime.fromisoformat(s).astimezone(SITE_TZ) for s in load["timestamps"]]
+    fig, ax = plt.subplots(figsize=(8.0, 3.4), dpi=DPI)
+    ax.plot(t, load["import_kw"], color="black", lw=1.4, label="site import")
+    ax.plot(t, load["ev_kw"], color="tab:blue", lw=1.0, label="EV load")
+    ax.plot(t, load["base_kw"], color="tab:gray", lw=1.0, label="base load")
+    ax.plot(t, load["pv_kw"], color="tab:orange", lw=1.0, label="PV")
+    ax.step(t, load["limit_kw"], where="post", color="tab:red", lw=1.2, ls="--",
+            label="site limit")
+    ax.set_ylabel("kW")
+    ax.set_ylim(bottom=0, top=max(m["peak_import_kw"], m["limit_kw"]) * 1.25)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=SITE_TZ))
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{TITLES.get(r['policy'], r['policy'])}: peak import "
+                 f"{m['peak_import_kw']:.1f} kW, EV {m['ev_kwh']:.0f} kWh, "
+                 f"{m['over_steps']} min over the limit", fontsize=10)
+    ax.legend(loc="upper right", fontsize=7, ncol=5)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def _fmt(x: float | None, nd: int = 0) -> str:
+    return "-" if x is None else f"{x:,.{nd}f}"
+
+
+def write(out: Path, raw: dict) -> None:
+    cfg = raw["config"]
+    runs = raw["results"]
+    ms = {r["policy"]: metrics(r) for r in runs}
+    for r in runs:
+        plot(r, ms[r["policy"]], out / f"{r['policy']}.png")
+    base = ms.get(BASELINE)
+    cmd = ".venv/bin/python docs/demo-day/record.py" + (
+        " " + shlex.join(raw["argv"]) if raw["argv"] else "")
+    lines = [
+        "# A recorded demo day: site load against the limit, per policy",
+        "",
+        f"Recorded {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {describe()}.",
+        f"Seed {cfg['seed']}. Command (from the repository root):",
+        "", "```", cmd, "```", "",
+        _setup(cfg, runs),
+        "",
+        "## Summary",
+        "",
+        "EV energy, peak and steps over the limit are from `GET /api/v1/sites/{id}/load` "
+        "(60-s means) over the window; cost is `GET /api/v1/sites/{id}/kpis` `cost.today_mad` "
+        "(site import from local midnight to the end of the window, ONEE tariff); savings are "
+        "the no-control run's cost minus the policy's, on the same arrivals (same seed).",
+        "",
+        "| policy | EV energy kWh | vs no control | peak import kW | max import - limit kW "
+        "| 60-s steps over limit | cost MAD | savings vs no control MAD |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in runs:
+        m = ms[r["policy"]]
+        rel = f"{(m['ev_kwh'] / base['ev_kwh'] - 1) * 100:+.1f} %" if base else "-"
+        sav = f"{base['cost_mad'] - m['cost_mad']:.1f}" if base else "-"
+        if r["policy"] == BASELINE:
+            rel, sav = "", ""
+        lines.append(f"| {r['policy']} | {m['ev_kwh']:.1f} | {rel} | {m['peak_import_kw']:.1f} "
+                     f"| {m['max_margin_kw']:+.1f} | {m['over_steps']} / {m['steps']} "
+                     f"| {m['cost_mad']:.1f} | {sav} |")
+    lines += ["", _reading(ms, base), ""]
+    for r in runs:
+        lines += _section(r, ms[r["policy"]], base)
+    lines += _problems(runs)
+    notes = out / "notes.md"  # hand-written findings with their own commands (kept as is)
+    if notes.exists():
+        lines += ["", notes.read_text().rstrip()]
+    (out / "README.md").write_text("\n".join(lines) + "\n")
+
+
+def _setup(cfg: dict, runs: list[dict]) -> str:
+    wall = sum(r["wall_s"] for r in runs)
+    day = datetime.fromisoformat(cfg["day"]).strftime("%A %d %B %Y")
+    return "\n".join([
+        "## Set-up",
+        "",
+        f"- Site: {cfg['capacity_kw']:g} kW limit on the import, office base load peaking at "
+        f"{cfg['base_load_peak_kw']:g} kW, {cfg['pv_kwp']:g} kWp PV (Casablanca), tariff "
+        "`onee-default`.",
+        f"- {cfg['chargers']} simulated chargers (`simulators/`), OCPP 1.6 and 2.0.1 "
+        f"alternating, hardware shares `{cfg['hardware']}`, 2 EVSEs each; arrivals, stays and "
+        f"energy from the `{cfg['profile']}` profile (ACN-Data) x {cfg['sessions_scale']:g}, "
+        "seeded: every run gets the same drivers. Half of the AC cars (ISO 15118) announce "
+        "departure and energy; for the others the CSMS assumes "
+        f"{cfg['default_energy_kwh']:g} kWh and a {cfg['default_dwell_s'] / 3600:g} h stay.",
+        f"- {day}, {cfg['from_h']:g}:00 to {cfg['to_h']:g}:00 local time, clock sped up "
+        f"{cfg['speed']:g}x (CSMS and simulators on one clock, one process). Control period "
+        f"{cfg['control_period_s']} s, TxProfile lease {cfg['lease_s']:g} s. Total wall time "
+        f"of the runs: {wall / 60:.1f} min.",
+        "- Each run has its own fresh SQLite store and a complete in-process CSMS (gateway, "
+        "store writer, control loop; the REST API read through its ASGI app). "
+        "`no_control` is the same CSMS without its control loop: no profile is ever sent and "
+        "every car draws what its charger and battery allow.",
+    ])
+
+
+def _reading(ms: dict, base: dict | None) -> str:
+    over = [p for p, m in ms.items() if p != BASELINE and m["over_steps"]]
+    held = "every controlled policy kept the site import at or under the limit in every 60-s " \
+        "step" if not over else f"over the limit in some steps: {', '.join(over)}"
+    return (f"Measured: {held}. Controlled policies deliver less EV energy inside the window "
+            "than no control because the limit caps the power; part of their cost savings is "
+            "energy not (yet) delivered, so compare cost together with energy.")
+
+
+def _section(r: dict, m: dict, base: dict | None) -> list[str]:
+    k = r["kpis"]
+    p = r["policy"]
+    phys_n, phys_max = m["physical_over"]
+    lines = [f"## {TITLES.get(p, p)}", "", f"![{p}]({p}.png)", "",
+             f"- Sessions started {r['sessions_started']} (turned away {r['turned_away']}); "
+             f"EV energy {m['ev_kwh']:.1f} kWh from the API, {r['simulators_kwh']:.1f} kWh on "
+             "the simulators' own registers.",
+             f"- Peak import {m['peak_import_kw']:.1f} kW against {m['limit_kw']:g} kW; "
+             f"{m['over_steps']} of {m['steps']} 60-s steps over the limit. Cross-check on the "
+             f"chargers' physical draw (10-s samples, 60-s means, + base - PV): {phys_n} steps "
+             f"over, largest {phys_max:.1f} kW.",
+             f"- Cost {m['cost_mad']:.1f} MAD (`/kpis`); the CSMS's own estimate of today's "
+             f"savings against an uncontrolled replay of these sessions: "
+             f"{m['kpi_savings_mad']:.1f} MAD, peak reduction "
+             f"{m['kpi_peak_reduction_kw']:.1f} kW.",
+             f"- Grid KPIs (`/kpis`): max transformer loading "
+             f"{_fmt(k['grid']['max_transformer_loading_pct'], 1)} %, min voltage "
+             f"{_fmt(k['grid']['min_voltage_pu'], 3)} pu.",
+             f"- Wall time {r['wall_s']:.0f} s."]
+    if p != BASELINE:
+        lines.append(f"- Control loop: {r['loop_runs']} runs; simulated time between runs "
+                     f"median {_fmt(m['gap_median_s'])} s, 95th percentile "
+                     f"{_fmt(m['gap_p95_s'])} s, max {_fmt(m['gap_max_s'])} s.")
+    return [*lines, ""]
+
+
+def _problems(runs: list[dict]) -> list[str]:
+    counts: dict[str, dict[str, int]] = {}
+    for r in runs:
+        for key, n in r.get("warnings", {}).items():
+            counts.setdefault(key, {})[r["policy"]] = n
+    lines = ["## CSMS warnings during the runs", ""]
+    if not counts:
+        return [*lines, "None.", ""]
+    lines += ["| warning (logger: template) | runs: count |", "|---|---|"]
+    for key, per in sorted(counts.items(), key=lambda kv: -sum(kv[1].values())):
+        text = key.replace("|", "\\|")
+        lines.append(f"| `{text}` | {', '.join(f'{p} {n}' for p, n in per.items())} |")
+    return [*lines, ""]
