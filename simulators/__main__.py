@@ -29,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="OCPP endpoint prefix; a charger connects to URL/<id>")
     p.add_argument("--chargers", type=int, default=50)
     p.add_argument("--profile", choices=PROFILES, default="office")
-    p.add_argument("--protocol", choices=["1.6", "2.0.1", "mixed"], default="mixed")
+    p.add_argument("--protocol", choices=["1.6", "2.0.1", "2.1", "mixed"], default="mixed",
+                   help="2.1: V2G chargers (bidirectional dc150, V2G cars); mixed: 1.6 and "
+                   "2.0.1 alternating, plus 2.1 V2G chargers with --v2g-share")
+    p.add_argument("--v2g-share", type=float, default=0.0, metavar="FRACTION",
+                   help="with --protocol mixed: share of chargers that are 2.1 V2G (default 0)")
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second")
     p.add_argument("--start", help="simulated start time, ISO 8601 with offset (default now)")
     p.add_argument("--seed", type=int, default=1)
@@ -80,18 +84,25 @@ async def _summary(site: Site, every_s: float) -> None:
         sys.stdout.flush()
 
 
-async def amain(args: argparse.Namespace) -> int:
-    import ocpp.messages
-
-    ocpp.messages.ASYNC_VALIDATION = False  # inline validation: much cheaper per connection
+def build_site(args: argparse.Namespace, clock: SimClock | None = None,
+               backoff: BackOff | None = None) -> Site:
+    """The site the command line describes (``clock``/``backoff``: tests pass their own)."""
     passwords, default_password = read_passwords(args.password_file)
-    clock = SimClock(args.speed, parse_start(args.start))
-    site = Site(args.url, args.chargers, args.profile, args.protocol, clock, seed=args.seed,
+    return Site(args.url, args.chargers, args.profile, args.protocol,
+                clock or SimClock(args.speed, parse_start(args.start)), seed=args.seed,
                 mix=FleetMix.parse(args.fleet_mix) if args.fleet_mix else FleetMix.default(),
                 passwords=passwords, default_password=default_password,
                 id_prefix=args.id_prefix, meter_interval_s=args.meter_interval,
                 sessions_scale=args.sessions_scale, chaos=ChaosConfig.parse(args.faults),
-                backoff=BackOff())
+                backoff=backoff or BackOff(), v2g_share=args.v2g_share)
+
+
+async def amain(args: argparse.Namespace) -> int:
+    import ocpp.messages
+
+    ocpp.messages.ASYNC_VALIDATION = False  # inline validation: much cheaper per connection
+    site = build_site(args)
+    clock = site.clock
     print(f"csms-sim: {args.chargers} {args.protocol} chargers, profile {args.profile}, "
           f"speed {args.speed:g}, start {clock.start.isoformat()}, url {args.url}", flush=True)
     runner = asyncio.ensure_future(site.run(None if args.duration_h is None
@@ -113,7 +124,12 @@ async def amain(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.v2g_share <= 1.0:
+        parser.error("--v2g-share must be between 0 and 1")
+    if args.v2g_share > 0 and args.protocol != "mixed":
+        parser.error("--v2g-share applies to --protocol mixed (2.1 is all V2G already)")
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return asyncio.run(amain(args))

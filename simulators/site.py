@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -19,10 +20,11 @@ from simulators.charger.base import SimCharger
 from simulators.charger.link import BackOff
 from simulators.charger.model import CHARGER_TYPES, CHARGING, Faults
 from simulators.charger.v16 import Charger16
+from simulators.charger.v21 import Charger21
 from simulators.charger.v201 import Charger201
 from simulators.clock import SimClock
 from simulators.ev import EV
-from simulators.vehicles import FleetMix
+from simulators.vehicles import FleetMix, VehicleSpec, load_vehicles
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +74,42 @@ def hardware_plan(profile: str, n: int) -> list[str]:
     return plan
 
 
+CHARGER_CLASSES = {"1.6": Charger16, "2.0.1": Charger201, "2.1": Charger21}
+V2G_CHARGER_TYPE = "dc150"  # the bidirectional DC hardware (ChargerType.v2g)
+
+
+def charger_protocols(protocol: str, n: int, v2g_share: float = 0.0) -> list[str]:
+    """Protocol per charger: one for all, or ``mixed``: 1.6 / 2.0.1 alternating, with a share
+    ``v2g_share`` of 2.1 V2G chargers spread evenly: charger i (from 0) is 2.1 when
+    floor(share x (i + 1)) grows, so the first k chargers hold floor(share x k) of them.
+
+    With ``v2g_share`` 0 the mixed site is exactly the 1.6 / 2.0.1 alternation it always was.
+    """
+    if protocol != "mixed":
+        return [protocol] * n
+    if not 0.0 <= v2g_share <= 1.0:
+        raise ValueError(f"v2g_share must be in [0, 1], got {v2g_share}")
+    out, v2g, plain = [], 0, 0
+    for i in range(n):
+        if v2g < math.floor(v2g_share * (i + 1) + 1e-9):  # 1e-9: 0.29 x 100 is 28.99...
+            out.append("2.1")
+            v2g += 1
+        else:
+            out.append(("1.6", "2.0.1")[plain % 2])
+            plain += 1
+    return out
+
+
+def v2g_vehicles() -> tuple[VehicleSpec, ...]:
+    return tuple(v for v in load_vehicles() if v.v2g)
+
+
 @dataclass
 class Site:
     url: str
     chargers_n: int
     profile: str
-    protocol: str  # "1.6" | "2.0.1" | "mixed"
+    protocol: str  # "1.6" | "2.0.1" | "2.1" | "mixed"
     clock: SimClock
     seed: int = 1
     mix: FleetMix = field(default_factory=FleetMix.default)
@@ -88,16 +120,20 @@ class Site:
     sessions_scale: float = 1.0
     chaos: ChaosConfig = field(default_factory=ChaosConfig)
     backoff: BackOff = field(default_factory=BackOff)
+    v2g_share: float = 0.0  # mixed only: share of 2.1 V2G chargers
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         self.np_rng = np.random.default_rng(self.seed)
         self.arrivals = load_profile(self.profile)
         self.chargers: list[SimCharger] = []
+        protocols = charger_protocols(self.protocol, self.chargers_n, self.v2g_share)
         for i, ctype in enumerate(hardware_plan(self.profile, self.chargers_n)):
             cid = f"{self.id_prefix}-{i + 1:04d}"
-            proto = self.protocol if self.protocol != "mixed" else ("1.6", "2.0.1")[i % 2]
-            cls = Charger16 if proto == "1.6" else Charger201
+            proto = protocols[i]
+            cls = CHARGER_CLASSES[proto]
+            if proto == "2.1":
+                ctype = V2G_CHARGER_TYPE  # a 2.1 charger here is there for V2G
             faults = Faults(
                 answer_delay_s=self.chaos.slow_answer_s if self.rng.random() < self.chaos.slow_share else 0.0,
                 ignore_limits=self.rng.random() < self.chaos.ignore_share)
@@ -178,7 +214,10 @@ class Site:
             self.turned_away += 1
             return
         charger, evse = free[int(a.u_vehicle * 7919) % len(free)]
-        spec = self.mix.sample(random.Random(a.u_vehicle), dc_only=charger.type.kind == "DC")
+        if charger.protocol == "2.1" and charger.type.v2g and v2g_vehicles():
+            spec = random.Random(a.u_vehicle).choice(v2g_vehicles())  # V2G cars use V2G chargers
+        else:
+            spec = self.mix.sample(random.Random(a.u_vehicle), dc_only=charger.type.kind == "DC")
         if a.energy_wh is None:  # highway: to target, then leave
             ev = EV(spec, soc_pct=a.arrival_soc_pct, target_soc_pct=self.arrivals.target_soc_pct)
             need_wh = (ev.target_soc_pct - ev.soc_pct) / 100 * spec.capacity_wh
