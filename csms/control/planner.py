@@ -7,6 +7,13 @@ loop re-plans every control period. The capacity left to the EVs is the site lim
 base load, plus PV, minus a reserve for what the loop does not steer: EVSEs without a session
 (a car plugging in draws up to its fail-safe default until the next run) and chargers that were
 caught ignoring their limit (their measured draw).
+
+Per-phase limits (``csms.sites.phases``): each site phase may carry ``capacity_kw / 3`` (or
+``policy_params.phase_limit_kw``) minus a third of the base load (plus a third of PV) minus its
+share of the reserve. Each session loads the phases its charger's wiring puts it on (1/k of its
+power on each of its k phases); these are the problem's constraint rows ``phase_L1`` ...
+(3 x N, limits 3 x T), kept only when they can bind (a balanced site's site row implies them),
+and the 6 A step respects them too.
 """
 
 from __future__ import annotations
@@ -22,7 +29,14 @@ from csms.charging.policies import FREQUENCY_POLICIES, controlled_power, uncontr
 from csms.charging.why import binding
 from csms.control.allocate import NOISE_W, apply_minimums
 from csms.ocpp.profiles import MIN_AC_CURRENT_A, VOLTAGE_V, limit_power_w, to_limit
-from csms.sites.snapshot import EvseSession, SiteSnapshot
+from csms.sites.phases import (
+    PHASE_NAMES,
+    phase_limit_kw,
+    phase_limits_kw,
+    phase_weights,
+    redundant_rows,
+)
+from csms.sites.snapshot import ChargerInfo, EvseSession, SiteSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +69,29 @@ def applied_power_w(power_w: float, s: EvseSession, unit: str) -> float:
     return limit_power_w(to_limit(power_w, unit, phases), unit, phases)
 
 
+def session_weights(s: EvseSession) -> np.ndarray:
+    """(3,) share of the session's power on each site phase."""
+    return phase_weights(s.wiring, s.phases, s.ac)
+
+
+def charger_weights(c: ChargerInfo) -> np.ndarray:
+    """(3,) worst case per site phase of what one idle EVSE may draw, as a share of its
+    power: a car on all wired phases (a one-phase car on a three-phase charger loads one
+    phase with a third, no more)."""
+    return phase_weights(c.wiring, None, c.ac)
+
+
 def failsafe_power_w(snap: SiteSnapshot) -> float:
-    """Per-EVSE share of the site limit (worst-case base load, no PV), before rounding."""
+    """Per-EVSE share of the site limit (worst-case base load, no PV), before rounding; also
+    of each phase's limit, over the EVSEs wired to it (one-phase chargers all on L1 share
+    one phase: a third of a balanced site's fail-safe each)."""
     evses = max(1, snap.total_evses)
-    return max(0.0, (snap.capacity_kw - snap.base_load_peak_kw) * 1000.0 / evses)
+    share_w = max(0.0, (snap.capacity_kw - snap.base_load_peak_kw) * 1000.0 / evses)
+    per_phase = sum((c.evses * charger_weights(c) for c in snap.chargers), np.zeros(3))
+    room_kw = phase_limit_kw(snap.capacity_kw, snap.policy_params) - snap.base_load_peak_kw / 3
+    for load in per_phase[per_phase > 0]:
+        share_w = min(share_w, max(0.0, room_kw * 1000.0 / load))
+    return share_w
 
 
 def site_series(snap: SiteSnapshot, period_s: float, periods: int
@@ -97,9 +130,78 @@ def tariff_source(tariff: dict) -> str | dict:
 
 
 def reserve_w(snap: SiteSnapshot, failsafe_applied_w: float) -> float:
-    idle = len(snap.idle_evses) * failsafe_applied_w
-    rogue = sum(max(s.measured_w or 0.0, s.max_w) for s in snap.sessions if not s.obeying)
-    return idle + rogue
+    return float(phase_reserve_w(snap, failsafe_applied_w).sum())
+
+
+def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: float) -> np.ndarray:
+    """(3,) W per site phase kept for what the loop does not steer: idle EVSEs at their
+    fail-safe, chargers ignoring their limit at their measured draw (or rating)."""
+    info = {c.id: c for c in snap.chargers}
+    out = np.zeros(3)
+    for charger_id, _ in snap.idle_evses:
+        c = info.get(charger_id)
+        out += failsafe_applied_w * (charger_weights(c) if c is not None else 1.0 / 3.0)
+    for s in snap.sessions:
+        if not s.obeying:
+            out += max(s.measured_w or 0.0, s.max_w) * session_weights(s)
+    return out
+
+
+def phase_constraints(snap: SiteSnapshot, steered: tuple[EvseSession, ...], base: np.ndarray,
+                      pv: np.ndarray, failsafe_applied_w: float, ev_capacity_kw: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The phase rows that can bind: matrix (M, N), limits (M, T) kW, names (M,), M <= 3.
+    ``ev_capacity_kw`` (T,): the site row's EV capacity, None when a session may discharge."""
+    matrix = np.array([session_weights(s) for s in steered]).T.reshape(3, len(steered))
+    limits = phase_limits_kw(phase_limit_kw(snap.capacity_kw, snap.policy_params), base, pv,
+                             phase_reserve_w(snap, failsafe_applied_w) / 1000.0)
+    keep = ~redundant_rows(matrix, limits, np.array([s.max_w for s in steered]) / 1000.0,
+                           ev_capacity_kw)
+    return matrix[keep], limits[keep], tuple(n for n, k in zip(PHASE_NAMES, keep, strict=True)
+                                             if k)
+
+
+def planned_w(plan_w: np.ndarray, max_w: np.ndarray) -> float:
+    """What a plan (N,) asks for in all, as ``apply_minimums`` counts it (no noise, <= max)."""
+    plan = np.minimum(np.clip(np.asarray(plan_w, float), 0.0, None), max_w)
+    return float(plan[plan >= NOISE_W].sum())
+
+
+def apply_minimums_rows(plan_w: np.ndarray, min_w: np.ndarray, max_w: np.ndarray,
+                        rows: np.ndarray, caps_w: np.ndarray) -> np.ndarray:
+    """``allocate.apply_minimums`` under several limits: (N,) powers, each 0 or in
+    [min_w, max_w], with ``rows @ out <= caps_w`` (rows (M, N) >= 0, caps (M,) W).
+
+    Same order: the largest planned sessions are lifted to their minimum first, the smallest
+    dropped, and what is left goes back to the kept ones, each within every row it loads.
+    With one row of ones and cap ``min(budget, sum(plan))`` it is ``apply_minimums``."""
+    plan = np.clip(np.nan_to_num(np.asarray(plan_w, float)), 0.0, None)
+    lo, hi = np.asarray(min_w, float), np.asarray(max_w, float)
+    plan = np.minimum(plan, hi)
+    plan[plan < NOISE_W] = 0.0
+    remaining = np.maximum(np.asarray(caps_w, float), 0.0).copy()
+    out = np.zeros_like(plan)
+
+    def room(i: int) -> float:
+        w = rows[:, i]
+        on = w > 0
+        return float(np.min(np.maximum(remaining[on], 0.0) / w[on])) if on.any() else np.inf
+
+    order = np.argsort(-plan, kind="stable")  # largest plan first: most wanted now
+    for i in order:
+        if plan[i] <= 0 or lo[i] > hi[i]:
+            continue
+        give, r = max(plan[i], lo[i]), room(i)
+        if give > r:
+            give = r if r >= lo[i] else 0.0
+        out[i] = give
+        remaining -= rows[:, i] * give
+    for i in order:
+        if out[i] > 0:
+            add = min(hi[i] - out[i], room(i))
+            out[i] += add
+            remaining -= rows[:, i] * add
+    return out
 
 
 def v2g_now_kw_of(row_kw: np.ndarray, peak: np.ndarray, price: np.ndarray) -> float:
@@ -150,6 +252,12 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: float = 0.0, peak_floor_kw: flo
         capacity_kw=np.full(periods, limit_kw - reserve / 1000.0),
         base_load_kw=base, pv_kw=pv, price_mad_per_kwh=price, peak_mask=peak,
         session_ids=tuple(str(s.session_id) for s in steered))
+    rows, rows_kw, names = phase_constraints(
+        snap, steered, base, pv, failsafe_applied_w,
+        None if discharge_kw.any() else problem.ev_capacity_kw)
+    if names and snap.policy != "uncontrolled":  # the no-CSMS baseline knows no limit
+        problem = replace(problem, constraint_matrix=rows, constraint_limits_kw=rows_kw,
+                          constraint_names=names)
     if snap.policy == "uncontrolled":
         power_kw = uncontrolled_power(problem)
     else:
@@ -159,8 +267,14 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: float = 0.0, peak_floor_kw: flo
                   frequency_response=snap.policy in FREQUENCY_POLICIES)[:, 0]
     wanted_w = np.maximum(power_kw[:, 0], 0.0) * 1000.0
     cap_w = budget_w if snap.policy != "uncontrolled" else float("inf")
-    power_w = apply_minimums(wanted_w, np.array([min_power_w(s) for s in steered]),
-                             np.array([s.max_w for s in steered]), cap_w)
+    min_w = np.array([min_power_w(s) for s in steered])
+    max_w = np.array([s.max_w for s in steered])
+    if names and snap.policy != "uncontrolled":
+        power_w = apply_minimums_rows(
+            wanted_w, min_w, max_w, np.vstack([np.ones((1, n)), rows]),
+            np.concatenate([[min(cap_w, planned_w(wanted_w, max_w))], rows_kw[:, 0] * 1000.0]))
+    else:
+        power_w = apply_minimums(wanted_w, min_w, max_w, cap_w)
     # Only V2G sessions can be planned below zero (their lower bound); keep the discharge.
     v2g_now_kw = np.array([v2g_now_kw_of(power_kw[i], peak, price) if discharge_kw[i] > 0
                            else power_kw[i, 0] for i in range(n)])

@@ -2,7 +2,9 @@
 
 EV power per step is the energy each session's register gained in that step (registers
 interpolated linearly between readings), so a step's value is its mean power, whatever the
-chargers' sampling instants. Base load and PV come from the site's models; import =
+chargers' sampling instants. Per phase, a session's power is spread as the planner spreads it
+(``csms.sites.phases``): over the site phases its charger's wiring puts the phases the EV drew
+on (``Current.Import`` per phase; all wired phases when not reported; DC balanced). Base load and PV come from the site's models; import =
 base + EV - PV; the limit is the one the control loop had in force (else the capacity now).
 """
 
@@ -15,11 +17,13 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlmodel import Session, select
 
+from csms.sites.phases import phase_weights
 from csms.store.tables import ChargerRow, MeterSampleRow, SiteLoadRow, SiteRow
 
 log = logging.getLogger(__name__)
 
 REGISTER = "Energy.Active.Import.Register"
+CURRENT = "Current.Import"
 MAX_STEPS = 20_000
 
 
@@ -44,12 +48,19 @@ class LoadSeries:
                 "import_kw": r(self.import_kw), "limit_kw": r(self.limit_kw)}
 
 
-def _phase_weights(wiring: str | None) -> np.ndarray:
-    """(3,) share of a charger's power on L1, L2, L3 from its wiring."""
-    wiring = wiring or "L1L2L3"
-    used = [p for p in ("L1", "L2", "L3") if p in wiring]
-    w = np.array([1.0 if p in used else 0.0 for p in ("L1", "L2", "L3")])
-    return w / w.sum() if w.sum() else np.full(3, 1 / 3)
+def _drawing_phases(session: Session, charger_ids: list[str], t0: datetime, t1: datetime
+                    ) -> dict[int, int]:
+    """Per session id: on how many of its charger's phases the EV drew (``Current.Import``
+    per phase above 0.5 A), for the sessions that reported it."""
+    rows = session.exec(select(MeterSampleRow.session_id, MeterSampleRow.phase).where(
+        MeterSampleRow.charger_id.in_(charger_ids), MeterSampleRow.measurand == CURRENT,
+        MeterSampleRow.session_id != None, MeterSampleRow.value > 0.5,  # noqa: E711
+        MeterSampleRow.timestamp >= t0, MeterSampleRow.timestamp <= t1).distinct()).all()
+    out: dict[int, set] = {}
+    for sid, phase in rows:
+        if phase and phase[:2] in ("L1", "L2", "L3"):
+            out.setdefault(sid, set()).add(phase[:2])
+    return {sid: len(p) for sid, p in out.items()}
 
 
 def ev_energy_steps(times_s: np.ndarray, register_wh: np.ndarray, edges_s: np.ndarray
@@ -88,11 +99,17 @@ def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
             key = (r.charger_id, r.session_id if r.session_id is not None else f"e{r.evse_id}")
             wh = r.value * (1000.0 if r.unit == "kWh" else 1.0)
             by_series.setdefault(key, []).append((r.timestamp.timestamp(), wh))
-        for (charger_id, _), points in by_series.items():
+        drawing = _drawing_phases(session, list(chargers), t0 - timedelta(hours=1),
+                                  t1 + timedelta(hours=1))
+        for (charger_id, series), points in by_series.items():
             arr = np.array(points)
             gained_wh = ev_energy_steps(arr[:, 0], arr[:, 1], edges)
             kw = gained_wh / 1000.0 / (step_s / 3600.0)
-            ev_phase_kw += kw[:, None] * _phase_weights(chargers[charger_id].phase_wiring)[None]
+            c = chargers[charger_id]
+            # As the planner sees it: the EV's k phases are the charger's first k wired ones.
+            weights = phase_weights(c.phase_wiring, drawing.get(series),
+                                    (c.charger_type or "AC").upper() != "DC")
+            ev_phase_kw += kw[:, None] * weights[None]
     ev_kw = ev_phase_kw.sum(axis=1)
     base, pv = _models(site, t0, step_s, steps)
     return LoadSeries(times, step_s, ev_kw, ev_phase_kw, base, pv, base + ev_kw - pv,

@@ -46,6 +46,7 @@ class ChargerInfo:
     evse_max_w: float
     evses: int
     caps: Capabilities
+    wiring: str = "L1L2L3"  # ChargerRow.phase_wiring: site phase of the charger's L1, L2, L3
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class EvseSession:
     measured_at: datetime | None = None
     obeying: bool = True
     limit_w: float | None = None  # the limit last sent
+    wiring: str = "L1L2L3"  # the charger's phase_wiring: ``phases`` are its first ones
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def _charger_info(session: Session, c: ChargerRow) -> ChargerInfo:
     evses = max(len(seen), caps_row.evses if caps_row else 1, 1)
     rating = c.max_power_w or (DEFAULT_AC_EVSE_W if ac else DEFAULT_DC_EVSE_W)
     return ChargerInfo(c.id, c.protocol, c.connected, ac, _phases(c.phase_wiring) if ac else 0,
-                       rating, evses, _caps(caps_row, c.protocol, evses))
+                       rating, evses, _caps(caps_row, c.protocol, evses),
+                       c.phase_wiring or "L1L2L3")
 
 
 def _latest_power(session: Session, s: SessionRow, since: datetime
@@ -203,7 +206,8 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
             s.started_at or s.started_received_at, s.energy_wh or 0.0, requested_wh,
             departure, source, watts, ts,
             obeying=state.obeying if state is not None else True,
-            limit_w=state.limit_w if state is not None and state.session_id == s.id else None))
+            limit_w=state.limit_w if state is not None and state.session_id == s.id else None,
+            wiring=info.wiring))
     idle = tuple((c.id, e) for c in chargers.values() for e in range(1, c.evses + 1)
                  if (c.id, e) not in busy)
     return SiteSnapshot(
