@@ -103,7 +103,6 @@ async def test_worker_batch_failure_loses_nothing(database_url):
 def test_models_match_migrations(database_url):
     """Every table change comes with a migration: autogenerate finds nothing to add."""
     from alembic import command
-
     from csms.store.migrate import alembic_config
 
     command.check(alembic_config(database_url))
@@ -111,7 +110,6 @@ def test_models_match_migrations(database_url):
 
 def test_downgrade_to_base_and_back(database_url):
     from alembic import command
-
     from csms.store.migrate import alembic_config
 
     cfg = alembic_config(database_url)
