@@ -90,7 +90,9 @@ def failsafe_power_w(snap: SiteSnapshot) -> float:
     per_phase = sum((c.evses * charger_weights(c) for c in snap.chargers), np.zeros(3))
     room_kw = phase_limit_kw(snap.capacity_kw, snap.policy_params) - snap.base_load_peak_kw / 3
     for load in per_phase[per_phase > 0]:
-        share_w = min(share_w, max(0.0, room_kw * 1000.0 / load))
+        phase_share_w = max(0.0, room_kw * 1000.0 / load)
+        if phase_share_w < share_w - 1e-6:  # not a rounding ulp on a balanced site
+            share_w = phase_share_w
     return share_w
 
 
