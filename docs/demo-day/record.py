@@ -222,6 +222,18 @@ async def _read_api(svc: Services, site_id: int, token: str, start: datetime, en
     return r.json(), k.json()
 
 
+def _git_state() -> str:
+    """The commit recorded, and whether csms/ or simulators/ had uncommitted changes."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip()
+    dirty = git("status", "--porcelain", "--", "csms", "simulators")
+    return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes in csms/ or "
+                                                  "simulators/)" if dirty else "")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--day", default="2026-06-16", help="local date (a Tuesday by default)")
@@ -274,7 +286,7 @@ async def amain(argv: list[str] | None = None) -> int:
             log.warning("%s: %.0f s wall, %d sessions, %d loop runs", policy, r.wall_s,
                         r.sessions_started, r.loop_runs)
             results.append(r)
-    raw = {"config": cfg.__dict__, "argv": sys.argv[1:],
+    raw = {"config": cfg.__dict__, "argv": sys.argv[1:], "git": _git_state(),
            "results": [r.__dict__ for r in results]}
     (out / "results.json").write_text(json.dumps(raw, default=str))
     if not args.no_report:
