@@ -21,6 +21,8 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
                    help="lab mode: accept any charger identity and any id token")
     p.add_argument("--no-migrate", dest="migrate", action="store_false", default=None,
                    help="do not run database migrations at start")
+    p.add_argument("--no-control", dest="control", action="store_false", default=None,
+                   help="do not run the smart-charging control loop (gateway and API only)")
     p.add_argument("--speed", type=float, help="demo clock speed (simulated s per wall s)")
     p.add_argument("--start", help="demo clock start, ISO 8601 with offset")
     p.add_argument("--log-level", default="INFO")

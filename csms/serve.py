@@ -48,7 +48,10 @@ async def serve(settings: Settings) -> None:
                     "is authorized; never use this on a public network")
     services = Services.build(settings)
     ocpp_port = await services.start()
-    services.start_control()
+    if settings.control:
+        services.start_control()
+    else:
+        log.warning("smart-charging control loop disabled (--no-control): no limits are sent")
     http_sock = _bind(settings.host, settings.http_port)
     http_port = http_sock.getsockname()[1]
     app = create_app(services)
@@ -74,7 +77,8 @@ async def serve(settings: Settings) -> None:
 def run(args) -> int:
     settings = load(database_url=args.database_url, host=args.host, http_port=args.http_port,
                     ocpp_port=args.ocpp_port, open=args.open, migrate=args.migrate,
-                    speed=args.speed, start=args.start)
+                    speed=args.speed, start=args.start,
+                    control=args.control)
     setup_logging(args.log_level)
     if settings.migrate:
         upgrade(settings.database_url)

@@ -77,6 +77,13 @@ class Services:
 
     def start_control(self):
         """Start the smart-charging loop (``csms serve`` does; tests opt in)."""
+        import scipy.optimize  # noqa: F401
+
+        # Import what the first plan needs (pvlib, pandas, scipy) now: importing it lazily in
+        # the first control period held the GIL long enough to stall every charger's replies.
+        import csms.grid.baseload  # noqa: F401
+        import csms.grid.solar  # noqa: F401
+        import csms.tariff  # noqa: F401
         from csms.control.loop import ControlLoop
 
         self.control = ControlLoop(self.commands, self.worker, self.gateway)

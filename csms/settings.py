@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     ocpp_port: int = 9000
     open: bool = Field(False, description="lab mode: accept any charger identity and id token")
     migrate: bool = True
+    control: bool = Field(True, description="run the smart-charging control loop")
 
     # Gateway tunables (DESIGN.md section 3).
     ping_interval_s: float | None = 60.0

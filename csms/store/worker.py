@@ -133,8 +133,12 @@ class StoreWorker:
             for job in batch:  # retry alone: one failing job must not lose the others
                 self._run_batch([job])
             return
+        # One wake-up per event loop for the whole batch, not one per job.
+        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
         for (_, _, future, loop), result in zip(batch, results, strict=True):
-            loop.call_soon_threadsafe(_set_result, future, result)
+            by_loop.setdefault(loop, []).append((future, result))
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_set_results, settled)
 
     @staticmethod
     def _settle_error(future: asyncio.Future, loop: asyncio.AbstractEventLoop, fn) -> None:
@@ -145,9 +149,10 @@ class StoreWorker:
         loop.call_soon_threadsafe(_set_exception, future, exc)
 
 
-def _set_result(future: asyncio.Future, result: Any) -> None:
-    if not future.done():
-        future.set_result(result)
+def _set_results(settled: list[tuple[asyncio.Future, Any]]) -> None:
+    for future, result in settled:
+        if not future.done():
+            future.set_result(result)
 
 
 def _set_exception(future: asyncio.Future, exc: BaseException) -> None:
