@@ -178,12 +178,14 @@ class ControlLoop:
             connected = [c for c in snap.chargers if c.connected and c.id in self.gateway.links]
             await asyncio.gather(*(self.actuator.ensure_failsafe(c, failsafe_w, states)
                                    for c in connected))
-            applied = [pf.limit_power_w(pf.to_limit(failsafe_w, pf.choose_unit(c.caps, c.ac),
-                                                    c.phases), pf.choose_unit(c.caps, c.ac),
-                                        c.phases) for c in snap.chargers]
+            # What each charger's fail-safe lets an idle EVSE draw, after the charger's own
+            # rounding (0 A for AC below 6 A, about 1 kW for DC): reserved per charger.
+            applied = {c.id: pf.limit_power_w(pf.to_limit(failsafe_w, pf.choose_unit(c.caps, c.ac),
+                                                          c.phases), pf.choose_unit(c.caps, c.ac),
+                                              c.phases) for c in snap.chargers}
             day = now.date()
             peak = self._peak_kw.get((site_id, day), -np.inf)
-            plan = await asyncio.to_thread(planner.plan, snap, max(applied, default=0.0), peak)
+            plan = await asyncio.to_thread(planner.plan, snap, applied, peak)
             lease_s = float(snap.policy_params.get("lease_s",
                                                    LEASE_PERIODS * snap.control_period_s))
             states = await self.worker.read(st.states, ids)

@@ -131,18 +131,30 @@ def tariff_source(tariff: dict) -> str | dict:
     return tariff["name"] if set(tariff) == {"name"} else tariff
 
 
-def reserve_w(snap: SiteSnapshot, failsafe_applied_w: float) -> float:
+FailsafeW = float | dict[str, float]
+
+
+def failsafe_of(failsafe_applied_w: FailsafeW, charger_id: str) -> float:
+    """The fail-safe draw an idle EVSE of ``charger_id`` may take: per charger (a DC charger's
+    fail-safe can be 1 kW where an AC one rounds down to 0 A), or one value for all."""
+    if isinstance(failsafe_applied_w, dict):
+        return failsafe_applied_w.get(charger_id, 0.0)
+    return failsafe_applied_w
+
+
+def reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW) -> float:
     return float(phase_reserve_w(snap, failsafe_applied_w).sum())
 
 
-def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: float) -> np.ndarray:
-    """(3,) W per site phase kept for what the loop does not steer: idle EVSEs at their
-    fail-safe, chargers ignoring their limit at their measured draw (or rating)."""
+def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW) -> np.ndarray:
+    """(3,) W per site phase kept for what the loop does not steer: idle EVSEs at their own
+    charger's fail-safe, chargers ignoring their limit at their measured draw (or rating)."""
     info = {c.id: c for c in snap.chargers}
     out = np.zeros(3)
     for charger_id, _ in snap.idle_evses:
         c = info.get(charger_id)
-        out += failsafe_applied_w * (charger_weights(c) if c is not None else 1.0 / 3.0)
+        out += failsafe_of(failsafe_applied_w, charger_id) * (
+            charger_weights(c) if c is not None else 1.0 / 3.0)
     for s in snap.sessions:
         if not s.obeying:
             out += max(s.measured_w or 0.0, s.max_w) * session_weights(s)
@@ -150,7 +162,7 @@ def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: float) -> np.ndarray
 
 
 def phase_constraints(snap: SiteSnapshot, steered: tuple[EvseSession, ...], base: np.ndarray,
-                      pv: np.ndarray, failsafe_applied_w: float, ev_capacity_kw: np.ndarray | None
+                      pv: np.ndarray, failsafe_applied_w: FailsafeW, ev_capacity_kw: np.ndarray | None
                       ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """The phase rows that can bind: matrix (M, N), limits (M, T) kW, names (M,), M <= 3.
     ``ev_capacity_kw`` (T,): the site row's EV capacity, None when a session may discharge."""
@@ -220,7 +232,7 @@ def v2g_now_kw_of(row_kw: np.ndarray, peak: np.ndarray, price: np.ndarray) -> fl
     return float(row_kw[0])
 
 
-def plan(snap: SiteSnapshot, failsafe_applied_w: float = 0.0, peak_floor_kw: float = -np.inf
+def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw: float = -np.inf
          ) -> Plan:
     """Run the site's policy for the sessions present now."""
     steered = tuple(s for s in snap.sessions if s.obeying)

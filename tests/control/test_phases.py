@@ -216,3 +216,20 @@ def test_no_phase_exceeds_its_limit_in_the_plan(snap, failsafe_w):
     assert float(plan.power_w.sum()) <= plan.ev_budget_w + 1e-3
     for p, s in zip(plan.power_w, plan.sessions, strict=True):
         assert p == 0.0 or planner.min_power_w(s) - 1e-6 <= p <= s.max_w + 1e-6
+
+
+def test_idle_evses_reserve_their_own_chargers_failsafe():
+    """A DC charger's fail-safe (about 1 kW) must not be reserved for every idle AC EVSE, whose
+    fail-safe rounds down to 0 A (the demo-day recording found a DC site starved this way)."""
+    ac = [charger(f"AC{i}", "L1L2L3") for i in range(20)]
+    dc = charger("DC", "L1L2L3", ac=False, max_w=50_000.0)
+    busy = ac[0]
+    sessions = [session(busy, 1, 3, THREE_PHASE_W)]
+    idle = [(c.id, 1) for c in ac[1:]] + [("DC", 1)]
+    failsafe = {c.id: 0.0 for c in ac} | {"DC": 978.0}
+    plan = planner.plan(snapshot(ac + [dc], sessions, idle=idle), failsafe)
+    assert plan.reserve_w == pytest.approx(978.0)
+    assert float(plan.power_w.sum()) == pytest.approx(THREE_PHASE_W, abs=1.0)
+    # The old single value (the largest fail-safe for everyone) reserved 20 x 978 W.
+    assert planner.reserve_w(snapshot(ac + [dc], sessions, idle=idle), 978.0) == \
+        pytest.approx(20 * 978.0)
