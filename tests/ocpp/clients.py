@@ -24,11 +24,15 @@ class Charger201(CP201):
 
 
 @contextlib.asynccontextmanager
-async def connect(url: str, identity: str, protocol: str = "1.6", **kwargs):
-    """Yield a started library ChargePoint connected to ``url/identity``."""
-    sub = "ocpp1.6" if protocol == "1.6" else "ocpp2.0.1"
-    ws = await websockets.connect(f"{url}/{identity}", subprotocols=[sub], **kwargs)
-    cp = (Charger16 if protocol == "1.6" else Charger201)(identity, ws, response_timeout=10)
+async def connect(url: str, identity: str, protocol: str = "1.6", *, cls=None,
+                  subprotocols: list[str] | None = None, **kwargs):
+    """Yield a started library ChargePoint (``cls``, by default the plain one of ``protocol``)
+    connected to ``url/identity``, offering ``subprotocols`` (default: the protocol's)."""
+    sub = "ocpp1.6" if protocol == "1.6" else f"ocpp{protocol}"
+    ws = await websockets.connect(f"{url}/{identity}", subprotocols=subprotocols or [sub],
+                                  **kwargs)
+    cls = cls or (Charger16 if protocol == "1.6" else Charger201)
+    cp = cls(identity, ws, response_timeout=10)
     task = asyncio.create_task(cp.start())
     try:
         yield cp

@@ -3,7 +3,6 @@ and a discharge set-point sent through the gateway and validated against the 2.1
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from sqlmodel import Session, select
 from csms.ocpp import framing
 from csms.ocpp import profiles as pf
 from csms.store.tables import ChargerEventRow, ChargerRow, MeterSampleRow, SessionRow
-from tests.ocpp.clients import iso, raw
+from tests.ocpp.clients import connect, iso, raw
 from tests.ocpp.test_bad_frames import CASES, HEARTBEAT_OK, SCHEMA_CASES, V201, _expect_error
 
 pytestmark = pytest.mark.store
@@ -38,17 +37,9 @@ class Charger21(CP21):
 
 @contextlib.asynccontextmanager
 async def connect21(url: str, identity: str, offered=(V21,)):
-    ws = await websockets.connect(f"{url}/{identity}", subprotocols=list(offered))
-    cp = Charger21(identity, ws, response_timeout=10)
-    cp.profiles = []
-    task = asyncio.create_task(cp.start())
-    try:
+    async with connect(url, identity, "2.1", cls=Charger21, subprotocols=list(offered)) as cp:
+        cp.profiles = []
         yield cp
-    finally:
-        task.cancel()
-        await ws.close()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
 
 
 def _rows(services, table):
