@@ -42,7 +42,7 @@ bench: install
 	$(BIN)/python -m benchmarks
 
 lint: install
-	$(BIN)/ruff check csms simulators tests benchmarks
+	$(BIN)/ruff check csms simulators tests benchmarks alembic
 	$(BIN)/lint-imports
 
 clean:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import csms.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from alembic import context
 from csms.settings import load
 from csms.store.db import create_engine
 
