@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import time
-from collections import defaultdict, deque
 from urllib.parse import unquote
 
 MAX_IDENTITY_CHARS = 48
@@ -62,29 +60,3 @@ def basic_credentials(header: str | None) -> tuple[str, str]:
     if not sep:
         raise HandshakeRejected(401, "malformed Basic credentials")
     return username, password
-
-
-class FailureLimiter:
-    """At most ``limit`` failed attempts per key in a sliding ``window_s``."""
-
-    def __init__(self, limit: int, window_s: float = 60.0) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _prune(self, key: str, now_s: float) -> deque[float]:
-        q = self._failures[key]
-        while q and now_s - q[0] > self.window_s:
-            q.popleft()
-        return q
-
-    def blocked(self, *keys: str) -> bool:
-        now_s = time.monotonic()
-        return any(len(self._prune(k, now_s)) >= self.limit for k in keys)
-
-    def fail(self, *keys: str) -> None:
-        now_s = time.monotonic()
-        for key in keys:
-            self._prune(key, now_s).append(now_s)
-        if len(self._failures) > 100_000:  # bound memory under a scan of random identities
-            for key in [k for k, q in self._failures.items() if not q]:
-                del self._failures[key]

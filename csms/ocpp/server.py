@@ -25,8 +25,9 @@ from websockets.http11 import Response
 from csms.domain import events as ev
 from csms.ocpp import handshake, v16, v21, v201
 from csms.ocpp.common import Dispatch
-from csms.ocpp.handshake import FailureLimiter, HandshakeRejected
+from csms.ocpp.handshake import HandshakeRejected
 from csms.ocpp.rpc import ChargerOffline, RpcConnection
+from csms.security import FailureLimiter
 
 log = logging.getLogger(__name__)
 

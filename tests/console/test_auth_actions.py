@@ -214,3 +214,18 @@ async def test_control_loop_limits_and_disobedience_are_shown(services, client_f
     assert "site_limit" in block and "not obeying" in block
     live = (await client.get("/?block=live")).text
     assert "Charger CP-X draws 2.5 kW above its limit of 7.0 kW" in live
+
+
+async def test_failed_logins_are_rate_limited(app, services):
+    add_user(services, "mallory", "viewer")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as client:
+        token = csrf_of((await client.get("/login")).text)
+        for _ in range(10):
+            r = await client.post("/login", data={"username": "mallory", "password": "guess",
+                                                  "next": "/", "csrf_token": token})
+            assert r.status_code == 401
+        # Even the right password is refused while the account cools down.
+        r = await client.post("/login", data={"username": "mallory", "password": PASSWORD,
+                                              "next": "/", "csrf_token": token})
+        assert r.status_code == 429

@@ -7,11 +7,20 @@ import logging
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
+from csms.security import FailureLimiter
 from csms.web.console import auth
 from csms.web.console.render import DB, page
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+LOGIN_FAILURES_PER_MINUTE = 10  # per username and per client address
+
+
+def _limiter(request: Request) -> FailureLimiter:
+    state = request.app.state
+    if not hasattr(state, "login_limiter"):
+        state.login_limiter = FailureLimiter(LOGIN_FAILURES_PER_MINUTE)
+    return state.login_limiter
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,8 +38,16 @@ def login_form(request: Request, session: DB, next: str | None = None):
 @router.post("/login", dependencies=[Depends(auth.check_csrf)])
 def login(request: Request, session: DB, username: str = Form(...), password: str = Form(...),
           next: str = Form("/")):
+    limiter = _limiter(request)
+    keys = (f"user:{username.strip()[:64]}",
+            f"addr:{request.client.host if request.client else 'unknown'}")
+    if limiter.blocked(*keys):
+        log.warning("console: login for %r refused: too many failed attempts", username[:64])
+        return page(request, "login.html", None, next=_safe_next(next), error=True,
+                    status_code=429)
     row = auth.authenticate(session, username.strip(), password)
     if row is None:
+        limiter.fail(*keys)
         log.warning("console: failed login for %r", username[:64])
         return page(request, "login.html", None, next=_safe_next(next), error=True,
                     status_code=401)
