@@ -97,14 +97,37 @@ class SimCharger:
     def make_cp(self, ws):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    async def boot(self) -> bool:  # pragma: no cover
+    calls = None  # the version's ocpp ``call`` module (ocpp.v16.call, ocpp.v201.call)
+
+    def boot_call(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def heartbeat_msg(self) -> OutMsg:  # pragma: no cover
+    def authorize_call(self, id_tag: str):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    async def authorize(self, id_tag: str) -> bool:  # pragma: no cover
+    def authorization_status(self, resp) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    async def boot(self) -> bool:
+        resp = await self.call_now(self.boot_call())
+        if resp is None:
+            return False
+        if resp.interval:
+            self.heartbeat_interval_s = float(resp.interval)
+        self.accepted = resp.status == "Accepted"
+        return self.accepted
+
+    def heartbeat_msg(self) -> OutMsg:
+        calls = self.calls
+        return OutMsg(lambda: calls.Heartbeat())
+
+    async def authorize(self, id_tag: str) -> bool:
+        if not self.connected.is_set():
+            return True  # LocalAuthorizeOffline: the driver may charge; the CSMS sees it later
+        resp = await self.call_now(self.authorize_call(id_tag))
+        if resp is None:
+            return True
+        return self.authorization_status(resp) == "Accepted"
 
     def on_status(self, evse: Evse, old: str) -> None:  # pragma: no cover
         raise NotImplementedError

@@ -160,6 +160,7 @@ class CP16(ChargePoint):
 
 
 class Charger16(SimCharger):
+    calls = call
     protocol = "1.6"
     subprotocol = "ocpp1.6"
 
@@ -199,27 +200,16 @@ class Charger16(SimCharger):
             return "Rejected"
         return "Accepted"
 
-    async def boot(self) -> bool:
-        resp = await self.call_now(call.BootNotification(
+    def boot_call(self):
+        return call.BootNotification(
             charge_point_vendor="csms-sim", charge_point_model=f"sim-{self.type.name}",
-            charge_point_serial_number=self.id, firmware_version="1.0"))
-        if resp is None:
-            return False
-        if resp.interval:
-            self.heartbeat_interval_s = float(resp.interval)
-        self.accepted = resp.status == "Accepted"
-        return self.accepted
+            charge_point_serial_number=self.id, firmware_version="1.0")
 
-    def heartbeat_msg(self) -> OutMsg:
-        return OutMsg(lambda: call.Heartbeat())
+    def authorize_call(self, id_tag: str):
+        return call.Authorize(id_tag=id_tag)
 
-    async def authorize(self, id_tag: str) -> bool:
-        if not self.connected.is_set():
-            return True  # LocalAuthorizeOffline: the driver may charge; the CSMS sees it later
-        resp = await self.call_now(call.Authorize(id_tag=id_tag))
-        if resp is None:
-            return True
-        return resp.id_tag_info["status"] == "Accepted"
+    def authorization_status(self, resp) -> str:
+        return resp.id_tag_info["status"]
 
     def on_status(self, evse: Evse, old: str) -> None:
         ts = iso(self.clock.now())

@@ -209,6 +209,7 @@ _VARIABLES = {
 
 
 class Charger201(SimCharger):
+    calls = call
     protocol = "2.0.1"
     subprotocol = "ocpp2.0.1"
 
@@ -253,28 +254,17 @@ class Charger201(SimCharger):
             return {**out, "attribute_status": "Rejected"}
         return {**out, "attribute_status": "Accepted"}
 
-    async def boot(self) -> bool:
-        resp = await self.call_now(call.BootNotification(
+    def boot_call(self):
+        return call.BootNotification(
             charging_station={"model": f"sim-{self.type.name}", "vendor_name": "csms-sim",
                               "serial_number": self.id, "firmware_version": "1.0"},
-            reason=self._boot_reason))
-        if resp is None:
-            return False
-        if resp.interval:
-            self.heartbeat_interval_s = float(resp.interval)
-        self.accepted = resp.status == "Accepted"
-        return self.accepted
+            reason=self._boot_reason)
 
-    def heartbeat_msg(self) -> OutMsg:
-        return OutMsg(lambda: call.Heartbeat())
+    def authorize_call(self, id_tag: str):
+        return call.Authorize(id_token={"id_token": id_tag, "type": "ISO14443"})
 
-    async def authorize(self, id_tag: str) -> bool:
-        if not self.connected.is_set():
-            return True  # LocalAuthorizeOffline
-        resp = await self.call_now(call.Authorize(id_token={"id_token": id_tag, "type": "ISO14443"}))
-        if resp is None:
-            return True
-        return resp.id_token_info["status"] == "Accepted"
+    def authorization_status(self, resp) -> str:
+        return resp.id_token_info["status"]
 
     def on_status(self, evse: Evse, old: str) -> None:
         new_c = connector_status(evse.status)
