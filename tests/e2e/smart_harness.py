@@ -109,8 +109,17 @@ async def smart_site(database_url: str, plan: list[tuple[str, str, ChargerType]]
         cid, url, hw, sim_clock, seed=i, meter_interval_s=60.0, tick_s=15.0)
         for i, (cid, proto, hw) in enumerate(plan)]
     handle = SmartSite(svc, site.id, sim_clock, chargers)
-    handle.tasks = [asyncio.ensure_future(c.run()) for c in chargers]
-    handle.tasks.append(asyncio.ensure_future(handle._meter_loop(5.0)))
+    async with running(handle, meter_every_s=5.0):
+        yield handle
+
+
+@contextlib.asynccontextmanager
+async def running(handle: SmartSite, meter_every_s: float | None = None):
+    """Run the site's chargers until the block ends, after they are connected and have their
+    fail-safe; then stop them, the CSMS and the sped-up clock."""
+    handle.tasks = [asyncio.ensure_future(c.run()) for c in handle.chargers]
+    if meter_every_s is not None:
+        handle.tasks.append(asyncio.ensure_future(handle._meter_loop(meter_every_s)))
     try:
         await handle.wait_connected()
         await handle.wait_failsafe()
@@ -119,7 +128,7 @@ async def smart_site(database_url: str, plan: list[tuple[str, str, ChargerType]]
         for t in handle.tasks:
             t.cancel()
         await asyncio.gather(*handle.tasks, return_exceptions=True)
-        for c in chargers:
+        for c in handle.chargers:
             await c.close()
-        await svc.stop()
+        await handle.services.stop()
         clock.configure()

@@ -10,7 +10,6 @@ goes below its minimum V2X state of charge.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
 
@@ -31,7 +30,7 @@ from simulators.charger.v201 import Charger201
 from simulators.clock import SimClock
 from simulators.ev import EV
 from simulators.vehicles import vehicle
-from tests.e2e.smart_harness import EV_3PH, SmartSite
+from tests.e2e.smart_harness import EV_3PH, SmartSite, running
 
 pytestmark = pytest.mark.store
 
@@ -73,20 +72,8 @@ async def v2g_site(database_url: str, start: datetime):
                           tick_s=15.0, allowed_units=("W",)),
                 Charger201("AC-201", url, AC22, sim_clock, seed=2, meter_interval_s=60.0,
                            tick_s=15.0)]
-    handle = SmartSite(svc, site.id, sim_clock, chargers)
-    handle.tasks = [asyncio.ensure_future(c.run()) for c in chargers]
-    try:
-        await handle.wait_connected()
-        await handle.wait_failsafe()
+    async with running(SmartSite(svc, site.id, sim_clock, chargers)) as handle:
         yield handle
-    finally:
-        for t in handle.tasks:
-            t.cancel()
-        await asyncio.gather(*handle.tasks, return_exceptions=True)
-        for c in chargers:
-            await c.close()
-        await svc.stop()
-        clock.configure()
 
 
 def _periods(row: CommandRow) -> list[dict]:
