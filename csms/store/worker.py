@@ -87,14 +87,6 @@ class StoreWorker:
 
         return await asyncio.to_thread(job)
 
-    def run_sync(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run a job in the caller's thread in its own transaction (CLI, tests, API writes)."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            result = fn(session, *args)
-            flush_deferred(session)
-            session.commit()
-            return result
-
     def _loop(self) -> None:
         while True:
             first = self._queue.get()
