@@ -49,13 +49,31 @@ def _vector(lp: ScheduleLP, entries: dict[int, np.ndarray] | None = None,
 
 
 ASAP_TIE_MAD_PER_KWH = 1e-4   # among equal prices, earlier is better (robust to early leaving)
+EDF_WEIGHT = 0.5  # how much faster a kWh's cost grows with time for the most urgent session
+
+
+def asap_edf(lp: ScheduleLP) -> np.ndarray:
+    """Per power column, per kW: as soon as possible, earliest deadline first.
+
+    A kWh in period t costs (t+1)/T, growing faster for sessions that leave sooner; with the
+    whole site in use, swapping energy so that an earlier-leaving session charges first is
+    always cheaper, so the plan's first period goes to them. An additive deadline term also
+    prefers their energy when not every kWh fits. The order is ``problem.priority`` when
+    given (exact departures), else the session's last period."""
+    p = lp.problem
+    last = np.zeros(p.n_sessions)
+    np.maximum.at(last, lp.ii, lp.tt + 1.0)
+    rank = last / p.n_periods if p.priority is None else p.priority
+    t_weight = (lp.tt + 1.0) / p.n_periods
+    return t_weight * (1.0 + EDF_WEIGHT * (1.0 - rank[lp.ii])) + 1e-3 * rank[lp.ii]
 
 
 def cost_objective(lp: ScheduleLP, g0: int) -> np.ndarray:
-    """Tariff cost of the import, plus a tie-break of at most 1e-4 MAD/kWh for early energy."""
+    """Tariff cost of the import, plus a tie-break of at most 1.5e-4 MAD/kWh: among equally
+    cheap plans, early energy and the earliest deadlines first (``asap_edf``)."""
     p = lp.problem
-    asap = ASAP_TIE_MAD_PER_KWH * (lp.tt + 1.0) / max(p.n_periods, 1) * p.period_h
-    return _vector(lp, {g0: p.price_mad_per_kwh * p.period_h}, x=asap)
+    tie = ASAP_TIE_MAD_PER_KWH * asap_edf(lp) * p.period_h
+    return _vector(lp, {g0: p.price_mad_per_kwh * p.period_h}, x=tie)
 
 
 def price_optimization(lp: ScheduleLP) -> list[np.ndarray]:
@@ -96,14 +114,8 @@ def grid_support(lp: ScheduleLP) -> list[np.ndarray]:
 
 
 def load_balancing(lp: ScheduleLP) -> list[np.ndarray]:
-    """As soon as possible: a kWh in period t costs t; earlier deadlines break ties first."""
-    p = lp.problem
-    t_weight = (lp.tt + 1.0) / p.n_periods
-    last = np.zeros(p.n_sessions)
-    np.maximum.at(last, lp.ii, lp.tt + 1.0)
-    # Slightly cheaper for sessions that leave sooner: earliest-deadline-first among equals.
-    deadline = 1e-3 * last[lp.ii] / p.n_periods
-    return [_vector(lp, x=(t_weight + deadline) * p.period_h)]
+    """As soon as possible; earlier deadlines first among equals (``asap_edf``)."""
+    return [_vector(lp, x=asap_edf(lp) * lp.problem.period_h)]
 
 
 def valley_filling(lp: ScheduleLP) -> list[np.ndarray]:
@@ -132,7 +144,10 @@ def valley_filling(lp: ScheduleLP) -> list[np.ndarray]:
     left = lo[:, None] + k[None, :] * width[:, None]
     right = left + width[:, None]
     slope = np.where(width[:, None] > 0, left + right, 0.0)   # (r^2 - l^2) / (r - l)
-    return [_vector(lp, {w0: (slope * p.period_h).reshape(-1)})]
+    # Which car takes a period's import is a tie: settle it as load balancing does, at 1e-4
+    # of the steepest slope (smaller ties drown in the solver's tolerances).
+    tie = 1e-4 * max(1.0, float(slope.max(initial=0.0))) * asap_edf(lp) * p.period_h
+    return [_vector(lp, {w0: (slope * p.period_h).reshape(-1)}, x=tie)]
 
 
 OBJECTIVES = {

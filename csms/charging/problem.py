@@ -53,6 +53,8 @@ class Problem:
     Per period (T,): ``capacity_kw`` import limit, ``base_load_kw``, ``pv_kw``,
     ``price_mad_per_kwh``, ``peak_mask`` (bool, the tariff's peak band), ``frequency_hz``.
     ``peak_floor_kw``: a site peak already reached (online), below which peak costs nothing.
+    ``priority`` (N,) in [0, 1], optional: the order among otherwise equal sessions (online: by
+    departure, then arrival), so that re-planning every minute keeps choosing the same cars.
     """
 
     period_s: float
@@ -74,6 +76,7 @@ class Problem:
     constraint_names: tuple[str, ...] = ()
     session_ids: tuple[str, ...] = ()
     peak_floor_kw: float = -np.inf
+    priority: np.ndarray | None = None         # (N,) in [0, 1]: among equals, smaller first
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -113,6 +116,11 @@ class Problem:
         if len(self.constraint_names) != self.constraint_matrix.shape[0]:
             put(self, "constraint_names", tuple(
                 f"constraint_{m}" for m in range(self.constraint_matrix.shape[0])))
+        if self.priority is not None:
+            prio = np.asarray(self.priority, float).reshape(n)
+            if np.any(prio < 0) or np.any(prio > 1):
+                raise ValueError("priority must lie in [0, 1]")
+            put(self, "priority", prio)
         if len(self.session_ids) != n:
             put(self, "session_ids", tuple(str(i) for i in range(n)))
 
@@ -165,4 +173,5 @@ class Problem:
             pv_kw=self.pv_kw[cols], price_mad_per_kwh=self.price_mad_per_kwh[cols],
             peak_mask=self.peak_mask[cols], frequency_hz=self.frequency_hz[cols],
             constraint_matrix=self.constraint_matrix[:, sessions],
-            constraint_limits_kw=self.constraint_limits_kw[:, cols], session_ids=ids)
+            constraint_limits_kw=self.constraint_limits_kw[:, cols], session_ids=ids,
+            priority=None if self.priority is None else self.priority[sessions])

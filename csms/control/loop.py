@@ -20,7 +20,7 @@ from csms.control import planner
 from csms.control import state as st
 from csms.control.actuator import Actuator
 from csms.control.v2g import with_v2g
-from csms.control.verify import judge
+from csms.control.verify import expired, judge, offered_w
 from csms.domain import events as ev
 from csms.ocpp import profiles as pf
 from csms.sites.snapshot import SiteSnapshot, site_snapshot
@@ -29,6 +29,8 @@ from csms.store.tables import SiteLoadRow
 log = logging.getLogger(__name__)
 
 TRIGGER_DELAY_S = 2.0  # simulated seconds: batch simultaneous arrivals into one run
+# 1.6 StatusNotification states that say whether the EV takes what it is offered
+EV_STATES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
 LEASE_PERIODS = 5.0  # a TxProfile outlives this many control periods without renewal
 
 
@@ -76,7 +78,8 @@ class ControlLoop:
         """A domain event was handled; re-plan its site soon if it changes who charges."""
         relevant = isinstance(event, ev.SessionStarted | ev.SessionEnded) or (
             isinstance(event, ev.ChargerNotified) and event.action == "NotifyEVChargingNeeds") \
-            or (isinstance(event, ev.SessionUpdated) and event.charging_state is not None)
+            or (isinstance(event, ev.SessionUpdated) and event.charging_state is not None) \
+            or (isinstance(event, ev.StatusReported) and event.status in EV_STATES)
         if relevant or self._deviates(event):
             self.trigger_charger(event.charger_id)
 
@@ -171,8 +174,9 @@ class ControlLoop:
                 self._site_of[c.id] = site_id
             ids = [c.id for c in snap.chargers]
             states = await self.worker.read(st.states, ids)
-            await self.worker.run(_verify, snap, states, now)
-            if any(not s.obeying for s in snap.sessions):
+            if await self.worker.run(_verify, snap, states, now) \
+                    or any(not s.obeying for s in snap.sessions):
+                # What was learned (or flagged) applies to this run, not the next.
                 snap = await self.worker.read(_snapshot, site_id, now)
             failsafe_w = planner.failsafe_power_w(snap)
             connected = [c for c in snap.chargers if c.connected and c.id in self.gateway.links]
@@ -197,8 +201,10 @@ class ControlLoop:
                 if row is not None and row.accepted and row.session_id == s.session_id \
                         and row.limit_w is not None and row.sent_at is not None:
                     # A discharge set-point caps charging at 0: deviation is judged on that.
+                    felt_w = offered_w(row.limit_value, row.limit_unit, row.limit_w,
+                                       s.phases if s.ac else 0)
                     self._limits[(s.charger_id, "tx", s.transaction_ref)] = (
-                        max(0.0, row.limit_w), row.sent_at)
+                        max(0.0, felt_w), row.sent_at)
             live = {(s.charger_id, "tx", s.transaction_ref) for s in snap.sessions}
             for key in [k for k in self._limits if k[0] in self._site_of and k not in live
                         and self._site_of.get(k[0]) == site_id]:
@@ -216,21 +222,37 @@ def _snapshot(session, site_id: int, now: datetime) -> SiteSnapshot | None:
     return None if snap is None else with_v2g(session, snap)
 
 
-def _verify(session, snap: SiteSnapshot, states: dict, now: datetime) -> None:
-    """Compare each steered session's latest reading with its limit; learn and flag."""
+def _verify(session, snap: SiteSnapshot, states: dict, now: datetime) -> bool:
+    """Compare each steered session's latest reading with its limit; learn and flag.
+    True when an EV's learned maximum or an EVSE's obedience changed."""
+    changed = False
     for s in snap.sessions:
         row = states.get((s.charger_id, s.evse_id))
         if row is None or row.session_id != s.session_id or not row.accepted:
             continue
-        # A discharge set-point (negative) allows no charging: obeying means drawing <= 0.
-        limit_w = None if row.limit_w is None else max(0.0, row.limit_w)
-        verdict = judge(limit_w, row.sent_at, s.measured_w, s.measured_at, row.violations,
-                        row.obeying, row.ev_max_w, planner.min_power_w(s),
-                        lease_until=row.lease_until)
+        min_w = planner.min_power_w(s)
         fields = {"measured_w": s.measured_w, "measured_at": s.measured_at}
+        ev_max_w = row.ev_max_w
+        if expired(ev_max_w, row.ev_max_at, min_w, now):
+            # It drew nothing a while ago: offer it its minimum again (all of it taken, the
+            # maximum is forgotten; nothing taken, it is learned again).
+            ev_max_w = min_w if min_w > 0 else None
+            fields.update(ev_max_w=ev_max_w, ev_max_at=now)
+            changed = True
+        # A discharge set-point (negative) allows no charging: obeying means drawing <= 0.
+        limit_w = offered_w(row.limit_value, row.limit_unit, row.limit_w,
+                            s.phases if s.ac else 0)
+        limit_w = None if limit_w is None else max(0.0, limit_w)
+        verdict = judge(limit_w, row.sent_at, s.measured_w, s.measured_at, row.violations,
+                        row.obeying, ev_max_w, min_w, lease_until=row.lease_until,
+                        ev_state=s.ev_state)
         if verdict is not None:
             fields.update(violations=verdict.violations, obeying=verdict.obeying,
                           ev_max_w=verdict.ev_max_w)
+            if verdict.learned_now:
+                fields["ev_max_at"] = now
+            changed = changed or verdict.ev_max_w != ev_max_w \
+                or verdict.obeying != row.obeying
             if row.obeying and not verdict.obeying:
                 fields["flagged_at"] = now
                 log.warning("%s: EVSE %d accepted a limit of %.0f W but draws %.0f W: flagged "
@@ -239,6 +261,7 @@ def _verify(session, snap: SiteSnapshot, states: dict, now: datetime) -> None:
                 st.flag_disobedience(session, s.charger_id, s.evse_id, row.limit_w,
                                      s.measured_w, now)
         st.upsert_state(session, s.charger_id, s.evse_id, fields, now)
+    return changed
 
 
 def _record(session, snap: SiteSnapshot, plan: planner.Plan, now: datetime) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import numpy as np
 
@@ -218,6 +219,30 @@ def apply_minimums_rows(plan_w: np.ndarray, min_w: np.ndarray, max_w: np.ndarray
     return out
 
 
+def grid_left_s(departure: datetime, now: datetime, period_s: float) -> float:
+    """Seconds from now to the departure rounded down to a clock-aligned grid of ``period_s``.
+
+    The plan's periods start now, so a departure's last whole period depends on where "now"
+    falls: two cars leaving a minute apart would trade places in the plan every few runs.
+    Rounded to a fixed grid, every car's last period moves at the same instant (when now
+    crosses a grid line) and the order between them holds; a car is planned to be done up to
+    one period before it leaves."""
+    step = float(period_s)
+    aligned = math.floor(departure.timestamp() / step) * step
+    return aligned - now.timestamp()
+
+
+def priority(steered: tuple[EvseSession, ...]) -> np.ndarray:
+    """(N,) in [0, 1]: earliest departure first, then earliest arrival. A total order that
+    does not change between runs, so ties go to the same cars every minute: a car switched
+    off and another on for nothing costs the ramp and a meter interval of guessing."""
+    order = sorted(range(len(steered)), key=lambda i: (
+        steered[i].departure, steered[i].started_at, steered[i].session_id))
+    out = np.zeros(len(steered))
+    out[order] = np.arange(len(steered)) / max(1, len(steered) - 1)
+    return out
+
+
 def v2g_now_kw_of(row_kw: np.ndarray, peak: np.ndarray, price: np.ndarray) -> float:
     """What a V2G session does now: its plan's first period, unless the plan charges and
     discharges within the leading run of periods of equal price and peak state. The LP does not
@@ -246,7 +271,7 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
     n = len(steered)
     if n == 0:
         return Plan((), np.zeros(0), (), budget_w, reserve, base[0], pv[0], limit_kw)
-    left_s = np.array([(s.departure - snap.now).total_seconds() for s in steered])
+    left_s = np.array([grid_left_s(s.departure, snap.now, period_s) for s in steered])
     starts = np.arange(periods) * period_s
     available = starts[None, :] + period_s <= left_s[:, None]
     available[:, 0] = True  # present now, whatever was declared
@@ -265,7 +290,7 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         discharge_max_kw=discharge_kw, energy_floor_kwh=floor_kwh,
         capacity_kw=np.full(periods, limit_kw - reserve / 1000.0),
         base_load_kw=base, pv_kw=pv, price_mad_per_kwh=price, peak_mask=peak,
-        session_ids=tuple(str(s.session_id) for s in steered))
+        session_ids=tuple(str(s.session_id) for s in steered), priority=priority(steered))
     rows, rows_kw, names = phase_constraints(
         snap, steered, base, pv, failsafe_applied_w,
         None if discharge_kw.any() else problem.ev_capacity_kw)

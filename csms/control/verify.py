@@ -2,10 +2,26 @@
 
 A reading counts only if it was taken after the limit was confirmed (plus a grace for the
 charger to ramp down). Above ``limit * (1 + tol) + slack`` is a violation; two in a row flag
-the EVSE as not obeying (one reading can straddle a change). Well below the limit, the EV (not
-the charger) is the bottleneck: its observed draw becomes its maximum, so the capacity goes to
-cars that can use it; when it later takes all it is offered, the maximum is forgotten again.
+the EVSE as not obeying (one reading can straddle a change).
+
+Well below the limit, the EV (not the charger) is the bottleneck: its draw plus a little
+headroom becomes its maximum, so the capacity goes to cars that can use it. The maximum is
+forgotten when the car draws clearly more than it did (past the middle of the headroom) under
+an offer at least that high: it can take more. A car drawing all of a smaller offer (0 W when
+the site is full) or drawing at its own maximum (the learned value minus the headroom) keeps
+it; forgetting it there re-offered an 11 kW car 22 kW every other run.
+
+A car that draws nothing under an offer it could use (full, or paused by itself) is judged at
+once when the charger reports SuspendedEV, else a meter interval after the offer (a car waking
+up takes seconds; a limit that changes every run must not postpone it forever); its maximum
+then lies below its minimum power, so it gets 0, and the loop offers it its minimum power again
+once that maximum is ``ZERO_TTL_S`` old (``expired``): taken in full, the maximum is forgotten. A car that draws a little (tapering below 6 A) keeps at least
+its minimum power: it needs the 6 A offer to go on charging.
 A reading after the limit's lease ended says nothing (the charger fell back to its default).
+
+An AC limit in A is per phase: a one-phase car under a three-phase limit of 16 A may draw
+16 A x 230 V, a third of the limit's three-phase watts. It is judged against what it was
+offered on its own phases (``offered_w``), else it would look like a car that wants less.
 """
 
 from __future__ import annotations
@@ -13,14 +29,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from csms.ocpp.profiles import VOLTAGE_V
+
 OVER_TOLERANCE = 0.05
 OVER_SLACK_W = 250.0
 VIOLATIONS_TO_FLAG = 2
 UNDER_FRACTION = 0.85  # draw below this share of the limit: the EV limits itself
 UNDER_SLACK_W = 300.0
-LEARN_HEADROOM = 1.0
-LEARN_HEADROOM_W = 100.0  # capacity offered above the EV's draw is capacity lost
+LEARN_HEADROOM = 1.02  # above metering noise (~1 %) and the 0.1 A rounding of the offer
+LEARN_HEADROOM_W = 150.0  # capacity offered above the EV's draw is capacity lost
 GRACE_S = 5.0
+DRAWING_W = 100.0  # below this the EV draws nothing
+ZERO_GRACE_S = 60.0  # one meter interval before "draws nothing" counts
+ZERO_TTL_S = 1800.0  # a car that drew nothing is offered power again after this
+SUSPENDED_EV = "SuspendedEV"  # 1.6 ChargePointStatus / 2.0.1 ChargingStateEnumType
 
 
 @dataclass(frozen=True)
@@ -28,12 +50,13 @@ class Verdict:
     violations: int
     obeying: bool
     ev_max_w: float | None  # None: nothing learned
+    learned_now: bool = False  # this reading set or lowered ev_max_w
 
 
 def judge(limit_w: float | None, sent_at: datetime | None, measured_w: float | None,
           measured_at: datetime | None, violations: int, obeying: bool, ev_max_w: float | None,
-          min_w: float, grace_s: float = GRACE_S, lease_until: datetime | None = None
-          ) -> Verdict | None:
+          min_w: float, grace_s: float = GRACE_S, lease_until: datetime | None = None,
+          ev_state: str | None = None) -> Verdict | None:
     """Verdict on one reading, or None when the reading says nothing about the limit."""
     if limit_w is None or sent_at is None or measured_w is None or measured_at is None:
         return None
@@ -45,9 +68,41 @@ def judge(limit_w: float | None, sent_at: datetime | None, measured_w: float | N
     learned = ev_max_w
     if lease_until is not None and measured_at >= lease_until:
         return Verdict(0, obeying, learned)  # the limit had lapsed: the reading says nothing
-    if ev_max_w is not None and measured_w >= limit_w - UNDER_SLACK_W / 6:
-        learned = None  # the EV takes all it is offered: it may take more, offer it again
-    elif limit_w >= max(min_w, 1.0) and measured_w < limit_w * UNDER_FRACTION - UNDER_SLACK_W:
-        guess = measured_w * LEARN_HEADROOM + LEARN_HEADROOM_W
-        learned = guess if ev_max_w is None else min(ev_max_w, guess)
+    if ev_max_w is not None and measured_w >= forget_above_w(ev_max_w) \
+            and limit_w >= forget_above_w(ev_max_w):
+        return Verdict(0, obeying, None)  # it takes more than it did: offer it all again
+    if limit_w >= max(min_w, 1.0) and measured_w < limit_w * UNDER_FRACTION - UNDER_SLACK_W:
+        if measured_w < DRAWING_W:
+            # The charger saying SuspendedEV (offered, not taken) settles it at once.
+            if ev_state != SUSPENDED_EV and \
+                    measured_at < sent_at + timedelta(seconds=max(grace_s, ZERO_GRACE_S)):
+                return Verdict(0, obeying, learned)
+            guess = measured_w + LEARN_HEADROOM_W  # below the minimum: it gets 0
+        else:
+            guess = max(measured_w * LEARN_HEADROOM + LEARN_HEADROOM_W, min_w)
+        if ev_max_w is None or guess < ev_max_w:
+            return Verdict(0, obeying, guess, learned_now=True)
     return Verdict(0, obeying, learned)
+
+
+def forget_above_w(ev_max_w: float) -> float:
+    """Past the middle of the headroom the learned maximum added to the draw."""
+    draw_w = max(0.0, (ev_max_w - LEARN_HEADROOM_W) / LEARN_HEADROOM)
+    return (draw_w + ev_max_w) / 2.0
+
+
+def expired(ev_max_w: float | None, learned_at: datetime | None, min_w: float,
+            now: datetime) -> bool:
+    """A maximum below the EV's minimum power (it drew nothing) is tried again after a while:
+    a car that paused by itself may want to charge again."""
+    if ev_max_w is None or ev_max_w >= max(min_w, DRAWING_W + LEARN_HEADROOM_W):
+        return False
+    return learned_at is None or (now - learned_at).total_seconds() >= ZERO_TTL_S
+
+
+def offered_w(limit_value: float | None, unit: str | None, limit_w: float | None,
+              ev_phases: int) -> float | None:
+    """What a limit lets an EV drawing on ``ev_phases`` AC phases take (0: DC, the limit's W)."""
+    if limit_value is not None and unit == "A" and ev_phases > 0:
+        return max(0.0, limit_value) * VOLTAGE_V * ev_phases
+    return limit_w

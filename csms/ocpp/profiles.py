@@ -187,7 +187,9 @@ def composite_request(caps: Capabilities, evse_id: int, duration_s: int, ac: boo
 
 
 def composite_first_limit_w(response: dict, phases: int) -> float | None:
-    """Power (W) the first period of a GetCompositeSchedule answer allows, or None."""
+    """Power (W) the first period of a GetCompositeSchedule answer allows an EV on ``phases``
+    phases, or None. An A limit is per phase: the charger's composite may say three phases
+    (its own maximum) while the car draws on one, which then gets one phase's worth."""
     if response.get("status") != "Accepted":
         return None
     schedule = response.get("chargingSchedule") or response.get("schedule") or {}
@@ -196,7 +198,7 @@ def composite_first_limit_w(response: dict, phases: int) -> float | None:
         return None
     first = min(periods, key=lambda q: q.get("startPeriod", 0))
     unit = schedule.get("chargingRateUnit", "A")
-    n = first.get("numberPhases") or phases
+    n = min(first.get("numberPhases") or phases, phases)
     # 2.1: ``limit`` is optional; a discharge set-point is what the EVSE follows.
     value = first.get("setpoint", first.get("limit"))
     if value is None:

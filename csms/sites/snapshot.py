@@ -34,6 +34,9 @@ DEFAULT_AC_EVSE_W = 22_080.0
 DEFAULT_DC_EVSE_W = 50_000.0
 POWER_MEASURANDS = ("Power.Active.Import",)
 SAMPLE_LOOKBACK_S = 900.0  # latest power sample: look no further back than this
+# OCPP 2.0.1 EnergyTransferModeEnumType: the AC phases the EV will draw on
+EV_PHASES = {"AC_single_phase": 1, "AC_two_phase": 2, "AC_three_phase": 3}
+DRAWING_A = 0.5  # a phase carrying more than this is one the EV draws on
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class EvseSession:
     obeying: bool = True
     limit_w: float | None = None  # the limit last sent
     wiring: str = "L1L2L3"  # the charger's phase_wiring: ``phases`` are its first ones
+    ev_state: str | None = None  # Charging | SuspendedEV | SuspendedEVSE ... as reported
 
 
 @dataclass(frozen=True)
@@ -120,25 +124,46 @@ def _charger_info(session: Session, c: ChargerRow) -> ChargerInfo:
 
 
 def _latest_power(session: Session, s: SessionRow, since: datetime
-                  ) -> tuple[float | None, datetime | None, int | None]:
-    """(W, timestamp, phases drawing) of the session's latest periodic sample."""
-    rows = session.exec(select(MeterSampleRow).where(
+                  ) -> tuple[float | None, datetime | None]:
+    """(W, timestamp) of the session's latest periodic sample."""
+    row = session.exec(select(MeterSampleRow).where(
         MeterSampleRow.session_id == s.id, MeterSampleRow.timestamp >= since,
-        MeterSampleRow.measurand.in_(("Power.Active.Import", "Current.Import")))
-        .order_by(MeterSampleRow.timestamp.desc()).limit(8)).all()
-    power = [r for r in rows if r.measurand == "Power.Active.Import" and not r.phase]
-    if not power:
-        return None, None, None
-    ts = power[0].timestamp
-    watts = power[0].value * (1000.0 if power[0].unit == "kW" else 1.0)
-    amps = [r for r in rows if r.measurand == "Current.Import" and r.timestamp == ts]
-    drawing = sum(1 for r in amps if r.value > 0.5) or None
-    return watts, ts, drawing
+        MeterSampleRow.measurand == "Power.Active.Import", MeterSampleRow.phase == None)  # noqa: E711
+        .order_by(MeterSampleRow.timestamp.desc()).limit(1)).first()
+    if row is None:
+        return None, None
+    return row.value * (1000.0 if row.unit == "kW" else 1.0), row.timestamp
+
+
+def _drawing_phases(session: Session, s: SessionRow) -> int | None:
+    """Phases the EV drew on the last time it drew at all (per-phase Current.Import), or None.
+
+    Not only the latest sample: a one-phase car paused at 0 A is still a one-phase car, and
+    planning it as three-phase would send a per-phase current worth a third of its share."""
+    last = session.exec(select(MeterSampleRow.timestamp).where(
+        MeterSampleRow.session_id == s.id, MeterSampleRow.measurand == "Current.Import",
+        MeterSampleRow.phase != None, MeterSampleRow.value > DRAWING_A)  # noqa: E711
+        .order_by(MeterSampleRow.timestamp.desc()).limit(1)).first()
+    if last is None:
+        return None
+    rows = session.exec(select(MeterSampleRow.phase).where(
+        MeterSampleRow.session_id == s.id, MeterSampleRow.measurand == "Current.Import",
+        MeterSampleRow.timestamp == last, MeterSampleRow.value > DRAWING_A)).all()
+    return len({p[:2] for p in rows if p}) or None
+
+
+def _ev_state(session: Session, s: SessionRow) -> str | None:
+    """The charging state the charger last reported: 2.0.1 TransactionEvent chargingState,
+    1.6 the connector's StatusNotification (Charging, SuspendedEV, SuspendedEVSE ...)."""
+    if s.protocol != "1.6":
+        return s.charging_state
+    row = session.get(ConnectorRow, (s.charger_id, s.evse_id, s.evse_id))
+    return row.status if row is not None else None
 
 
 def _needs(session: Session, s: SessionRow, params: dict, now: datetime
-           ) -> tuple[float, datetime, str, float | None]:
-    """(requested Wh, departure, source, EV max W or None)."""
+           ) -> tuple[float, datetime, str, float | None, int | None]:
+    """(requested Wh, departure, source, EV max W or None, AC phases the EV asked for or None)."""
     started = s.started_at or s.started_received_at
     ev = session.exec(select(ChargerEventRow).where(
         ChargerEventRow.charger_id == s.charger_id, ChargerEventRow.kind == "NotifyEVChargingNeeds",
@@ -151,15 +176,15 @@ def _needs(session: Session, s: SessionRow, params: dict, now: datetime
         energy = params_ev.get("energyAmount")
         departure = needs.get("departureTime")
         ev_max_w = None
+        ev_phases = EV_PHASES.get(needs.get("requestedEnergyTransfer"))
         if needs.get("acChargingParameters", {}).get("evMaxCurrent"):
             ac = needs["acChargingParameters"]
-            ev_max_w = float(ac["evMaxCurrent"]) * 230.0 * (
-                1 if needs.get("requestedEnergyTransfer") == "AC_single_phase" else 3)
+            ev_max_w = float(ac["evMaxCurrent"]) * 230.0 * (ev_phases or 3)
         elif needs.get("dcChargingParameters", {}).get("evMaxPower"):
             ev_max_w = float(needs["dcChargingParameters"]["evMaxPower"])
         if energy is not None and departure:
             return (float(energy), datetime.fromisoformat(departure.replace("Z", "+00:00")),
-                    "ev", ev_max_w)
+                    "ev", ev_max_w, ev_phases)
     if s.id_token:
         past = session.exec(select(SessionRow).where(
             SessionRow.id_token == s.id_token, SessionRow.active == False,  # noqa: E712
@@ -168,10 +193,10 @@ def _needs(session: Session, s: SessionRow, params: dict, now: datetime
         if past:
             wh = sum(p.energy_wh for p in past) / len(past)
             dwell = sum((p.stopped_at - p.started_at).total_seconds() for p in past) / len(past)
-            return wh, started + timedelta(seconds=dwell), "history", None
+            return wh, started + timedelta(seconds=dwell), "history", None, None
     wh = float(params.get("default_energy_kwh", DEFAULT_ENERGY_KWH)) * 1000.0
     dwell = float(params.get("default_dwell_s", DEFAULT_DWELL_S))
-    return wh, started + timedelta(seconds=dwell), "default", None
+    return wh, started + timedelta(seconds=dwell), "default", None, None
 
 
 def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot | None:
@@ -194,20 +219,22 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
         if not info.connected or (s.charger_id, s.evse_id) in busy:
             continue  # an offline charger's sessions are not ours to steer now
         busy.add((s.charger_id, s.evse_id))
-        watts, ts, drawing = _latest_power(session, s, since)
-        requested_wh, departure, source, ev_max_w = _needs(session, s, site.policy_params, now)
+        watts, ts = _latest_power(session, s, since)
+        requested_wh, departure, source, ev_max_w, ev_phases = _needs(
+            session, s, site.policy_params, now)
+        drawing = _drawing_phases(session, s) if info.ac else None
         state = states.get((s.charger_id, s.evse_id))
         max_w = info.evse_max_w if ev_max_w is None else min(info.evse_max_w, ev_max_w)
         if state is not None and state.ev_max_w is not None and state.session_id == s.id:
             max_w = min(max_w, state.ev_max_w)
-        phases = info.phases if not info.ac or drawing is None else min(info.phases, drawing)
+        phases = info.phases if not info.ac else min(info.phases, drawing or ev_phases or 3)
         sessions.append(EvseSession(
             s.charger_id, s.evse_id, s.id, s.transaction_ref, info.ac, phases, max_w,
             s.started_at or s.started_received_at, s.energy_wh or 0.0, requested_wh,
             departure, source, watts, ts,
             obeying=state.obeying if state is not None else True,
             limit_w=state.limit_w if state is not None and state.session_id == s.id else None,
-            wiring=info.wiring))
+            wiring=info.wiring, ev_state=_ev_state(session, s)))
     idle = tuple((c.id, e) for c in chargers.values() for e in range(1, c.evses + 1)
                  if (c.id, e) not in busy)
     return SiteSnapshot(

@@ -261,6 +261,7 @@ class SmartChargingStateRow(SQLModel, table=True):
     measured_w: float | None = None
     measured_at: datetime | None = Field(default=None, sa_column=_ts())
     ev_max_w: float | None = None  # learned: the EV draws less than offered
+    ev_max_at: datetime | None = Field(default=None, sa_column=_ts())  # when it was learned
     obeying: bool = True
     violations: int = 0  # consecutive meter readings above the limit
     flagged_at: datetime | None = Field(default=None, sa_column=_ts())

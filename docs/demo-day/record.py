@@ -50,6 +50,7 @@ log = logging.getLogger("demo-day")
 
 SITE_TZ = ZoneInfo("Africa/Casablanca")
 BASELINE = "no_control"
+ROTATIONS = {True: ("L1L2L3", "L2L3L1", "L3L1L2"), False: ("L1", "L2", "L3")}
 CONTROLLED = [p for p in POLICIES if p != "uncontrolled"]
 METER_EVERY_S = 10.0
 # Simulated s between the chargers' physics steps (simulators' default 15 s): halves their CPU
@@ -157,9 +158,11 @@ async def run_one(cfg: DemoConfig, policy: str, workdir: Path) -> RunResult:
     now = clock.now()
     row = await svc.worker.run(sites.create_site, _site_fields(cfg, policy), now)
     site_id = row.id
-    for c in site.chargers:
+    for i, c in enumerate(site.chargers):
+        # Installers rotate the phases from one charger to the next so one-phase cars do not
+        # all load L1 (the loop keeps each phase under its third of the limit).
         await svc.worker.run(sites.assign_charger, site_id, c.id, now,
-                             "L1L2L3" if c.type.phases == 3 else "L1", c.type.max_power_w,
+                             ROTATIONS[c.type.phases == 3][i % 3], c.type.max_power_w,
                              c.type.kind)
     token = await svc.worker.run(create_token, "demo-day", "viewer")
     if policy != BASELINE:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from csms.control.allocate import apply_minimums
-from csms.control.verify import judge
+from csms.control.verify import expired, judge, offered_w
 
 MIN3 = 6 * 230 * 3  # 4140 W
 
@@ -45,21 +45,65 @@ T = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 LATER = T + timedelta(seconds=60)
 
 
+LEARNED = 7000.0 * 1.02 + 150.0  # 7290 W: the draw plus the headroom
+
+
 @pytest.mark.parametrize("limit, measured, at, violations, obeying, ev_max, expected", [
     (4140.0, 4100.0, LATER, 0, True, None, (0, True, None)),          # obeys
     (4140.0, 11_040.0, LATER, 0, True, None, (1, True, None)),        # one reading over
     (4140.0, 11_040.0, LATER, 1, True, None, (2, False, None)),       # twice: flagged
     (4140.0, 11_040.0, T + timedelta(seconds=2), 1, True, None, None),  # within the grace
-    (11_040.0, 7_000.0, LATER, 0, True, None, (0, True, 7_100.0)),    # the EV takes less
-    (7_100.0, 7_100.0, LATER, 0, True, 7_100.0, (0, True, None)),     # takes all: forget
-    (7_100.0, 7_000.0, LATER, 0, True, 7_100.0, (0, True, 7_100.0)),  # keeps its own max
+    (11_040.0, 7_000.0, LATER, 0, True, None, (0, True, LEARNED)),    # the EV takes less
+    (LEARNED, LEARNED, LATER, 0, True, LEARNED, (0, True, None)),     # takes all: forget
+    (LEARNED, 7_250.0, LATER, 0, True, LEARNED, (0, True, None)),     # past mid-headroom
+    (LEARNED, 7_000.0, LATER, 0, True, LEARNED, (0, True, LEARNED)),  # at its own max: keep
+    (7_240.0, 7_010.0, LATER, 0, True, LEARNED, (0, True, LEARNED)),  # offer rounded down
+    (0.0, 0.0, LATER, 0, True, LEARNED, (0, True, LEARNED)),          # 0 W taken in full: keep
+    (4140.0, 4100.0, LATER, 0, True, LEARNED, (0, True, LEARNED)),    # smaller offer: keep
     (0.0, 0.0, LATER, 0, True, None, (0, True, None)),                # nothing to learn at 0
+    (11_040.0, 1_000.0, LATER, 0, True, None, (0, True, MIN3)),       # tapering: keeps 6 A
+    (11_040.0, 0.0, LATER, 0, True, None, (0, True, 150.0)),          # full: below its minimum
+    (11_040.0, 0.0, T + timedelta(seconds=30), 0, True, None, (0, True, None)),  # waking up
 ])
 def test_judge_table(limit, measured, at, violations, obeying, ev_max, expected):
     v = judge(limit, T, measured, at, violations, obeying, ev_max, MIN3)
     assert (None if v is None else (v.violations, v.obeying, v.ev_max_w)) == expected
 
 
+def test_a_car_that_drew_nothing_is_offered_power_again_after_a_while():
+    learned = judge(11_040.0, T, 0.0, LATER, 0, True, None, MIN3)
+    assert learned.learned_now and learned.ev_max_w < MIN3
+    assert not expired(learned.ev_max_w, LATER, MIN3, LATER + timedelta(minutes=29))
+    assert expired(learned.ev_max_w, LATER, MIN3, LATER + timedelta(minutes=30))
+    assert not expired(LEARNED, LATER, MIN3, LATER + timedelta(days=1))  # it draws: kept
+
+
+@pytest.mark.parametrize("value, unit, limit_w, ev_phases, expected", [
+    (16.0, "A", 11_040.0, 1, 3_680.0),   # a one-phase car under a three-phase 16 A limit
+    (16.0, "A", 11_040.0, 3, 11_040.0),
+    (11_000.0, "W", 11_000.0, 1, 11_000.0),
+    (50_000.0, "W", 50_000.0, 0, 50_000.0),  # DC
+])
+def test_offered_power_follows_the_phases_the_car_draws_on(value, unit, limit_w, ev_phases,
+                                                           expected):
+    assert offered_w(value, unit, limit_w, ev_phases) == pytest.approx(expected)
+
+
+def test_one_phase_car_at_its_per_phase_limit_is_not_taken_for_a_car_that_wants_less():
+    offered = offered_w(9.3, "A", 9.3 * 230 * 3, 1)
+    v = judge(offered, T, 9.3 * 230, LATER, 0, True, None, 6 * 230)
+    assert v.ev_max_w is None
+
+
 def test_reading_after_the_lease_says_nothing_about_the_ev():
     v = judge(11_040.0, T, 0.0, LATER, 0, True, None, MIN3, lease_until=T + timedelta(seconds=30))
     assert v is not None and v.ev_max_w is None and v.obeying
+
+
+def test_a_charger_reporting_suspended_ev_settles_it_without_waiting_a_meter_interval():
+    soon = T + timedelta(seconds=30)
+    assert judge(11_040.0, T, 0.0, soon, 0, True, None, MIN3).ev_max_w is None
+    v = judge(11_040.0, T, 0.0, soon, 0, True, None, MIN3, ev_state="SuspendedEV")
+    assert v.learned_now and v.ev_max_w < MIN3
+    # The minimum offered again after the TTL and taken in full: the maximum is forgotten.
+    assert judge(MIN3, T, MIN3, LATER, 0, True, float(MIN3), MIN3).ev_max_w is None

@@ -103,4 +103,7 @@ def test_composite_first_limit():
     resp = {"status": "Accepted", "schedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [
         {"startPeriod": 60, "limit": 10.0}, {"startPeriod": 0, "limit": 16.0, "numberPhases": 3}]}}
     assert pf.composite_first_limit_w(resp, 3) == 16.0 * 230 * 3
+    # A one-phase car under the charger's three-phase 16 A gets one phase's worth: our
+    # 16.9 A one-phase limit (3,887 W) is not exceeded by the composite's 16 A.
+    assert pf.composite_first_limit_w(resp, 1) == 16.0 * 230
     assert pf.composite_first_limit_w({"status": "Rejected"}, 3) is None

@@ -1,0 +1,78 @@
+"""The site snapshot plans a car on the phases it draws on: a one-phase car paused at 0 A is
+still a one-phase car (planned as three-phase, its per-phase current would give it a third of
+its share), and a 2.0.1 car that asked for AC_single_phase is one-phase before it draws."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session
+
+from csms.sites import service as sites
+from csms.sites.snapshot import site_snapshot
+from csms.store.tables import ChargerEventRow, ChargerRow, MeterSampleRow, SessionRow
+
+pytestmark = pytest.mark.store
+T0 = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+
+
+def _setup(s: Session, charger_id: str) -> tuple[int, int]:
+    site = sites.create_site(s, {"name": f"site-{charger_id}", "capacity_kw": 60}, T0)
+    sites.assign_charger(s, site.id, charger_id, T0, "L1L2L3", 22_080.0, "AC")
+    charger = s.get(ChargerRow, charger_id)
+    charger.connected, charger.protocol = True, "1.6"
+    row = SessionRow(charger_id=charger_id, protocol="1.6", transaction_ref="7", evse_id=1,
+                     started_at=T0, started_received_at=T0, active=True)
+    s.add(row)
+    s.flush()
+    return site.id, row.id
+
+
+def _sample(s: Session, charger_id: str, session_id: int, at: datetime, power_w: float,
+            amps: tuple[float, float, float]) -> None:
+    s.add(MeterSampleRow(charger_id=charger_id, session_id=session_id, evse_id=1, timestamp=at,
+                         received_at=at, measurand="Power.Active.Import", value=power_w,
+                         unit="W"))
+    for phase, a in zip(("L1", "L2", "L3"), amps, strict=True):
+        s.add(MeterSampleRow(charger_id=charger_id, session_id=session_id, evse_id=1,
+                             timestamp=at, received_at=at, measurand="Current.Import",
+                             phase=phase, value=a, unit="A"))
+
+
+@pytest.mark.parametrize("samples, expected_phases", [
+    ([], 3),                                                    # nothing known: the charger's
+    ([(3_680.0, (16.0, 0.0, 0.0))], 1),                         # one phase drawing
+    ([(3_680.0, (16.0, 0.0, 0.0)), (0.0, (0.0, 0.0, 0.0))], 1),  # paused: still one-phase
+    ([(11_040.0, (16.0, 16.0, 16.0)), (0.0, (0.0, 0.0, 0.0))], 3),
+])
+def test_phases_are_those_the_car_last_drew_on(api, samples, expected_phases):
+    cid = f"CP-PH-{len(samples)}-{expected_phases}"
+    with Session(api.engine) as s:
+        site_id, session_id = _setup(s, cid)
+        for k, (power_w, amps) in enumerate(samples):
+            _sample(s, cid, session_id, T0 + timedelta(minutes=k + 1), power_w, amps)
+        s.commit()
+        snap = site_snapshot(s, site_id, T0 + timedelta(minutes=5))
+    (session,) = snap.sessions
+    assert session.phases == expected_phases
+    if samples:
+        assert session.measured_w == samples[-1][0]
+
+
+def test_a_car_that_asked_for_one_phase_is_planned_on_one(api):
+    with Session(api.engine) as s:
+        site_id, _ = _setup(s, "CP-NEEDS")
+        s.add(ChargerEventRow(charger_id="CP-NEEDS", kind="NotifyEVChargingNeeds", evse_id=1,
+                              received_at=T0 + timedelta(seconds=5), payload={
+                                  "evseId": 1, "chargingNeeds": {
+                                      "requestedEnergyTransfer": "AC_single_phase",
+                                      "departureTime": "2026-03-03T16:00:00Z",
+                                      "acChargingParameters": {
+                                          "energyAmount": 10_000, "evMinCurrent": 6,
+                                          "evMaxCurrent": 32, "evMaxVoltage": 230}}}))
+        s.commit()
+        snap = site_snapshot(s, site_id, T0 + timedelta(minutes=1))
+    (session,) = snap.sessions
+    assert session.phases == 1 and session.max_w == pytest.approx(32 * 230.0)
+    assert session.requested_wh == 10_000 and session.needs_source == "ev"
