@@ -152,13 +152,27 @@ class Actuator:
                 fields["sent_at"] = sent_at
                 fields["readback_ok"] = None
         else:
-            log.warning("%s: EVSE %d limit %.1f %s not accepted (%s)", c.charger_id, c.evse_id,
-                        c.value, c.unit, row.state if row is not None else "not sent")
+            await self._not_accepted(c, row)
         await self.worker.run(st.upsert_state, c.charger_id, c.evse_id, fields, sent_at)
         if accepted and readback and not c.renewal:
             task = asyncio.ensure_future(self._readback(c, charger))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def _not_accepted(self, c: Change, row) -> None:
+        """Log why a limit did not land. A transaction that ended between the snapshot and the
+        call is a race the next run settles (the charger answers TxNotFound): not a warning."""
+        reason = ""
+        if row is not None and isinstance(row.response, dict):
+            info = row.response.get("statusInfo") or row.response.get("status_info") or {}
+            reason = info.get("reasonCode") or info.get("reason_code") or ""
+        state = row.state if row is not None else "not sent"
+        if not await self.worker.read(st.session_active, c.session_id):
+            log.info("%s: EVSE %d limit not installed: the transaction ended meanwhile (%s)",
+                     c.charger_id, c.evse_id, state)
+            return
+        log.warning("%s: EVSE %d limit %.1f %s not accepted (%s%s)", c.charger_id, c.evse_id,
+                    c.value, c.unit, state, f": {reason}" if reason else "")
 
     async def _readback(self, c: Change, charger: ChargerInfo) -> None:
         """GetCompositeSchedule: does the charger's own composite agree with our limit?"""

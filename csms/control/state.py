@@ -12,6 +12,7 @@ from csms.store.tables import (
     ChargerCapabilityRow,
     ChargerEventRow,
     ChargerRow,
+    SessionRow,
     SiteLoadRow,
     SiteRow,
     SmartChargingStateRow,
@@ -75,3 +76,8 @@ def site_of(session, charger_id: str) -> int | None:
 
 def site_ids(session) -> list[int]:
     return list(session.exec(select(SiteRow.id).order_by(SiteRow.id)).all())
+
+
+def session_active(session, session_id: int) -> bool:
+    row = session.get(SessionRow, session_id)
+    return row is not None and bool(row.active)

@@ -1,6 +1,7 @@
 """A site's KPIs today: grid KPIs of the energy model over the measured load, the cost so far
 and projected to midnight, and the savings against an uncontrolled replay of today's sessions
-(each car at its EVSE's maximum from arrival until it got the energy it actually got)."""
+(each car at its EVSE's maximum, on the phases the car drew on, from arrival until it got the
+energy it actually got)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,15 @@ from csms.grid.connection import GridConnection
 from csms.grid.kpis import violation_shares
 from csms.grid.model import grid_kpis
 from csms.sites.load import site_load
-from csms.sites.snapshot import DEFAULT_AC_EVSE_W, DEFAULT_DC_EVSE_W
-from csms.store.tables import ChargerRow, SessionRow, SiteRow, SmartChargingStateRow
+from csms.sites.phases import wiring_order
+from csms.sites.snapshot import DEFAULT_AC_EVSE_W, DEFAULT_DC_EVSE_W, DRAWING_A
+from csms.store.tables import (
+    ChargerRow,
+    MeterSampleRow,
+    SessionRow,
+    SiteRow,
+    SmartChargingStateRow,
+)
 from csms.tariff import day_cost, load_tariff
 from csms.tariff.daily import local_day_bounds
 
@@ -46,6 +54,20 @@ def uncontrolled_replay_kw(sessions: list[tuple[float, float, float, float]], st
     return uncontrolled_power(problem).sum(axis=0)
 
 
+def _phases_drawn(session: Session, session_ids: list[int]) -> dict[int, int]:
+    """Session id -> how many phases it ever drew on (per-phase Current.Import samples)."""
+    if not session_ids:
+        return {}
+    rows = session.exec(select(MeterSampleRow.session_id, MeterSampleRow.phase).where(
+        MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.measurand == "Current.Import",
+        MeterSampleRow.phase != None, MeterSampleRow.value > DRAWING_A)  # noqa: E711
+        .distinct()).all()
+    phases: dict[int, set[str]] = {}
+    for sid, phase in rows:
+        phases.setdefault(sid, set()).add(phase[:2])
+    return {sid: len(p) for sid, p in phases.items()}
+
+
 def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
     site = session.get(SiteRow, site_id)
     if site is None:
@@ -65,11 +87,16 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
     today = session.exec(select(SessionRow).where(
         SessionRow.charger_id.in_(list(chargers)), SessionRow.started_at >= day_start,
         SessionRow.started_at < now)).all() if chargers else []
+    drawn = _phases_drawn(session, [s.id for s in today])
     replay = []
     for s in today:
         c = chargers[s.charger_id]
         rating_w = c.max_power_w or (DEFAULT_DC_EVSE_W if (c.charger_type or "AC") == "DC"
                                      else DEFAULT_AC_EVSE_W)
+        wired = len(wiring_order(c.phase_wiring)) or 3
+        if (c.charger_type or "AC") == "AC" and drawn.get(s.id):
+            # A one-phase car on a three-phase EVSE could never take more than a third of it.
+            rating_w *= min(drawn[s.id], wired) / wired
         stop = s.stopped_at or now
         replay.append((s.started_at.timestamp(), stop.timestamp(), (s.energy_wh or 0.0) / 1000,
                        rating_w / 1000.0))
