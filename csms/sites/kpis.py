@@ -20,7 +20,8 @@ from csms.grid.kpis import violation_shares
 from csms.grid.model import grid_kpis
 from csms.sites.load import site_load
 from csms.sites.phases import wiring_order
-from csms.sites.snapshot import DEFAULT_AC_EVSE_W, DEFAULT_DC_EVSE_W, DRAWING_A
+from csms.sites.readings import DRAWING_A
+from csms.sites.snapshot import DEFAULT_AC_EVSE_W, DEFAULT_DC_EVSE_W
 from csms.store.tables import (
     ChargerRow,
     MeterSampleRow,

@@ -15,12 +15,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from csms.ocpp.profiles import Capabilities
+from csms.sites import readings as rd
 from csms.store.tables import (
     ChargerCapabilityRow,
-    ChargerEventRow,
     ChargerRow,
-    ConnectorRow,
-    MeterSampleRow,
     SessionRow,
     SiteRow,
     SmartChargingStateRow,
@@ -36,7 +34,6 @@ POWER_MEASURANDS = ("Power.Active.Import",)
 SAMPLE_LOOKBACK_S = 900.0  # latest power sample: look no further back than this
 # OCPP 2.0.1 EnergyTransferModeEnumType: the AC phases the EV will draw on
 EV_PHASES = {"AC_single_phase": 1, "AC_two_phase": 2, "AC_three_phase": 3}
-DRAWING_A = 0.5  # a phase carrying more than this is one the EV draws on
 
 
 @dataclass(frozen=True)
@@ -111,11 +108,9 @@ def _caps(row: ChargerCapabilityRow | None, protocol: str | None, evses: int) ->
                         max(row.evses, evses), row.probed)
 
 
-def _charger_info(session: Session, c: ChargerRow) -> ChargerInfo:
+def _charger_info(c: ChargerRow, seen: dict[int, str], caps_row: ChargerCapabilityRow | None
+                  ) -> ChargerInfo:
     ac = (c.charger_type or "AC").upper() != "DC"
-    seen = session.exec(select(ConnectorRow.evse_id).where(
-        ConnectorRow.charger_id == c.id, ConnectorRow.evse_id > 0).distinct()).all()
-    caps_row = session.get(ChargerCapabilityRow, c.id)
     evses = max(len(seen), caps_row.evses if caps_row else 1, 1)
     rating = c.max_power_w or (DEFAULT_AC_EVSE_W if ac else DEFAULT_DC_EVSE_W)
     return ChargerInfo(c.id, c.protocol, c.connected, ac, _phases(c.phase_wiring) if ac else 0,
@@ -123,54 +118,17 @@ def _charger_info(session: Session, c: ChargerRow) -> ChargerInfo:
                        c.phase_wiring or "L1L2L3")
 
 
-def _latest_power(session: Session, s: SessionRow, since: datetime
-                  ) -> tuple[float | None, datetime | None]:
-    """(W, timestamp) of the session's latest periodic sample."""
-    row = session.exec(select(MeterSampleRow).where(
-        MeterSampleRow.session_id == s.id, MeterSampleRow.timestamp >= since,
-        MeterSampleRow.measurand == "Power.Active.Import", MeterSampleRow.phase == None)  # noqa: E711
-        .order_by(MeterSampleRow.timestamp.desc()).limit(1)).first()
-    if row is None:
-        return None, None
-    return row.value * (1000.0 if row.unit == "kW" else 1.0), row.timestamp
-
-
-def _drawing_phases(session: Session, s: SessionRow) -> int | None:
-    """Phases the EV drew on the last time it drew at all (per-phase Current.Import), or None.
-
-    Not only the latest sample: a one-phase car paused at 0 A is still a one-phase car, and
-    planning it as three-phase would send a per-phase current worth a third of its share."""
-    last = session.exec(select(MeterSampleRow.timestamp).where(
-        MeterSampleRow.session_id == s.id, MeterSampleRow.measurand == "Current.Import",
-        MeterSampleRow.phase != None, MeterSampleRow.value > DRAWING_A)  # noqa: E711
-        .order_by(MeterSampleRow.timestamp.desc()).limit(1)).first()
-    if last is None:
-        return None
-    rows = session.exec(select(MeterSampleRow.phase).where(
-        MeterSampleRow.session_id == s.id, MeterSampleRow.measurand == "Current.Import",
-        MeterSampleRow.timestamp == last, MeterSampleRow.value > DRAWING_A)).all()
-    return len({p[:2] for p in rows if p}) or None
-
-
-def _ev_state(session: Session, s: SessionRow) -> str | None:
+def _ev_state(s: SessionRow, statuses: dict[int, str]) -> str | None:
     """The charging state the charger last reported: 2.0.1 TransactionEvent chargingState,
     1.6 the connector's StatusNotification (Charging, SuspendedEV, SuspendedEVSE ...)."""
-    if s.protocol != "1.6":
-        return s.charging_state
-    row = session.get(ConnectorRow, (s.charger_id, s.evse_id, s.evse_id))
-    return row.status if row is not None else None
+    return s.charging_state if s.protocol != "1.6" else statuses.get(s.evse_id)
 
 
-def _needs(session: Session, s: SessionRow, params: dict, now: datetime
+def _needs(s: SessionRow, needs: dict | None, history: list[SessionRow], params: dict
            ) -> tuple[float, datetime, str, float | None, int | None]:
     """(requested Wh, departure, source, EV max W or None, AC phases the EV asked for or None)."""
     started = s.started_at or s.started_received_at
-    ev = session.exec(select(ChargerEventRow).where(
-        ChargerEventRow.charger_id == s.charger_id, ChargerEventRow.kind == "NotifyEVChargingNeeds",
-        ChargerEventRow.evse_id == s.evse_id, ChargerEventRow.received_at >= s.started_received_at)
-        .order_by(ChargerEventRow.received_at.desc())).first()
-    if ev is not None:
-        needs = ev.payload.get("chargingNeeds") or ev.payload.get("charging_needs") or {}
+    if needs:
         params_ev = (needs.get("acChargingParameters") or needs.get("dcChargingParameters")
                      or {})
         energy = params_ev.get("energyAmount")
@@ -185,15 +143,10 @@ def _needs(session: Session, s: SessionRow, params: dict, now: datetime
         if energy is not None and departure:
             return (float(energy), datetime.fromisoformat(departure.replace("Z", "+00:00")),
                     "ev", ev_max_w, ev_phases)
-    if s.id_token:
-        past = session.exec(select(SessionRow).where(
-            SessionRow.id_token == s.id_token, SessionRow.active == False,  # noqa: E712
-            SessionRow.energy_wh != None).order_by(SessionRow.id.desc()).limit(10)).all()  # noqa: E711
-        past = [p for p in past if p.started_at and p.stopped_at]
-        if past:
-            wh = sum(p.energy_wh for p in past) / len(past)
-            dwell = sum((p.stopped_at - p.started_at).total_seconds() for p in past) / len(past)
-            return wh, started + timedelta(seconds=dwell), "history", None, None
+    if history:
+        wh = sum(p.energy_wh for p in history) / len(history)
+        dwell = sum((p.stopped_at - p.started_at).total_seconds() for p in history) / len(history)
+        return wh, started + timedelta(seconds=dwell), "history", None, None
     wh = float(params.get("default_energy_kwh", DEFAULT_ENERGY_KWH)) * 1000.0
     dwell = float(params.get("default_dwell_s", DEFAULT_DWELL_S))
     return wh, started + timedelta(seconds=dwell), "default", None, None
@@ -205,36 +158,48 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
         return None
     rows = session.exec(select(ChargerRow).where(ChargerRow.site_id == site_id)
                         .order_by(ChargerRow.id)).all()
-    chargers = {c.id: _charger_info(session, c) for c in rows}
+    ids = [c.id for c in rows]
+    statuses = rd.connectors(session, ids)
+    caps = rd.capabilities(session, ids)
+    chargers = {c.id: _charger_info(c, statuses.get(c.id, {}), caps.get(c.id)) for c in rows}
     active = session.exec(select(SessionRow).where(
-        SessionRow.active == True, SessionRow.charger_id.in_(list(chargers)))  # noqa: E712
-        .order_by(SessionRow.id)).all() if chargers else []
-    states = {(r.charger_id, r.evse_id): r for r in session.exec(select(SmartChargingStateRow)
-              .where(SmartChargingStateRow.charger_id.in_(list(chargers)))).all()} \
-        if chargers else {}
-    since = now - timedelta(seconds=SAMPLE_LOOKBACK_S)
-    sessions, busy = [], set()
+        SessionRow.active == True, SessionRow.charger_id.in_(ids))  # noqa: E712
+        .order_by(SessionRow.id)).all() if ids else []
+    steered, busy = [], set()
     for s in active:
-        info = chargers[s.charger_id]
-        if not info.connected or (s.charger_id, s.evse_id) in busy:
+        if not chargers[s.charger_id].connected or (s.charger_id, s.evse_id) in busy:
             continue  # an offline charger's sessions are not ours to steer now
         busy.add((s.charger_id, s.evse_id))
-        watts, ts = _latest_power(session, s, since)
+        steered.append(s)
+    states = {(r.charger_id, r.evse_id): r for r in session.exec(select(SmartChargingStateRow)
+              .where(SmartChargingStateRow.charger_id.in_(ids))).all()} if ids else {}
+    since = now - timedelta(seconds=SAMPLE_LOOKBACK_S)
+    sids = [s.id for s in steered]
+    power = rd.latest_power(session, sids, since)
+    drawn = rd.drawing_phases(session, [s.id for s in steered if chargers[s.charger_id].ac],
+                              since)
+    needs = rd.charging_needs(session, steered)
+    history = rd.token_history(session, {s.id_token for s in steered if s.id_token})
+    sessions = []
+    for s in steered:
+        info = chargers[s.charger_id]
+        watts, ts = power.get(s.id, (None, None))
         requested_wh, departure, source, ev_max_w, ev_phases = _needs(
-            session, s, site.policy_params, now)
-        drawing = _drawing_phases(session, s) if info.ac else None
+            s, needs.get(s.id), history.get(s.id_token, []) if s.id_token else [],
+            site.policy_params)
         state = states.get((s.charger_id, s.evse_id))
         max_w = info.evse_max_w if ev_max_w is None else min(info.evse_max_w, ev_max_w)
         if state is not None and state.ev_max_w is not None and state.session_id == s.id:
             max_w = min(max_w, state.ev_max_w)
-        phases = info.phases if not info.ac else min(info.phases, drawing or ev_phases or 3)
+        phases = info.phases if not info.ac else min(info.phases,
+                                                    drawn.get(s.id) or ev_phases or 3)
         sessions.append(EvseSession(
             s.charger_id, s.evse_id, s.id, s.transaction_ref, info.ac, phases, max_w,
             s.started_at or s.started_received_at, s.energy_wh or 0.0, requested_wh,
             departure, source, watts, ts,
             obeying=state.obeying if state is not None else True,
             limit_w=state.limit_w if state is not None and state.session_id == s.id else None,
-            wiring=info.wiring, ev_state=_ev_state(session, s)))
+            wiring=info.wiring, ev_state=_ev_state(s, statuses.get(s.charger_id, {}))))
     idle = tuple((c.id, e) for c in chargers.values() for e in range(1, c.evses + 1)
                  if (c.id, e) not in busy)
     return SiteSnapshot(

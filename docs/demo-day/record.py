@@ -102,6 +102,9 @@ class RunResult:
     run_gaps_s: list[float] = field(default_factory=list)  # simulated s between loop runs
     physical_ev_kw: list[tuple[str, float]] = field(default_factory=list)  # (ISO time, kW)
     simulators_kwh: float = 0.0  # the chargers' own energy registers, over the run
+    # Sessions that ended in the window, from the simulators' ledgers:
+    # (charger, EVSE, id tag, started ISO, stopped ISO, energy Wh)
+    sessions: list = field(default_factory=list)
 
 
 def _site_fields(cfg: DemoConfig, policy: str) -> dict:
@@ -194,9 +197,12 @@ async def run_one(cfg: DemoConfig, policy: str, workdir: Path) -> RunResult:
         clock.configure()
         logging.getLogger().removeHandler(counter)
     gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
+    ended = [(e.charger_id, e.evse_id, e.id_tag, e.started_at.isoformat(),
+              e.stopped_at.isoformat(), e.energy_wh)
+             for c in site.chargers for e in c.ledger if e.energy_wh is not None]
     return RunResult(policy, load, kpis, wall_s, site.sessions_started, site.turned_away,
                      loop_runs, counter.counts, gaps, meter,
-                     site.summary()["energy_kwh"] - registers_kwh)
+                     site.summary()["energy_kwh"] - registers_kwh, ended)
 
 
 def sim_elapsed(sim: SimClock, cfg: DemoConfig) -> float:

@@ -63,6 +63,30 @@ def _busy_import(baseline: dict, r: dict) -> float | None:
     return float(imp[:n][mask].mean()) if mask.any() else None
 
 
+def shortfall(baseline: dict, r: dict) -> tuple[int, int, float] | None:
+    """Drivers who left in the window under both runs, matched by charger, EVSE and id tag:
+    (how many, how many got less than 95 % of their no-control energy, kWh they missed).
+    The policies that defer charging (price, valley) are judged by this, not by the window's
+    energy: a car that leaves with what it needed was not short-changed."""
+    if "sessions" not in r or "sessions" not in baseline:
+        return None
+    base: dict[tuple, list[float]] = {}
+    for cid, evse, tag, _, _, wh in baseline["sessions"]:
+        base.setdefault((cid, evse, tag), []).append(wh)
+    n = short = 0
+    missed_wh = 0.0
+    for cid, evse, tag, _, _, wh in r["sessions"]:
+        queue = base.get((cid, evse, tag))
+        if not queue:
+            continue
+        want = queue.pop(0)
+        n += 1
+        if wh < 0.95 * want:
+            short += 1
+            missed_wh += want - wh
+    return n, short, missed_wh / 1000.0
+
+
 def _physical_over(r: dict, imp: np.ndarray, lim: np.ndarray, load: dict) -> tuple[int, float]:
     """Cross-check on the simulators' own draw (sampled every 10 s): 60-s steps where
     physical EV + base - PV > limit, and the largest such import."""
@@ -103,6 +127,13 @@ def plot(r: dict, m: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _short(sf: tuple[int, int, float] | None, policy: str) -> str:
+    if sf is None or policy == BASELINE:
+        return ""
+    n, short, kwh = sf
+    return f"{short} of {n} ({kwh:.1f} kWh)"
+
+
 def _fmt(x: float | None, nd: int = 0) -> str:
     return "-" if x is None else f"{x:,.{nd}f}"
 
@@ -115,6 +146,7 @@ def write(out: Path, raw: dict) -> None:
     if BASELINE in by:
         for r in runs:
             ms[r["policy"]]["busy_import_kw"] = _busy_import(by[BASELINE], r)
+            ms[r["policy"]]["shortfall"] = shortfall(by[BASELINE], r)
     for r in runs:
         plot(r, ms[r["policy"]], out / f"{r['policy']}.png")
     base = ms.get(BASELINE)
@@ -134,12 +166,15 @@ def write(out: Path, raw: dict) -> None:
         "EV energy, peak and steps over the limit are from `GET /api/v1/sites/{id}/load` "
         "(60-s means) over the window; cost is `GET /api/v1/sites/{id}/kpis` `cost.today_mad` "
         "(site import from local midnight to the end of the window, ONEE tariff); savings are "
-        "the no-control run's cost minus the policy's, on the same arrivals (same seed).",
+        "the no-control run's cost minus the policy's, on the same arrivals (same seed). "
+        "Drivers left short: of the drivers who left within the window in both runs (same "
+        "charger, EVSE and id tag), those who got less than 95 % of the energy they got "
+        "without control, and the kWh they missed (simulators' ledgers).",
         "",
         "| policy | EV energy kWh | vs no control | peak import kW | max import - limit kW "
         "| 60-s steps over limit | mean import when no control > limit kW | cost MAD "
-        "| savings vs no control MAD |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| savings vs no control MAD | drivers left short |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         m = ms[r["policy"]]
@@ -149,7 +184,8 @@ def write(out: Path, raw: dict) -> None:
             rel, sav = "", ""
         lines.append(f"| {r['policy']} | {m['ev_kwh']:.1f} | {rel} | {m['peak_import_kw']:.1f} "
                      f"| {m['max_margin_kw']:+.1f} | {m['over_steps']} / {m['steps']} "
-                     f"| {_fmt(m.get('busy_import_kw'), 1)} | {m['cost_mad']:.1f} | {sav} |")
+                     f"| {_fmt(m.get('busy_import_kw'), 1)} | {m['cost_mad']:.1f} | {sav} "
+                     f"| {_short(m.get('shortfall'), r['policy'])} |")
     lines += ["", _reading(ms, base), ""]
     for r in runs:
         lines += _section(r, ms[r["policy"]], base)

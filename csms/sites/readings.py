@@ -1,0 +1,128 @@
+"""What the store knows of a site's chargers and active sessions, read in a few batched queries.
+
+The control loop reads a site every run (and again after it learned something): one query per
+kind of fact for all sessions, not one per session (22 sessions cost ~160 queries and ~100 ms on
+SQLite that way, at 240x that was minutes between runs of the loop).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from csms.store.tables import (
+    ChargerCapabilityRow,
+    ChargerEventRow,
+    ConnectorRow,
+    MeterSampleRow,
+    SessionRow,
+)
+
+DRAWING_A = 0.5  # a phase carrying more than this is one the EV draws on
+HISTORY_SESSIONS = 10  # an id token's past sessions that estimate its next one
+
+
+def connectors(session: Session, charger_ids: list[str]) -> dict[str, dict[int, str]]:
+    """Charger -> {EVSE id (> 0): its connector's last status} (1.6: connector = EVSE)."""
+    out: dict[str, dict[int, str]] = defaultdict(dict)
+    if not charger_ids:
+        return out
+    for row in session.exec(select(ConnectorRow).where(
+            ConnectorRow.charger_id.in_(charger_ids), ConnectorRow.evse_id > 0)).all():
+        if row.connector_id == row.evse_id or row.evse_id not in out[row.charger_id]:
+            out[row.charger_id][row.evse_id] = row.status
+    return out
+
+
+def capabilities(session: Session, charger_ids: list[str]) -> dict[str, ChargerCapabilityRow]:
+    if not charger_ids:
+        return {}
+    return {r.charger_id: r for r in session.exec(select(ChargerCapabilityRow).where(
+        ChargerCapabilityRow.charger_id.in_(charger_ids))).all()}
+
+
+def latest_power(session: Session, session_ids: list[int], since: datetime
+                 ) -> dict[int, tuple[float, datetime]]:
+    """Session -> (W, timestamp) of its latest whole-EVSE Power.Active.Import since ``since``."""
+    out: dict[int, tuple[float, datetime]] = {}
+    if not session_ids:
+        return out
+    rows = session.exec(select(
+        MeterSampleRow.session_id, MeterSampleRow.value, MeterSampleRow.unit,
+        MeterSampleRow.timestamp).where(
+        MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.timestamp >= since,
+        MeterSampleRow.measurand == "Power.Active.Import", MeterSampleRow.phase == None)  # noqa: E711
+        .order_by(MeterSampleRow.timestamp)).all()
+    for sid, value, unit, ts in rows:  # ascending: the last one written wins
+        out[sid] = (value * (1000.0 if unit == "kW" else 1.0), ts)
+    return out
+
+
+def drawing_phases(session: Session, session_ids: list[int], since: datetime
+                   ) -> dict[int, int]:
+    """Session -> phases the EV drew on the last time it drew at all (per-phase
+    Current.Import above 0.5 A). Not only the latest sample: a one-phase car paused at 0 A is
+    still a one-phase car. Recent samples in one query; older ones only for the sessions that
+    did not draw recently."""
+    out: dict[int, int] = {}
+    if not session_ids:
+        return out
+    drawing = (MeterSampleRow.measurand == "Current.Import", MeterSampleRow.phase != None,  # noqa: E711
+               MeterSampleRow.value > DRAWING_A)
+    latest: dict[int, tuple[datetime, set[str]]] = {}
+    for sid, ts, phase in session.exec(select(
+            MeterSampleRow.session_id, MeterSampleRow.timestamp, MeterSampleRow.phase).where(
+            MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.timestamp >= since,
+            *drawing)).all():
+        seen = latest.get(sid)
+        if seen is None or ts > seen[0]:
+            latest[sid] = (ts, {phase[:2]})
+        elif ts == seen[0]:
+            seen[1].add(phase[:2])
+    for sid in session_ids:
+        if sid not in latest:
+            last = session.exec(select(MeterSampleRow.timestamp).where(
+                MeterSampleRow.session_id == sid, *drawing)
+                .order_by(MeterSampleRow.timestamp.desc()).limit(1)).first()
+            if last is not None:
+                phases = session.exec(select(MeterSampleRow.phase).where(
+                    MeterSampleRow.session_id == sid, MeterSampleRow.timestamp == last,
+                    *drawing)).all()
+                latest[sid] = (last, {p[:2] for p in phases})
+    return {sid: len(p) for sid, (_, p) in latest.items() if p}
+
+
+def charging_needs(session: Session, active: list[SessionRow]
+                   ) -> dict[int, dict]:
+    """Session -> the chargingNeeds of the latest NotifyEVChargingNeeds on its EVSE since it
+    started (2.0.1)."""
+    out: dict[int, dict] = {}
+    if not active:
+        return out
+    since = min(s.started_received_at for s in active)
+    by_evse = {(s.charger_id, s.evse_id): s for s in active}
+    rows = session.exec(select(ChargerEventRow).where(
+        ChargerEventRow.charger_id.in_(list({s.charger_id for s in active})),
+        ChargerEventRow.kind == "NotifyEVChargingNeeds", ChargerEventRow.received_at >= since)
+        .order_by(ChargerEventRow.received_at)).all()
+    for ev in rows:  # ascending: the latest wins
+        s = by_evse.get((ev.charger_id, ev.evse_id))
+        if s is not None and ev.received_at >= s.started_received_at:
+            out[s.id] = ev.payload.get("chargingNeeds") or ev.payload.get("charging_needs") or {}
+    return out
+
+
+def token_history(session: Session, tokens: set[str]) -> dict[str, list[SessionRow]]:
+    """Id token -> its last finished sessions with energy, stop and start (newest first)."""
+    out: dict[str, list[SessionRow]] = defaultdict(list)
+    if not tokens:
+        return out
+    rows = session.exec(select(SessionRow).where(
+        SessionRow.id_token.in_(list(tokens)), SessionRow.active == False,  # noqa: E712
+        SessionRow.energy_wh != None).order_by(SessionRow.id.desc())).all()  # noqa: E711
+    for r in rows:
+        if r.started_at and r.stopped_at and len(out[r.id_token]) < HISTORY_SESSIONS:
+            out[r.id_token].append(r)
+    return out
