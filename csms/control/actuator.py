@@ -26,6 +26,7 @@ from csms.sites.snapshot import ChargerInfo, SiteSnapshot
 log = logging.getLogger(__name__)
 
 START_MARGIN_S = 30.0  # a charger clock a little behind ours still sees the profile started
+RACE_S = 10.0  # simulated s after a rejection before asking whether the transaction had ended
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class Change:
 class Actuator:
     def __init__(self, commands, worker) -> None:
         self.commands, self.worker = commands, worker
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task] = set()  # read-backs: drained on stop
+        self._late_logs: set[asyncio.Task] = set()  # why a limit was rejected: cancelled on stop
 
     async def send(self, charger_id: str, action: str, payload: dict):
         """The command row once answered, or None if it could not be sent."""
@@ -152,16 +154,22 @@ class Actuator:
                 fields["sent_at"] = sent_at
                 fields["readback_ok"] = None
         else:
-            await self._not_accepted(c, row)
+            self._background(self._not_accepted(c, row), self._late_logs)
         await self.worker.run(st.upsert_state, c.charger_id, c.evse_id, fields, sent_at)
         if accepted and readback and not c.renewal:
-            task = asyncio.ensure_future(self._readback(c, charger))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._background(self._readback(c, charger))
+
+    def _background(self, coro, tasks: set | None = None) -> None:
+        tasks = self._tasks if tasks is None else tasks
+        task = asyncio.ensure_future(coro)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     async def _not_accepted(self, c: Change, row) -> None:
         """Log why a limit did not land. A transaction that ended between the snapshot and the
-        call is a race the next run settles (the charger answers TxNotFound): not a warning."""
+        call is a race the next run settles (the charger answers TxNotFound): not a warning.
+        Its end may still be on its way (or in the writer's next commit): look a little later."""
+        await asyncio.sleep(clock.current().wall_seconds(RACE_S))
         reason = ""
         if row is not None and isinstance(row.response, dict):
             info = row.response.get("statusInfo") or row.response.get("status_info") or {}
@@ -189,5 +197,8 @@ class Actuator:
                               {"readback_ok": ok}, clock.now())
 
     async def drain(self) -> None:
+        for task in list(self._late_logs):
+            task.cancel()
+        await asyncio.gather(*self._late_logs, return_exceptions=True)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)

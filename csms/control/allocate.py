@@ -45,3 +45,46 @@ def apply_minimums(plan_w: np.ndarray, min_w: np.ndarray, max_w: np.ndarray,
             out[i] += add
             remaining -= add
     return out
+
+
+def planned_w(plan_w: np.ndarray, max_w: np.ndarray) -> float:
+    """What a plan (N,) asks for in all, as ``apply_minimums`` counts it (no noise, <= max)."""
+    plan = np.minimum(np.clip(np.asarray(plan_w, float), 0.0, None), max_w)
+    return float(plan[plan >= NOISE_W].sum())
+
+
+def apply_minimums_rows(plan_w: np.ndarray, min_w: np.ndarray, max_w: np.ndarray,
+                        rows: np.ndarray, caps_w: np.ndarray) -> np.ndarray:
+    """``allocate.apply_minimums`` under several limits: (N,) powers, each 0 or in
+    [min_w, max_w], with ``rows @ out <= caps_w`` (rows (M, N) >= 0, caps (M,) W).
+
+    Same order: the largest planned sessions are lifted to their minimum first, the smallest
+    dropped, and what is left goes back to the kept ones, each within every row it loads.
+    With one row of ones and cap ``min(budget, sum(plan))`` it is ``apply_minimums``."""
+    plan = np.clip(np.nan_to_num(np.asarray(plan_w, float)), 0.0, None)
+    lo, hi = np.asarray(min_w, float), np.asarray(max_w, float)
+    plan = np.minimum(plan, hi)
+    plan[plan < NOISE_W] = 0.0
+    remaining = np.maximum(np.asarray(caps_w, float), 0.0).copy()
+    out = np.zeros_like(plan)
+
+    def room(i: int) -> float:
+        w = rows[:, i]
+        on = w > 0
+        return float(np.min(np.maximum(remaining[on], 0.0) / w[on])) if on.any() else np.inf
+
+    order = np.argsort(-plan, kind="stable")  # largest plan first: most wanted now
+    for i in order:
+        if plan[i] <= 0 or lo[i] > hi[i]:
+            continue
+        give, r = max(plan[i], lo[i]), room(i)
+        if give > r:
+            give = r if r >= lo[i] else 0.0
+        out[i] = give
+        remaining -= rows[:, i] * give
+    for i in order:
+        if out[i] > 0:
+            add = min(hi[i] - out[i], room(i))
+            out[i] += add
+            remaining -= rows[:, i] * add
+    return out

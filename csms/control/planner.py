@@ -28,7 +28,7 @@ import numpy as np
 from csms.charging import Problem
 from csms.charging.policies import FREQUENCY_POLICIES, controlled_power, uncontrolled_power
 from csms.charging.why import binding
-from csms.control.allocate import NOISE_W, apply_minimums
+from csms.control.allocate import NOISE_W, apply_minimums, apply_minimums_rows, planned_w
 from csms.ocpp.profiles import MIN_AC_CURRENT_A, VOLTAGE_V, limit_power_w, to_limit
 from csms.sites.phases import (
     PHASE_NAMES,
@@ -127,6 +127,20 @@ def plan_period_s(snap: SiteSnapshot, horizon_s: float) -> float:
     return base * max(1, math.ceil(horizon_s / base / MAX_PLAN_PERIODS))
 
 
+GUARD_PERIODS = 3  # the limits sent now stay until the next run: up to ~2 control periods
+
+
+def worst_until_next_run(snap: SiteSnapshot, base0_kw: float, pv0_kw: float
+                         ) -> tuple[float, float]:
+    """Base load and PV for the limits sent now: the most base and the least PV over the next
+    few control periods, not the plan period's midpoint. The limits stay in force until the
+    next run (a period later, more when runs lag); on a morning ramp the base load at the
+    midpoint of the first (up to 5-min) plan period can be below what it reaches by then
+    (the recorded demo day measured a 60-s step 16 W over the limit that way)."""
+    base, pv, _, _ = site_series(snap, float(snap.control_period_s), GUARD_PERIODS)
+    return max(base0_kw, float(base.max())), min(pv0_kw, float(pv.min()))
+
+
 def tariff_source(tariff: dict) -> str | dict:
     """A site's tariff column: {"name": bundled name} or a whole tariff object."""
     return tariff["name"] if set(tariff) == {"name"} else tariff
@@ -176,49 +190,6 @@ def phase_constraints(snap: SiteSnapshot, steered: tuple[EvseSession, ...], base
                                              if k)
 
 
-def planned_w(plan_w: np.ndarray, max_w: np.ndarray) -> float:
-    """What a plan (N,) asks for in all, as ``apply_minimums`` counts it (no noise, <= max)."""
-    plan = np.minimum(np.clip(np.asarray(plan_w, float), 0.0, None), max_w)
-    return float(plan[plan >= NOISE_W].sum())
-
-
-def apply_minimums_rows(plan_w: np.ndarray, min_w: np.ndarray, max_w: np.ndarray,
-                        rows: np.ndarray, caps_w: np.ndarray) -> np.ndarray:
-    """``allocate.apply_minimums`` under several limits: (N,) powers, each 0 or in
-    [min_w, max_w], with ``rows @ out <= caps_w`` (rows (M, N) >= 0, caps (M,) W).
-
-    Same order: the largest planned sessions are lifted to their minimum first, the smallest
-    dropped, and what is left goes back to the kept ones, each within every row it loads.
-    With one row of ones and cap ``min(budget, sum(plan))`` it is ``apply_minimums``."""
-    plan = np.clip(np.nan_to_num(np.asarray(plan_w, float)), 0.0, None)
-    lo, hi = np.asarray(min_w, float), np.asarray(max_w, float)
-    plan = np.minimum(plan, hi)
-    plan[plan < NOISE_W] = 0.0
-    remaining = np.maximum(np.asarray(caps_w, float), 0.0).copy()
-    out = np.zeros_like(plan)
-
-    def room(i: int) -> float:
-        w = rows[:, i]
-        on = w > 0
-        return float(np.min(np.maximum(remaining[on], 0.0) / w[on])) if on.any() else np.inf
-
-    order = np.argsort(-plan, kind="stable")  # largest plan first: most wanted now
-    for i in order:
-        if plan[i] <= 0 or lo[i] > hi[i]:
-            continue
-        give, r = max(plan[i], lo[i]), room(i)
-        if give > r:
-            give = r if r >= lo[i] else 0.0
-        out[i] = give
-        remaining -= rows[:, i] * give
-    for i in order:
-        if out[i] > 0:
-            add = min(hi[i] - out[i], room(i))
-            out[i] += add
-            remaining -= rows[:, i] * add
-    return out
-
-
 def grid_left_s(departure: datetime, now: datetime, period_s: float) -> float:
     """Seconds from now to the departure rounded down to a clock-aligned grid of ``period_s``.
 
@@ -265,6 +236,7 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
     period_s = plan_period_s(snap, horizon_s)
     periods = max(1, math.ceil(min(horizon_s, MAX_HORIZON_S) / period_s))
     base, pv, price, peak = site_series(snap, period_s, periods)
+    base[0], pv[0] = worst_until_next_run(snap, base[0], pv[0])
     reserve = reserve_w(snap, failsafe_applied_w)
     limit_kw = snap.capacity_kw
     budget_w = max(0.0, (limit_kw - base[0] + pv[0]) * 1000.0 - reserve)

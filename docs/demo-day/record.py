@@ -248,7 +248,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--day", default="2026-06-16", help="local date (a Tuesday by default)")
     p.add_argument("--from-h", type=float, default=7.0, help="local start hour")
     p.add_argument("--to-h", type=float, default=13.0, help="local end hour")
-    p.add_argument("--speed", type=float, default=240.0, help="simulated s per wall s")
+    p.add_argument("--speed", type=float, default=120.0, help="simulated s per wall s (at 240x the "
+                   "loop lags: see notes.md)")
     p.add_argument("--chargers", type=int, default=24)
     p.add_argument("--profile", default="office")
     p.add_argument("--hardware", default="ac11=0.5,ac22=0.5",

@@ -206,7 +206,9 @@ def _setup(cfg: dict, runs: list[dict]) -> str:
         f"{cfg['base_load_peak_kw']:g} kW, {cfg['pv_kwp']:g} kWp PV (Casablanca), tariff "
         "`onee-default`.",
         f"- {cfg['chargers']} simulated chargers (`simulators/`), OCPP 1.6 and 2.0.1 "
-        f"alternating, hardware shares `{cfg['hardware']}`, 2 EVSEs each; arrivals, stays and "
+        f"alternating, hardware shares `{cfg['hardware']}`, 2 EVSEs each, phase wiring "
+        "rotated from one charger to the next (L1L2L3, L2L3L1, L3L1L2: each phase of the "
+        f"connection carries at most {cfg['capacity_kw'] / 3:g} kW); arrivals, stays and "
         f"energy from the `{cfg['profile']}` profile (ACN-Data) x {cfg['sessions_scale']:g}, "
         "seeded: every run gets the same drivers. Half of the AC cars (ISO 15118) announce "
         "departure and energy; for the others the CSMS assumes "
@@ -224,19 +226,26 @@ def _setup(cfg: dict, runs: list[dict]) -> str:
 
 def _reading(ms: dict, base: dict | None) -> str:
     over = [p for p, m in ms.items() if p != BASELINE and m["over_steps"]]
-    held = "every controlled policy kept the site import at or under the limit in every 60-s " \
-        "step" if not over else f"over the limit in some steps: {', '.join(over)}"
-    text = f"Measured: {held}."
-    busy = [m["busy_import_kw"] for p, m in ms.items()
-            if p != BASELINE and m.get("busy_import_kw") is not None]
+    phys = {p: m["physical_over"][0] for p, m in ms.items() if p != BASELINE}
+    if not over and not any(phys.values()):
+        text = ("Measured: every controlled policy kept the site import at or under the limit "
+                "in every 60-s step, in the API's series and on the chargers' physical draw.")
+    else:
+        text = ("Measured: steps over the limit in the API's series: "
+                + (", ".join(f"{p} {ms[p]['over_steps']}" for p in over) or "none")
+                + "; on the chargers' physical draw (+ base - PV): "
+                + (", ".join(f"{p} {n}" for p, n in phys.items() if n) or "none")
+                + ". The API derives EV power from 60-s energy registers, which spreads a "
+                "change over its meter interval (see 'Findings').")
+    busy = {p: m["busy_import_kw"] for p, m in ms.items()
+            if p != BASELINE and m.get("busy_import_kw") is not None}
     if base is not None and busy:
-        text += (" Controlled policies deliver less EV energy inside the window than no "
-                 "control: the limit caps the power, and, in the steps where the no-control "
-                 f"run was over the limit (demand above {base['limit_kw']:g} kW), the "
-                 f"controlled runs imported only {min(busy):.1f} to {max(busy):.1f} kW on "
-                 "average: the loop left part of the capacity unused (see 'Findings'). Part "
-                 "of the cost savings is therefore energy not delivered; compare cost together "
-                 "with energy.")
+        lo, hi = min(busy, key=busy.get), max(busy, key=busy.get)
+        text += (f" In the steps where the no-control run was over the limit (drivers wanted "
+                 f"more than {base['limit_kw']:g} kW), the controlled runs imported "
+                 f"{busy[lo]:.1f} ({lo}) to {busy[hi]:.1f} ({hi}) kW on average. Policies "
+                 "that defer charging to cheaper or emptier hours import less there on "
+                 "purpose; 'drivers left short' says whether anyone paid for it.")
     return text
 
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from csms.control import actuator
 from csms.control.actuator import Actuator, Change
 
 
@@ -33,7 +34,8 @@ REJECTED = SimpleNamespace(state="rejected", response={
 
 
 @pytest.mark.parametrize("active, level", [(True, logging.WARNING), (False, logging.INFO)])
-async def test_rejection_log_level_follows_the_transaction(caplog, active, level):
+async def test_rejection_log_level_follows_the_transaction(caplog, monkeypatch, active, level):
+    monkeypatch.setattr(actuator, "RACE_S", 0.0)
     caplog.set_level(logging.INFO, logger="csms.control.actuator")
     await Actuator(None, _Worker(active))._not_accepted(CHANGE, REJECTED)
     (record,) = [r for r in caplog.records if r.name == "csms.control.actuator"]

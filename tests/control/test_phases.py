@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csms.control import planner
-from csms.control.allocate import apply_minimums
+from csms.control.allocate import apply_minimums, apply_minimums_rows
 from csms.ocpp import profiles as pf
 from csms.sites.phases import phase_limits_kw, phase_weights, redundant_rows
 from csms.sites.snapshot import ChargerInfo, EvseSession, SiteSnapshot
@@ -170,7 +170,7 @@ def test_rows_allocation_with_one_row_is_apply_minimums(plan, budget, seed):
     want = np.array(plan)
     clean = np.minimum(want, hi)
     clean[clean < 1.0] = 0.0  # apply_minimums' solver noise
-    got = planner.apply_minimums_rows(want, lo, hi, np.ones((1, n)),
+    got = apply_minimums_rows(want, lo, hi, np.ones((1, n)),
                                       np.array([min(budget, float(clean.sum()))]))
     assert got == pytest.approx(apply_minimums(want, lo, hi, budget), abs=1e-6)
 

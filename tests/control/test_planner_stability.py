@@ -45,3 +45,21 @@ def test_earliest_departure_first_among_equals():
     on = p.power_w[order] > 0
     assert on.any() and not on.all()
     assert not np.any(~on[:-1] & on[1:]), "a later departure charges before an earlier one"
+
+
+def test_limits_sent_now_leave_room_for_the_base_load_until_the_next_run():
+    """On the office morning ramp the plan keeps the most base load of the next control
+    periods, not the first plan period's midpoint."""
+    from csms.grid.baseload import base_load_kw
+
+    ramp = NOW.replace(hour=7, minute=0)  # 08:00 in Casablanca: the base load rises
+    site = _site("load_balancing")
+    # Stays of an hour: the plan's periods are the 60-s control period (midpoint now + 30 s).
+    short = tuple(replace(s, departure=ramp + timedelta(hours=1)) for s in site.sessions)
+    snap = replace(site, now=ramp, sessions=short, base_load_profile="office",
+                   base_load_peak_kw=15.0, control_period_s=60)
+    p = planner.plan(snap)
+    ahead_kw = float(base_load_kw("office", 15.0, ramp, 60, planner.GUARD_PERIODS).max())
+    assert ahead_kw > float(base_load_kw("office", 15.0, ramp, 60, 1)[0])  # it does rise
+    assert p.base_kw == pytest.approx(ahead_kw)
+    assert p.power_w.sum() <= (60.0 - ahead_kw) * 1000.0 + 1e-6
