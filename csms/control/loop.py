@@ -21,6 +21,7 @@ from csms.control import state as st
 from csms.control.actuator import Actuator
 from csms.control.v2g import with_v2g
 from csms.control.verify import expired, judge, offered_w
+from csms.control.warmup import warm_up
 from csms.domain import events as ev
 from csms.ocpp import profiles as pf
 from csms.sites.snapshot import SiteSnapshot, site_snapshot
@@ -59,6 +60,7 @@ class ControlLoop:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
         self.gateway.on_connect.append(self.on_connect)
+        self._spawn(asyncio.to_thread(warm_up))  # the first plan is ~40x slower
         self._main = asyncio.ensure_future(self._run_forever())
 
     async def stop(self) -> None:

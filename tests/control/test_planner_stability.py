@@ -63,3 +63,10 @@ def test_limits_sent_now_leave_room_for_the_base_load_until_the_next_run():
     assert ahead_kw > float(base_load_kw("office", 15.0, ramp, 60, 1)[0])  # it does rise
     assert p.base_kw == pytest.approx(ahead_kw)
     assert p.power_w.sum() <= (60.0 - ahead_kw) * 1000.0 + 1e-6
+
+
+def test_the_planner_warm_up_plans_a_real_session():
+    from csms.control.warmup import warm_up
+
+    p = warm_up()
+    assert len(p.sessions) == 1 and 4_140.0 <= p.power_w[0] <= 11_040.0
