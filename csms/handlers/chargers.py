@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from csms.domain import events as ev
 from csms.domain.model import Authorization, AuthorizationStatus
 from csms.domain.results import BootResult
-from csms.store.tables import ChargerEventRow, ChargerRow, ConnectorRow, IdTokenRow
+from csms.store.tables import ChargerEventRow, ChargerRow, ConnectorRow, IdTokenRow, SessionRow
 from csms.store.worker import defer_update
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,11 @@ def heartbeat_received(session: Session, e: ev.HeartbeatReceived, config) -> Non
                  {"charger_id": e.charger_id, "last_seen": e.received_at})
 
 
+# 1.6 ChargePointStatus values that are the transaction's charging state (2.0.1 reports it in
+# TransactionEvent chargingState, with the same names): kept on the session either way.
+CHARGING_STATES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
+
+
 def status_reported(session: Session, e: ev.StatusReported, config) -> None:
     key = (e.charger_id, e.evse_id, e.connector_id)
     row = session.get(ConnectorRow, key)
@@ -53,11 +58,17 @@ def status_reported(session: Session, e: ev.StatusReported, config) -> None:
                                  connector_id=e.connector_id, status=e.status,
                                  error_code=e.error_code, status_at=e.timestamp,
                                  received_at=e.received_at))
-        return
-    # A replayed (older) status must not overwrite a newer one.
-    if e.timestamp >= row.status_at:
+    elif e.timestamp >= row.status_at:  # a replayed (older) status must not overwrite a newer one
         row.status, row.error_code = e.status, e.error_code
         row.status_at, row.received_at = e.timestamp, e.received_at
+    else:
+        return
+    if e.status in CHARGING_STATES:
+        active = session.exec(select(SessionRow).where(
+            SessionRow.charger_id == e.charger_id, SessionRow.evse_id == e.evse_id,
+            SessionRow.active == True)).first()  # noqa: E712
+        if active is not None:
+            active.charging_state = e.status
 
 
 def authorize(session: Session, id_token: str | None, now, config) -> Authorization:

@@ -24,15 +24,15 @@ DRAWING_A = 0.5  # a phase carrying more than this is one the EV draws on
 HISTORY_SESSIONS = 10  # an id token's past sessions that estimate its next one
 
 
-def connectors(session: Session, charger_ids: list[str]) -> dict[str, dict[int, str]]:
-    """Charger -> {EVSE id (> 0): its connector's last status} (1.6: connector = EVSE)."""
-    out: dict[str, dict[int, str]] = defaultdict(dict)
+def evse_ids(session: Session, charger_ids: list[str]) -> dict[str, set[int]]:
+    """Charger -> the EVSE ids (> 0) it reported a status for."""
+    out: dict[str, set[int]] = defaultdict(set)
     if not charger_ids:
         return out
-    for row in session.exec(select(ConnectorRow).where(
-            ConnectorRow.charger_id.in_(charger_ids), ConnectorRow.evse_id > 0)).all():
-        if row.connector_id == row.evse_id or row.evse_id not in out[row.charger_id]:
-            out[row.charger_id][row.evse_id] = row.status
+    for charger_id, evse_id in session.exec(select(ConnectorRow.charger_id, ConnectorRow.evse_id)
+                                            .where(ConnectorRow.charger_id.in_(charger_ids),
+                                                   ConnectorRow.evse_id > 0).distinct()).all():
+        out[charger_id].add(evse_id)
     return out
 
 

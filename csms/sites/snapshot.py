@@ -68,7 +68,7 @@ class EvseSession:
     obeying: bool = True
     limit_w: float | None = None  # the limit last sent
     wiring: str = "L1L2L3"  # the charger's phase_wiring: ``phases`` are its first ones
-    ev_state: str | None = None  # Charging | SuspendedEV | SuspendedEVSE ... as reported
+    ev_state: str | None = None  # charging state as reported: Charging | SuspendedEV ...
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def _caps(row: ChargerCapabilityRow | None, protocol: str | None, evses: int) ->
                         max(row.evses, evses), row.probed)
 
 
-def _charger_info(c: ChargerRow, seen: dict[int, str], caps_row: ChargerCapabilityRow | None
+def _charger_info(c: ChargerRow, seen: set[int], caps_row: ChargerCapabilityRow | None
                   ) -> ChargerInfo:
     ac = (c.charger_type or "AC").upper() != "DC"
     evses = max(len(seen), caps_row.evses if caps_row else 1, 1)
@@ -116,12 +116,6 @@ def _charger_info(c: ChargerRow, seen: dict[int, str], caps_row: ChargerCapabili
     return ChargerInfo(c.id, c.protocol, c.connected, ac, _phases(c.phase_wiring) if ac else 0,
                        rating, evses, _caps(caps_row, c.protocol, evses),
                        c.phase_wiring or "L1L2L3")
-
-
-def _ev_state(s: SessionRow, statuses: dict[int, str]) -> str | None:
-    """The charging state the charger last reported: 2.0.1 TransactionEvent chargingState,
-    1.6 the connector's StatusNotification (Charging, SuspendedEV, SuspendedEVSE ...)."""
-    return s.charging_state if s.protocol != "1.6" else statuses.get(s.evse_id)
 
 
 def _needs(s: SessionRow, needs: dict | None, history: list[SessionRow], params: dict
@@ -159,9 +153,9 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
     rows = session.exec(select(ChargerRow).where(ChargerRow.site_id == site_id)
                         .order_by(ChargerRow.id)).all()
     ids = [c.id for c in rows]
-    statuses = rd.connectors(session, ids)
+    evses = rd.evse_ids(session, ids)
     caps = rd.capabilities(session, ids)
-    chargers = {c.id: _charger_info(c, statuses.get(c.id, {}), caps.get(c.id)) for c in rows}
+    chargers = {c.id: _charger_info(c, evses.get(c.id, set()), caps.get(c.id)) for c in rows}
     active = session.exec(select(SessionRow).where(
         SessionRow.active == True, SessionRow.charger_id.in_(ids))  # noqa: E712
         .order_by(SessionRow.id)).all() if ids else []
@@ -199,7 +193,7 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
             departure, source, watts, ts,
             obeying=state.obeying if state is not None else True,
             limit_w=state.limit_w if state is not None and state.session_id == s.id else None,
-            wiring=info.wiring, ev_state=_ev_state(s, statuses.get(s.charger_id, {}))))
+            wiring=info.wiring, ev_state=s.charging_state))
     idle = tuple((c.id, e) for c in chargers.values() for e in range(1, c.evses + 1)
                  if (c.id, e) not in busy)
     return SiteSnapshot(

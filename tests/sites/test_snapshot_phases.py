@@ -76,3 +76,20 @@ def test_a_car_that_asked_for_one_phase_is_planned_on_one(api):
     (session,) = snap.sessions
     assert session.phases == 1 and session.max_w == pytest.approx(32 * 230.0)
     assert session.requested_wh == 10_000 and session.needs_source == "ev"
+
+
+def test_a_16_status_notification_is_the_sessions_charging_state(api):
+    """1.6 reports SuspendedEV in StatusNotification, 2.0.1 in TransactionEvent: the snapshot
+    sees both as the session's charging state (a replayed older status changes nothing)."""
+    from csms.domain.events import StatusReported
+    from csms.handlers.chargers import status_reported
+
+    with Session(api.engine) as s:
+        site_id, _ = _setup(s, "CP-STATE")
+        for status, minute in (("Charging", 2), ("SuspendedEV", 4), ("Charging", 3)):
+            at = T0 + timedelta(minutes=minute)
+            status_reported(s, StatusReported("CP-STATE", at, 1, 1, status, at), None)
+        s.commit()
+        snap = site_snapshot(s, site_id, T0 + timedelta(minutes=5))
+    (session,) = snap.sessions
+    assert session.ev_state == "SuspendedEV"
