@@ -20,11 +20,10 @@ from csms.grid.kpis import violation_shares
 from csms.grid.model import grid_kpis
 from csms.sites.load import site_load
 from csms.sites.phases import wiring_order
-from csms.sites.readings import DRAWING_A
+from csms.sites.readings import phases_ever_drawn
 from csms.sites.snapshot import DEFAULT_AC_EVSE_W, DEFAULT_DC_EVSE_W
 from csms.store.tables import (
     ChargerRow,
-    MeterSampleRow,
     SessionRow,
     SiteRow,
     SmartChargingStateRow,
@@ -55,20 +54,6 @@ def uncontrolled_replay_kw(sessions: list[tuple[float, float, float, float]], st
     return uncontrolled_power(problem).sum(axis=0)
 
 
-def _phases_drawn(session: Session, session_ids: list[int]) -> dict[int, int]:
-    """Session id -> how many phases it ever drew on (per-phase Current.Import samples)."""
-    if not session_ids:
-        return {}
-    rows = session.exec(select(MeterSampleRow.session_id, MeterSampleRow.phase).where(
-        MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.measurand == "Current.Import",
-        MeterSampleRow.phase != None, MeterSampleRow.value > DRAWING_A)  # noqa: E711
-        .distinct()).all()
-    phases: dict[int, set[str]] = {}
-    for sid, phase in rows:
-        phases.setdefault(sid, set()).add(phase[:2])
-    return {sid: len(p) for sid, p in phases.items()}
-
-
 def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
     site = session.get(SiteRow, site_id)
     if site is None:
@@ -88,7 +73,7 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
     today = session.exec(select(SessionRow).where(
         SessionRow.charger_id.in_(list(chargers)), SessionRow.started_at >= day_start,
         SessionRow.started_at < now)).all() if chargers else []
-    drawn = _phases_drawn(session, [s.id for s in today])
+    drawn = phases_ever_drawn(session, [s.id for s in today])
     replay = []
     for s in today:
         c = chargers[s.charger_id]

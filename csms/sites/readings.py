@@ -126,3 +126,17 @@ def token_history(session: Session, tokens: set[str]) -> dict[str, list[SessionR
         if r.started_at and r.stopped_at and len(out[r.id_token]) < HISTORY_SESSIONS:
             out[r.id_token].append(r)
     return out
+
+
+def phases_ever_drawn(session: Session, session_ids: list[int]) -> dict[int, int]:
+    """Session id -> how many phases it ever drew on (per-phase Current.Import samples)."""
+    if not session_ids:
+        return {}
+    rows = session.exec(select(MeterSampleRow.session_id, MeterSampleRow.phase).where(
+        MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.measurand == "Current.Import",
+        MeterSampleRow.phase != None, MeterSampleRow.value > DRAWING_A)  # noqa: E711
+        .distinct()).all()
+    phases: dict[int, set[str]] = {}
+    for sid, phase in rows:
+        phases.setdefault(sid, set()).add(phase[:2])
+    return {sid: len(p) for sid, p in phases.items()}
