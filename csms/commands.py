@@ -2,6 +2,8 @@
 
 States: queued -> sent -> accepted | rejected | error | timeout; ``offline`` when the charger is
 not connected. The API returns the queued record at once (202); the call runs in the background.
+A caller that waits for the answer (the control loop) skips ``queued``: the call goes out while
+its row is stored as sent.
 """
 
 from __future__ import annotations
@@ -63,18 +65,31 @@ class CommandService:
         except FrameError as err:
             raise CommandError(f"invalid {call.action} for OCPP {protocol}: "
                                f"{err.description}") from None
+        if wait:
+            # The control loop's limits are latency-bound (a new car waits at its fail-safe
+            # until they land): the call goes out while its record is written, as sent.
+            recorded = self.worker.run(_insert, CommandRow(
+                charger_id=charger_id, action=call.action, payload=call.payload, state="sent",
+                source=source, created_at=now, sent_at=now))
+            return await self._send(charger_id, call, recorded)
         row = await self.worker.run(_insert, CommandRow(
             charger_id=charger_id, action=call.action, payload=call.payload, state="queued",
             source=source, created_at=now))
-        if wait:
-            return await self._send(row.id, charger_id, call)
-        task = asyncio.create_task(self._send(row.id, charger_id, call))
+        task = asyncio.create_task(self._send_queued(row.id, charger_id, call))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return row
 
-    async def _send(self, command_id: int, charger_id: str, call: OcppCall) -> CommandRow:
-        await self.worker.run(_update, command_id, {"state": "sent", "sent_at": clock.now()})
+    async def _send_queued(self, command_id: int, charger_id: str, call: OcppCall
+                           ) -> CommandRow:
+        recorded = self.worker.run(_update, command_id, {"state": "sent", "sent_at": clock.now()})
+        await recorded
+        return await self._send(charger_id, call, recorded)
+
+    async def _send(self, charger_id: str, call: OcppCall, recorded: asyncio.Future
+                    ) -> CommandRow:
+        """Make the call; ``recorded`` is the write of its row as sent (awaited before the
+        answer is stored, so the two writes keep their order)."""
         fields: dict = {}
         try:
             response = await self.gateway.call(charger_id, call.action, call.payload)
@@ -91,9 +106,10 @@ class CommandService:
                                    "errorDetails": exc.details}}
         except (InvalidCommand, InvalidResponse) as exc:
             fields = {"state": "error", "error": str(exc)}
-        log.info("%s: command %d %s -> %s", charger_id, command_id, call.action, fields["state"])
+        row = await recorded
+        log.info("%s: command %d %s -> %s", charger_id, row.id, call.action, fields["state"])
         fields["completed_at"] = clock.now()
-        return await self.worker.run(_update, command_id, fields)
+        return await self.worker.run(_update, row.id, fields)
 
     async def drain(self) -> None:
         """Wait for background sends (used at shutdown and in tests)."""

@@ -50,6 +50,10 @@ def _vector(lp: ScheduleLP, entries: dict[int, np.ndarray] | None = None,
 
 ASAP_TIE_MAD_PER_KWH = 1e-4   # among equal prices, earlier is better (robust to early leaving)
 EDF_WEIGHT = 0.5  # how much faster a kWh's cost grows with time for the most urgent session
+# A kWh of a later-leaving session costs this much more per unit of rank. It must exceed
+# EDF_WEIGHT (the most the time term can favour a lax session, in the last period), or when
+# not every kWh fits the LP gives the site to whoever leaves last.
+DEADLINE_WEIGHT = 2.0 * EDF_WEIGHT
 
 
 def asap_edf(lp: ScheduleLP) -> np.ndarray:
@@ -57,15 +61,17 @@ def asap_edf(lp: ScheduleLP) -> np.ndarray:
 
     A kWh in period t costs (t+1)/T, growing faster for sessions that leave sooner; with the
     whole site in use, swapping energy so that an earlier-leaving session charges first is
-    always cheaper, so the plan's first period goes to them. An additive deadline term also
-    prefers their energy when not every kWh fits. The order is ``problem.priority`` when
-    given (exact departures), else the session's last period."""
+    always cheaper, so the plan's first period goes to them. When not every kWh fits, who gets
+    the energy is free too: the additive deadline term (``DEADLINE_WEIGHT`` per unit of rank,
+    more than the time term can give back) makes an earlier-leaving session's kWh the cheaper
+    one in every period. The order is ``problem.priority`` when given (exact departures), else
+    the session's last period."""
     p = lp.problem
     last = np.zeros(p.n_sessions)
     np.maximum.at(last, lp.ii, lp.tt + 1.0)
     rank = last / p.n_periods if p.priority is None else p.priority
     t_weight = (lp.tt + 1.0) / p.n_periods
-    return t_weight * (1.0 + EDF_WEIGHT * (1.0 - rank[lp.ii])) + 1e-3 * rank[lp.ii]
+    return t_weight * (1.0 + EDF_WEIGHT * (1.0 - rank[lp.ii])) + DEADLINE_WEIGHT * rank[lp.ii]
 
 
 def cost_objective(lp: ScheduleLP, g0: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from csms.control import planner
 from csms.control import state as st
 from csms.control.actuator import Actuator
 from csms.control.v2g import with_v2g
-from csms.control.verify import expired, judge, offered_w
+from csms.control.verify import judge, offered_w, store_verdicts, verify_site
 from csms.control.warmup import warm_up
 from csms.domain import events as ev
 from csms.ocpp import profiles as pf
@@ -167,7 +167,9 @@ class ControlLoop:
         lock = self._locks.setdefault(site_id, asyncio.Lock())
         async with lock:
             now = clock.now()
-            snap = await self.worker.read(_snapshot, site_id, now)
+            # One read for the snapshot and the limits in force: on an arrival every
+            # millisecond before the first limit is a car waiting at its fail-safe.
+            snap, states = await self.worker.read(_snapshot, site_id, now)
             if snap is None:
                 return None
             self._last_run[site_id] = now
@@ -175,11 +177,14 @@ class ControlLoop:
             for c in snap.chargers:
                 self._site_of[c.id] = site_id
             ids = [c.id for c in snap.chargers]
-            states = await self.worker.read(st.states, ids)
-            if await self.worker.run(_verify, snap, states, now) \
-                    or any(not s.obeying for s in snap.sessions):
+            updates, flags, changed = verify_site(snap, states, now)
+            # Stored in the background unless the plan depends on it: the writer's queue is
+            # busiest exactly when cars arrive.
+            verified = self.worker.run(store_verdicts, updates, flags, now)
+            if changed or any(not s.obeying for s in snap.sessions):
                 # What was learned (or flagged) applies to this run, not the next.
-                snap = await self.worker.read(_snapshot, site_id, now)
+                await verified
+                snap, states = await self.worker.read(_snapshot, site_id, now)
             failsafe_w = planner.failsafe_power_w(snap)
             connected = [c for c in snap.chargers if c.connected and c.id in self.gateway.links]
             await asyncio.gather(*(self.actuator.ensure_failsafe(c, failsafe_w, states)
@@ -194,9 +199,11 @@ class ControlLoop:
             plan = await asyncio.to_thread(planner.plan, snap, applied, peak)
             lease_s = float(snap.policy_params.get("lease_s",
                                                    LEASE_PERIODS * snap.control_period_s))
-            states = await self.worker.read(st.states, ids)
+            # ``states`` still holds what apply compares with: verify and the fail-safe
+            # write other fields (measurements, learned maxima) or other rows (EVSE 0).
             changes = await self.actuator.apply(snap, plan, states, lease_s, self.readback)
             await self.worker.run(_record, snap, plan, now)
+            await verified
             states = await self.worker.read(st.states, ids)
             for s in snap.sessions:
                 row = states.get((s.charger_id, s.evse_id))
@@ -219,51 +226,12 @@ class ControlLoop:
             return snap
 
 
-def _snapshot(session, site_id: int, now: datetime) -> SiteSnapshot | None:
+def _snapshot(session, site_id: int, now: datetime) -> tuple[SiteSnapshot | None, dict]:
+    """The site now and the smart-charging state of its chargers' EVSEs."""
     snap = site_snapshot(session, site_id, now)
-    return None if snap is None else with_v2g(session, snap)
-
-
-def _verify(session, snap: SiteSnapshot, states: dict, now: datetime) -> bool:
-    """Compare each steered session's latest reading with its limit; learn and flag.
-    True when an EV's learned maximum or an EVSE's obedience changed."""
-    changed = False
-    for s in snap.sessions:
-        row = states.get((s.charger_id, s.evse_id))
-        if row is None or row.session_id != s.session_id or not row.accepted:
-            continue
-        min_w = planner.min_power_w(s)
-        fields = {"measured_w": s.measured_w, "measured_at": s.measured_at}
-        ev_max_w = row.ev_max_w
-        if expired(ev_max_w, row.ev_max_at, min_w, now):
-            # It drew nothing a while ago: offer it its minimum again (all of it taken, the
-            # maximum is forgotten; nothing taken, it is learned again).
-            ev_max_w = min_w if min_w > 0 else None
-            fields.update(ev_max_w=ev_max_w, ev_max_at=now)
-            changed = True
-        # A discharge set-point (negative) allows no charging: obeying means drawing <= 0.
-        limit_w = offered_w(row.limit_value, row.limit_unit, row.limit_w,
-                            s.phases if s.ac else 0)
-        limit_w = None if limit_w is None else max(0.0, limit_w)
-        verdict = judge(limit_w, row.sent_at, s.measured_w, s.measured_at, row.violations,
-                        row.obeying, ev_max_w, min_w, lease_until=row.lease_until,
-                        ev_state=s.ev_state)
-        if verdict is not None:
-            fields.update(violations=verdict.violations, obeying=verdict.obeying,
-                          ev_max_w=verdict.ev_max_w)
-            if verdict.learned_now:
-                fields["ev_max_at"] = now
-            changed = changed or verdict.ev_max_w != ev_max_w \
-                or verdict.obeying != row.obeying
-            if row.obeying and not verdict.obeying:
-                fields["flagged_at"] = now
-                log.warning("%s: EVSE %d accepted a limit of %.0f W but draws %.0f W: flagged "
-                            "as not obeying", s.charger_id, s.evse_id, row.limit_w,
-                            s.measured_w)
-                st.flag_disobedience(session, s.charger_id, s.evse_id, row.limit_w,
-                                     s.measured_w, now)
-        st.upsert_state(session, s.charger_id, s.evse_id, fields, now)
-    return changed
+    if snap is None:
+        return None, {}
+    return with_v2g(session, snap), st.states(session, [c.id for c in snap.chargers])
 
 
 def _record(session, snap: SiteSnapshot, plan: planner.Plan, now: datetime) -> None:

@@ -26,10 +26,16 @@ offered on its own phases (``offered_w``), else it would look like a car that wa
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from csms.control import state as st
+from csms.control.planner import min_power_w
 from csms.ocpp.profiles import VOLTAGE_V
+from csms.sites.snapshot import SiteSnapshot
+
+log = logging.getLogger(__name__)
 
 OVER_TOLERANCE = 0.05
 OVER_SLACK_W = 250.0
@@ -106,3 +112,54 @@ def offered_w(limit_value: float | None, unit: str | None, limit_w: float | None
     if limit_value is not None and unit == "A" and ev_phases > 0:
         return max(0.0, limit_value) * VOLTAGE_V * ev_phases
     return limit_w
+
+
+# -- a site's run: every steered session against its limit ------------------------------------
+def verify_site(snap: SiteSnapshot, states: dict, now: datetime
+            ) -> tuple[list[tuple[str, int, dict]], list[tuple[str, int, float, float]], bool]:
+    """Compare each steered session's latest reading with its limit; learn and flag.
+    Returns the state updates, the newly flagged EVSEs (charger, EVSE, limit W, measured W),
+    and whether an EV's learned maximum or an EVSE's obedience changed."""
+    updates, flags, changed = [], [], False
+    for s in snap.sessions:
+        row = states.get((s.charger_id, s.evse_id))
+        if row is None or row.session_id != s.session_id or not row.accepted:
+            continue
+        min_w = min_power_w(s)
+        fields = {"measured_w": s.measured_w, "measured_at": s.measured_at}
+        ev_max_w = row.ev_max_w
+        if expired(ev_max_w, row.ev_max_at, min_w, now):
+            # It drew nothing a while ago: offer it its minimum again (all of it taken, the
+            # maximum is forgotten; nothing taken, it is learned again).
+            ev_max_w = min_w if min_w > 0 else None
+            fields.update(ev_max_w=ev_max_w, ev_max_at=now)
+            changed = True
+        # A discharge set-point (negative) allows no charging: obeying means drawing <= 0.
+        limit_w = offered_w(row.limit_value, row.limit_unit, row.limit_w,
+                            s.phases if s.ac else 0)
+        limit_w = None if limit_w is None else max(0.0, limit_w)
+        verdict = judge(limit_w, row.sent_at, s.measured_w, s.measured_at, row.violations,
+                        row.obeying, ev_max_w, min_w, lease_until=row.lease_until,
+                        ev_state=s.ev_state)
+        if verdict is not None:
+            fields.update(violations=verdict.violations, obeying=verdict.obeying,
+                          ev_max_w=verdict.ev_max_w)
+            if verdict.learned_now:
+                fields["ev_max_at"] = now
+            changed = changed or verdict.ev_max_w != ev_max_w \
+                or verdict.obeying != row.obeying
+            if row.obeying and not verdict.obeying:
+                fields["flagged_at"] = now
+                log.warning("%s: EVSE %d accepted a limit of %.0f W but draws %.0f W: flagged "
+                            "as not obeying", s.charger_id, s.evse_id, row.limit_w,
+                            s.measured_w)
+                flags.append((s.charger_id, s.evse_id, row.limit_w, s.measured_w))
+        updates.append((s.charger_id, s.evse_id, fields))
+    return updates, flags, changed
+
+
+def store_verdicts(session, updates: list, flags: list, now: datetime) -> None:
+    for charger_id, evse_id, limit_w, measured_w in flags:
+        st.flag_disobedience(session, charger_id, evse_id, limit_w, measured_w, now)
+    for charger_id, evse_id, fields in updates:
+        st.upsert_state(session, charger_id, evse_id, fields, now)

@@ -309,8 +309,14 @@ class SimCharger:
             await self.clock.sleep(min(self.tick_s, self.meter_interval_s))
             self.tick()
 
+    def settle(self) -> None:
+        """Account what was drawn until now under the limits in force: called before the
+        profile store changes (a new TxProfile starts 30 s in the past; settling after
+        installing it would credit those seconds at the new limit)."""
+        self.tick()
+
     def profiles_changed(self) -> None:
-        """Settle energy under the old limit, then obey the new one from now on."""
+        """Obey the new limits from now on (what came before was settled by ``settle``)."""
         self.tick()
 
     def install_pending_profile(self, evse: Evse, parse) -> None:
@@ -318,6 +324,7 @@ class SimCharger:
         raw, evse.pending_profile = evse.pending_profile, None
         if raw is None or evse.tx is None or evse.tx.csms_id is None:
             return
+        self.settle()
         ok, reason = self.store.install(parse(evse.id, raw, self.clock.now()), self.active_tx())
         if ok:
             self.profiles_changed()

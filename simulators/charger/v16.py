@@ -76,6 +76,7 @@ class CP16(ChargePoint):
     async def set_profile(self, connector_id, cs_charging_profiles, **_):
         await self._slow()
         profile = from_v16(connector_id, cs_charging_profiles, self.sim.clock.now())
+        self.sim.settle()
         ok, reason = self.sim.store.install(profile, self.sim.active_tx())
         if not ok:
             log.info("%s: SetChargingProfile %s rejected: %s", self.sim.id, profile.id, reason)
@@ -90,6 +91,7 @@ class CP16(ChargePoint):
         from simulators.smart.profiles import _PURPOSE_IN
 
         purpose = _PURPOSE_IN.get(charging_profile_purpose) if charging_profile_purpose else None
+        self.sim.settle()
         n = self.sim.store.clear(id, connector_id, purpose, stack_level)
         if n:
             self.sim.profiles_changed()

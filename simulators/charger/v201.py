@@ -89,6 +89,7 @@ class CP201(ChargePoint):
     async def set_profile(self, evse_id, charging_profile, **_):
         await self._slow()
         profile = from_v201(evse_id, charging_profile, self.sim.clock.now())
+        self.sim.settle()
         ok, reason = self.sim.store.install(profile, self.sim.active_tx())
         if not ok:
             log.info("%s: SetChargingProfile %s rejected: %s", self.sim.id, profile.id, reason)
@@ -102,6 +103,7 @@ class CP201(ChargePoint):
         await self._slow()
         c = charging_profile_criteria or {}
         purpose = c.get("charging_profile_purpose")
+        self.sim.settle()
         n = self.sim.store.clear(charging_profile_id, c.get("evse_id"),
                                  _PURPOSE_IN.get(purpose) if purpose else None,
                                  c.get("stack_level"))

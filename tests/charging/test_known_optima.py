@@ -107,3 +107,14 @@ def test_online_sees_only_arrived_sessions():
     online = online_schedule(p, "price_optimization").power_kw.sum()
     assert oracle == pytest.approx(28.0)
     assert online == pytest.approx(14.0)
+
+
+@pytest.mark.parametrize("policy", ["load_balancing", "peak_shaving", "valley_filling",
+                                    "price_optimization", "renewable_integration"])
+def test_when_not_every_kwh_fits_the_car_leaving_first_charges_first(policy):
+    # One 7 kW site, two cars that could each take 21 kWh; A leaves after 2 h, B after 3 h.
+    # Any split delivers 21 kWh; earliest deadline first gives A the first two hours (an
+    # objective that favoured the lax car starved A and gave B all three).
+    p = one_hour([[1, 1, 0], [1, 1, 1]], [100.0, 100.0], [7.0, 7.0], cap=7.0)
+    np.testing.assert_allclose(schedule(p, policy).power_kw, [[7, 7, 0], [0, 0, 7]],
+                               atol=1e-6)

@@ -1,8 +1,10 @@
 """A rejected limit is a warning with the charger's reason, except when the transaction ended
-between the snapshot and the call (TxNotFound races): the next run settles that."""
+between the snapshot and the call (TxNotFound races): the next run settles that. The same for a
+read-back that finds no limit because the transaction (and its TxProfile) just ended."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from types import SimpleNamespace
 
@@ -27,6 +29,9 @@ class _Worker:
     async def read(self, fn, *args):
         return fn(self.session, *args)
 
+    async def run(self, fn, *args):
+        self.written = args
+
 
 CHANGE = Change("CP-1", 1, 7, "tx-7", "A", 16.0, 11_040.0, 3, None, False)
 REJECTED = SimpleNamespace(state="rejected", response={
@@ -42,3 +47,33 @@ async def test_rejection_log_level_follows_the_transaction(caplog, monkeypatch, 
     assert record.levelno == level
     if active:
         assert "TxNotFound" in record.getMessage()
+
+
+class _Commands:
+    """Answers GetCompositeSchedule with the EVSE's rating (16 A on three phases): what a
+    charger reports once the transaction and its TxProfile are gone."""
+
+    async def submit(self, charger_id, action, payload, source, wait):
+        assert action == "GetCompositeSchedule"
+        return SimpleNamespace(state="accepted", response={"status": "Accepted", "schedule": {
+            "chargingRateUnit": "A", "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": 16.0, "numberPhases": 3}]}})
+
+
+@pytest.mark.parametrize("active, level", [(True, logging.WARNING), (False, logging.INFO)])
+async def test_readback_mismatch_log_level_follows_the_transaction(caplog, monkeypatch, active,
+                                                                   level):
+    monkeypatch.setattr(actuator, "RACE_S", 0.0)
+    caplog.set_level(logging.INFO, logger="csms.control.actuator")
+    worker = _Worker(active)
+    act = Actuator(_Commands(), worker)
+    paused = Change("CP-1", 1, 7, "tx-7", "A", 0.0, 0.0, 3, 11_040.0, False)
+    charger = SimpleNamespace(caps=SimpleNamespace(protocol="2.0.1", rate_units=("A", "W")),
+                              ac=True)
+    monkeypatch.setattr(actuator.pf, "composite_request", lambda *a: ("GetCompositeSchedule", {}))
+    await act._readback(paused, charger)
+    assert worker.written[2] == {"readback_ok": False}  # stored as seen, whatever the cause
+    await asyncio.gather(*act._late_logs)
+    (record,) = [r for r in caplog.records if r.name == "csms.control.actuator"]
+    assert record.levelno == level
+    assert ("we set 0 W" in record.getMessage()) == active

@@ -1,5 +1,5 @@
 """Smart charging in the loop, end to end: 20 simulated chargers (1.6 and 2.0.1 mixed) on a
-60 kW site, the CSMS's control loop driving them over OCPP on a clock sped up 60x.
+60 kW site, the CSMS's control loop driving them over OCPP on a clock sped up 30x.
 
 One site, one charger fleet; each policy gets its own 30-minute segment of sessions (the policy
 is switched live between segments, as ``PATCH /api/v1/sites/{id}`` does). Per segment:
@@ -27,7 +27,11 @@ from tests.e2e.smart_harness import EV_3PH, EV_3PH22, smart_site
 
 pytestmark = pytest.mark.store
 
-SPEED = 60.0
+# The CSMS reacts to an arrival in 0.1-0.3 wall seconds (snapshot, plan, SetChargingProfile
+# round trips, all in this one process with the 20 simulators): the cars wait that long times
+# SPEED at their 0 A fail-safe, which the online evaluation does not model. At 60x that was
+# 1-2 % of a segment's energy; at 30x it is half of it.
+SPEED = 30.0
 START = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # a Tuesday morning
 CAPACITY_KW = 60.0
 AC11 = ChargerType("ac11", "AC", 11_040.0, 3, 2)
@@ -101,8 +105,10 @@ async def test_policies_drive_twenty_chargers(database_url):
 
 
 async def _rogue_is_flagged(site) -> None:
-    """SC-01 accepts its limits and ignores them: flagged, and the site is kept safe."""
-    rogue = site.chargers[0]
+    """SC-18 accepts its limits and ignores them: flagged, and the site is kept safe. It is
+    the last car plugged, with the latest departure: with 18 cars wanting 270 kW the plan
+    gives it little or nothing, so its 11 kW is plainly over its limit."""
+    rogue = site.chargers[17]
     rogue.faults.ignore_limits = True
     await site.services.worker.run(sites.update_site, site.site_id, {"policy": "load_balancing"})
     for k, charger in enumerate(site.chargers[:18]):

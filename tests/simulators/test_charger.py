@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
 
 from simulators.charger.model import Faults
+from simulators.clock import SimClock, iso
 from simulators.ev import EV
 from simulators.vehicles import vehicle
 from tests.simulators.central import running_central
-from tests.simulators.helpers import make_charger, running
+from tests.simulators.helpers import START, make_charger, running
 
 PROTOCOLS = ["1.6", "2.0.1"]
 
@@ -295,3 +297,44 @@ async def test_reset_ends_the_transaction_and_reboots(protocol):
         (s,) = central.sessions.values()
         assert s.stop_reason == ("HardReset" if protocol == "1.6" else "ImmediateReset")
         assert s.energy_wh == ch.ledger[0].energy_wh
+
+
+class _ManualClock(SimClock):
+    """Simulated time that moves only when the test moves it."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.t = self.start
+
+    def now(self):
+        return self.t
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_new_limit_counts_from_when_it_arrives(protocol):
+    """A CSMS backdates a TxProfile's startSchedule (clock skew); what the EV drew before the
+    profile arrived is still metered under the limit then in force, not the new one."""
+    clk = _ManualClock(1.0, START)
+    ch = make_charger(protocol, "ws://127.0.0.1:9/unused", ctype="ac22", clock=clk)
+    cp = ch.make_cp(None)
+    evse = ch.evses[0]
+    evse.ev = e208()
+    ch.start_transaction(evse, "TAG-1")
+    evse.tx.csms_id = "42"
+    ch.tick_evse(evse, clk.now())
+    assert evse.power_w == pytest.approx(11_000.0)  # the e-208's on-board charger, no limit yet
+    clk.t += timedelta(seconds=10)  # no tick in between: the handler must settle first
+    schedule = {"charging_rate_unit": "A", "start_schedule": iso(clk.t - timedelta(seconds=30)),
+                "duration": 600, "charging_schedule_period": [{"start_period": 0, "limit": 6.0}]}
+    profile = {"stack_level": 1, "charging_profile_purpose": "TxProfile",
+               "charging_profile_kind": "Absolute"}
+    if protocol == "1.6":
+        answer = await cp.set_profile(connector_id=1, cs_charging_profiles={
+            **profile, "charging_profile_id": 7, "transaction_id": 42,
+            "charging_schedule": schedule})
+    else:
+        answer = await cp.set_profile(evse_id=1, charging_profile={
+            **profile, "id": 7, "transaction_id": "42", "charging_schedule": [{"id": 1, **schedule}]})
+    assert answer.status == "Accepted"
+    assert evse.meter_wh == pytest.approx(11_000.0 * 10 / 3600)  # not 4,140 W x 10 s
+    assert evse.power_w == pytest.approx(6 * 230 * 3)
