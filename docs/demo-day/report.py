@@ -64,19 +64,20 @@ def _busy_import(baseline: dict, r: dict) -> float | None:
 
 
 def shortfall(baseline: dict, r: dict) -> tuple[int, int, float] | None:
-    """Drivers who left in the window under both runs, matched by charger, EVSE and id tag:
-    (how many, how many got less than 95 % of their no-control energy, kWh they missed).
+    """Drivers who left in the window under both runs, matched by id tag in order of arrival
+    (the site may give a driver another EVSE when arrivals and departures meet): (how many,
+    how many got less than 95 % of their no-control energy, kWh they missed).
     The policies that defer charging (price, valley) are judged by this, not by the window's
     energy: a car that leaves with what it needed was not short-changed."""
     if "sessions" not in r or "sessions" not in baseline:
         return None
-    base: dict[tuple, list[float]] = {}
-    for cid, evse, tag, _, _, wh in baseline["sessions"]:
-        base.setdefault((cid, evse, tag), []).append(wh)
+    base: dict[str, list[float]] = {}
+    for _, _, tag, _, _, wh in sorted(baseline["sessions"], key=lambda row: row[3]):
+        base.setdefault(tag, []).append(wh)
     n = short = 0
     missed_wh = 0.0
-    for cid, evse, tag, _, _, wh in r["sessions"]:
-        queue = base.get((cid, evse, tag))
+    for _, _, tag, _, _, wh in sorted(r["sessions"], key=lambda row: row[3]):
+        queue = base.get(tag)
         if not queue:
             continue
         want = queue.pop(0)
@@ -168,7 +169,7 @@ def write(out: Path, raw: dict) -> None:
         "(site import from local midnight to the end of the window, ONEE tariff); savings are "
         "the no-control run's cost minus the policy's, on the same arrivals (same seed). "
         "Drivers left short: of the drivers who left within the window in both runs (same "
-        "charger, EVSE and id tag), those who got less than 95 % of the energy they got "
+        "id tag, in order of arrival), those who got less than 95 % of the energy they got "
         "without control, and the kWh they missed (simulators' ledgers).",
         "",
         "| policy | EV energy kWh | vs no control | peak import kW | max import - limit kW "
