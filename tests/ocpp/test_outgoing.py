@@ -147,6 +147,8 @@ async def test_every_outgoing_command(services, protocol, peer, commands):
     with Session(services.engine) as s:
         rows = s.exec(select(CommandRow).order_by(CommandRow.id)).all()
     assert [r.action for r in rows] == [a for a, _ in commands]
+    # Waited-for calls are stored as sent while they go out: every row says when.
+    assert all(r.sent_at is not None and r.sent_at <= r.completed_at for r in rows)
     states = {r.action: r.state for r in rows}
     expected_rejected = {"DataTransfer"} if protocol == "ocpp1.6" else {
         "GetCompositeSchedule", "GetChargingProfiles"}
