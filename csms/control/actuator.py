@@ -174,15 +174,14 @@ class Actuator:
 
     async def _not_accepted(self, c: Change, row) -> None:
         """Log why a limit did not land. A transaction that ended between the snapshot and the
-        call is a race the next run settles (the charger answers TxNotFound): not a warning.
-        Its end may still be on its way (or in the writer's next commit): look a little later."""
-        await asyncio.sleep(clock.current().wall_seconds(RACE_S))
+        call is a race the next run settles (the charger answers TxNotFound): not a warning."""
+        ended = await self._ended_meanwhile(c)
         reason = ""
         if row is not None and isinstance(row.response, dict):
             info = row.response.get("statusInfo") or row.response.get("status_info") or {}
             reason = info.get("reasonCode") or info.get("reason_code") or ""
         state = row.state if row is not None else "not sent"
-        if not await self.worker.read(st.session_active, c.session_id):
+        if ended:
             log.info("%s: EVSE %d limit not installed: the transaction ended meanwhile (%s)",
                      c.charger_id, c.evse_id, state)
             return
@@ -205,14 +204,19 @@ class Actuator:
     async def _readback_mismatch(self, c: Change, got_w: float | None) -> None:
         """A TxProfile lives as long as its transaction: read just after the transaction
         ended, the composite is the EVSE's rating. That is a race, not a charger that lost
-        our limit; the end may still be on its way, so look a little later."""
-        await asyncio.sleep(clock.current().wall_seconds(RACE_S))
-        if not await self.worker.read(st.session_active, c.session_id):
+        our limit."""
+        if await self._ended_meanwhile(c):
             log.info("%s: EVSE %d composite schedule read after the transaction ended "
                      "(allows %s W)", c.charger_id, c.evse_id, got_w)
             return
         log.warning("%s: EVSE %d composite schedule allows %s W, we set %.0f W",
                     c.charger_id, c.evse_id, got_w, c.applied_w)
+
+    async def _ended_meanwhile(self, c: Change) -> bool:
+        """Had the limit's transaction ended, RACE_S simulated s from now? (Its end may still
+        be on its way, or in the writer's next commit.)"""
+        await asyncio.sleep(clock.current().wall_seconds(RACE_S))
+        return not await self.worker.read(st.session_active, c.session_id)
 
     async def drain(self) -> None:
         for task in list(self._late_logs):

@@ -30,8 +30,6 @@ from csms.store.tables import SiteLoadRow
 log = logging.getLogger(__name__)
 
 TRIGGER_DELAY_S = 2.0  # simulated seconds: batch simultaneous arrivals into one run
-# 1.6 StatusNotification states that say whether the EV takes what it is offered
-EV_STATES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
 LEASE_PERIODS = 5.0  # a TxProfile outlives this many control periods without renewal
 
 
@@ -81,7 +79,7 @@ class ControlLoop:
         relevant = isinstance(event, ev.SessionStarted | ev.SessionEnded) or (
             isinstance(event, ev.ChargerNotified) and event.action == "NotifyEVChargingNeeds") \
             or (isinstance(event, ev.SessionUpdated) and event.charging_state is not None) \
-            or (isinstance(event, ev.StatusReported) and event.status in EV_STATES)
+            or (isinstance(event, ev.StatusReported) and event.status in ev.CHARGING_STATES)
         if relevant or self._deviates(event):
             self.trigger_charger(event.charger_id)
 

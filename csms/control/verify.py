@@ -116,7 +116,7 @@ def offered_w(limit_value: float | None, unit: str | None, limit_w: float | None
 
 # -- a site's run: every steered session against its limit ------------------------------------
 def verify_site(snap: SiteSnapshot, states: dict, now: datetime
-            ) -> tuple[list[tuple[str, int, dict]], list[tuple[str, int, float, float]], bool]:
+                ) -> tuple[list[tuple[str, int, dict]], list[tuple[str, int, float, float]], bool]:
     """Compare each steered session's latest reading with its limit; learn and flag.
     Returns the state updates, the newly flagged EVSEs (charger, EVSE, limit W, measured W),
     and whether an EV's learned maximum or an EVSE's obedience changed."""
@@ -159,6 +159,7 @@ def verify_site(snap: SiteSnapshot, states: dict, now: datetime
 
 
 def store_verdicts(session, updates: list, flags: list, now: datetime) -> None:
+    """Store what ``verify_site`` found (runs in the store worker)."""
     for charger_id, evse_id, limit_w, measured_w in flags:
         st.flag_disobedience(session, charger_id, evse_id, limit_w, measured_w, now)
     for charger_id, evse_id, fields in updates:

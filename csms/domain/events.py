@@ -32,6 +32,11 @@ class HeartbeatReceived(Event):
     pass
 
 
+# 1.6 ChargePointStatus values that are the transaction's charging state (2.0.1 reports it in
+# TransactionEvent chargingState, with the same names): they say whether the EV takes power.
+CHARGING_STATES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
+
+
 @dataclass(frozen=True, slots=True)
 class StatusReported(Event):
     evse_id: int

@@ -44,11 +44,6 @@ def heartbeat_received(session: Session, e: ev.HeartbeatReceived, config) -> Non
                  {"charger_id": e.charger_id, "last_seen": e.received_at})
 
 
-# 1.6 ChargePointStatus values that are the transaction's charging state (2.0.1 reports it in
-# TransactionEvent chargingState, with the same names): kept on the session either way.
-CHARGING_STATES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
-
-
 def status_reported(session: Session, e: ev.StatusReported, config) -> None:
     key = (e.charger_id, e.evse_id, e.connector_id)
     row = session.get(ConnectorRow, key)
@@ -63,7 +58,7 @@ def status_reported(session: Session, e: ev.StatusReported, config) -> None:
         row.status_at, row.received_at = e.timestamp, e.received_at
     else:
         return
-    if e.status in CHARGING_STATES:
+    if e.status in ev.CHARGING_STATES:  # kept on the session, as 2.0.1 chargingState
         active = session.exec(select(SessionRow).where(
             SessionRow.charger_id == e.charger_id, SessionRow.evse_id == e.evse_id,
             SessionRow.active == True)).first()  # noqa: E712

@@ -76,26 +76,32 @@ class ChargingMixin:
             await self.clock.sleep(min(self.tick_s, self.meter_interval_s))
             self.tick()
 
-    def settle(self) -> None:
-        """Account what was drawn until now under the limits in force: called before the
-        profile store changes (a new TxProfile starts 30 s in the past; settling after
-        installing it would credit those seconds at the new limit)."""
+    def install_profile(self, profile) -> tuple[bool, str]:
+        """Install a charging profile as a charger does. What was drawn until now is settled
+        under the limits in force first: a new TxProfile may start in the past (a CSMS allows
+        for clock skew), and settling after installing it would credit that time at the new
+        limit. (accepted, reason if not)"""
         self.tick()
+        ok, reason = self.store.install(profile, self.active_tx())
+        if ok:
+            self.tick()  # obey the new limits from now on
+        return ok, reason
 
-    def profiles_changed(self) -> None:
-        """Obey the new limits from now on (what came before was settled by ``settle``)."""
+    def clear_profiles(self, profile_id, evse_id, purpose, stack_level) -> int:
+        """ClearChargingProfile by id or criteria, settled like ``install_profile``."""
         self.tick()
+        n = self.store.clear(profile_id, evse_id, purpose, stack_level)
+        if n:
+            self.tick()
+        return n
 
     def install_pending_profile(self, evse: Evse, parse) -> None:
         """Install the TxProfile of a remote start now that the transaction has its id."""
         raw, evse.pending_profile = evse.pending_profile, None
         if raw is None or evse.tx is None or evse.tx.csms_id is None:
             return
-        self.settle()
-        ok, reason = self.store.install(parse(evse.id, raw, self.clock.now()), self.active_tx())
-        if ok:
-            self.profiles_changed()
-        else:
+        ok, reason = self.install_profile(parse(evse.id, raw, self.clock.now()))
+        if not ok:
             log.info("%s: remote-start profile rejected: %s", self.id, reason)
 
     def active_tx(self) -> dict[int, str]:

@@ -76,12 +76,10 @@ class CP16(ChargePoint):
     async def set_profile(self, connector_id, cs_charging_profiles, **_):
         await self._slow()
         profile = from_v16(connector_id, cs_charging_profiles, self.sim.clock.now())
-        self.sim.settle()
-        ok, reason = self.sim.store.install(profile, self.sim.active_tx())
+        ok, reason = self.sim.install_profile(profile)
         if not ok:
             log.info("%s: SetChargingProfile %s rejected: %s", self.sim.id, profile.id, reason)
             return call_result.SetChargingProfile(status="Rejected")
-        self.sim.profiles_changed()
         return call_result.SetChargingProfile(status="Accepted")
 
     @on("ClearChargingProfile")
@@ -91,10 +89,7 @@ class CP16(ChargePoint):
         from simulators.smart.profiles import _PURPOSE_IN
 
         purpose = _PURPOSE_IN.get(charging_profile_purpose) if charging_profile_purpose else None
-        self.sim.settle()
-        n = self.sim.store.clear(id, connector_id, purpose, stack_level)
-        if n:
-            self.sim.profiles_changed()
+        n = self.sim.clear_profiles(id, connector_id, purpose, stack_level)
         return call_result.ClearChargingProfile(status="Accepted" if n else "Unknown")
 
     @on("GetCompositeSchedule")

@@ -89,13 +89,11 @@ class CP201(ChargePoint):
     async def set_profile(self, evse_id, charging_profile, **_):
         await self._slow()
         profile = from_v201(evse_id, charging_profile, self.sim.clock.now())
-        self.sim.settle()
-        ok, reason = self.sim.store.install(profile, self.sim.active_tx())
+        ok, reason = self.sim.install_profile(profile)
         if not ok:
             log.info("%s: SetChargingProfile %s rejected: %s", self.sim.id, profile.id, reason)
             return call_result.SetChargingProfile(status="Rejected",
                                                   status_info={"reason_code": reason})
-        self.sim.profiles_changed()
         return call_result.SetChargingProfile(status="Accepted")
 
     @on("ClearChargingProfile")
@@ -103,12 +101,9 @@ class CP201(ChargePoint):
         await self._slow()
         c = charging_profile_criteria or {}
         purpose = c.get("charging_profile_purpose")
-        self.sim.settle()
-        n = self.sim.store.clear(charging_profile_id, c.get("evse_id"),
-                                 _PURPOSE_IN.get(purpose) if purpose else None,
-                                 c.get("stack_level"))
-        if n:
-            self.sim.profiles_changed()
+        n = self.sim.clear_profiles(charging_profile_id, c.get("evse_id"),
+                                    _PURPOSE_IN.get(purpose) if purpose else None,
+                                    c.get("stack_level"))
         return call_result.ClearChargingProfile(status="Accepted" if n else "Unknown")
 
     @on("GetChargingProfiles")
