@@ -171,7 +171,7 @@ def test_rows_allocation_with_one_row_is_apply_minimums(plan, budget, seed):
     clean = np.minimum(want, hi)
     clean[clean < 1.0] = 0.0  # apply_minimums' solver noise
     got = apply_minimums_rows(want, lo, hi, np.ones((1, n)),
-                                      np.array([min(budget, float(clean.sum()))]))
+                              np.array([min(budget, float(clean.sum()))]))
     assert got == pytest.approx(apply_minimums(want, lo, hi, budget), abs=1e-6)
 
 
