@@ -27,6 +27,23 @@ from csms.store.tables import CommandRow
 log = logging.getLogger(__name__)
 
 
+CONTROL = "control"  # the smart-charging loop's own traffic (source of its command rows)
+
+
+def recent(session, charger_id: str, *, control: bool | None = None, limit: int = 20
+           ) -> list[CommandRow]:
+    """A charger's newest commands: all, only the control loop's (``control=True``) or only
+    everyone else's - the operators' commands stay visible next to the loop's many limits."""
+    from sqlmodel import select
+
+    query = select(CommandRow).where(CommandRow.charger_id == charger_id)
+    if control is True:
+        query = query.where(CommandRow.source == CONTROL)
+    elif control is False:
+        query = query.where(CommandRow.source != CONTROL)
+    return list(session.exec(query.order_by(CommandRow.id.desc()).limit(limit)).all())
+
+
 def _insert(session, row: CommandRow) -> CommandRow:
     session.add(row)
     session.flush()

@@ -1,8 +1,8 @@
 """`make demo`: a fresh SQLite CSMS in demo mode and a 50-charger mixed site driving it.
 
-One simulated day passes in 20 wall minutes (speed 72); the CSMS and the simulators get the same
-``--speed`` and ``--start`` so they agree on "now". Prints the console URL and a login; Ctrl-C
-stops everything. Run ``python -m csms.demo --help`` for the knobs.
+One simulated day passes in 20 wall minutes (speed 72). The simulators get the CSMS's speed and
+take its time from their BootNotification answers, as real chargers do. Prints the console URL
+and a login; Ctrl-C stops everything. Run ``python -m csms.demo --help`` for the knobs.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="commercial",
                    choices=["office", "residential", "commercial", "highway"])
     p.add_argument("--protocol", default="mixed", choices=["1.6", "2.0.1", "mixed"])
+    p.add_argument("--v2g-share", type=float, default=0.1,
+                   help="with mixed: share of OCPP 2.1 V2G chargers")
+    p.add_argument("--faults", help="simulator faults, e.g. skew=0.33 (a third of the "
+                   "chargers with a clock 10 min behind); see csms-sim --help")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--http-port", type=int, default=8000)
     p.add_argument("--ocpp-port", type=int, default=9000)
@@ -108,10 +112,14 @@ def main(argv: list[str] | None = None) -> int:
               f"(one day every {day_min:.0f} wall minutes)")
         print(f"Site:          {args.chargers} {args.protocol} chargers, profile {args.profile}"
               "\nCtrl-C stops everything.\n", flush=True)
-        sim = subprocess.Popen(
-            [py, "-m", "simulators", "--url", f"{found['ocpp']}/ocpp", "--chargers",
-             str(args.chargers), "--profile", args.profile, "--protocol", args.protocol,
-             "--speed", str(args.speed), "--start", start, "--seed", str(args.seed)], env=env)
+        sim_cmd = [py, "-m", "simulators", "--url", f"{found['ocpp']}/ocpp", "--chargers",
+                   str(args.chargers), "--profile", args.profile, "--protocol", args.protocol,
+                   "--speed", str(args.speed), "--seed", str(args.seed)]
+        if args.protocol == "mixed" and args.v2g_share:
+            sim_cmd += ["--v2g-share", str(args.v2g_share)]
+        if args.faults:
+            sim_cmd += ["--faults", args.faults]
+        sim = subprocess.Popen(sim_cmd, env=env)
         while server.poll() is None and sim.poll() is None:
             time.sleep(0.5)
         if server.poll() is not None:

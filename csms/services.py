@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
 import ocpp.messages
 from sqlalchemy.engine import Engine
 
-from csms import clock, security
+from csms import clock, retention, security
 from csms.commands import CommandService
 from csms.handlers import HandlerConfig, handle
 from csms.ocpp.server import ChargerCredentials, Gateway
@@ -50,6 +51,7 @@ class Services:
     # must not block: it runs on the gateway's message path.
     event_hooks: list = field(default_factory=list)
     control: object | None = None
+    background: list = field(default_factory=list)  # tasks cancelled on stop
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -86,7 +88,8 @@ class Services:
         import csms.tariff  # noqa: F401
         from csms.control.loop import ControlLoop
 
-        self.control = ControlLoop(self.commands, self.worker, self.gateway)
+        self.control = ControlLoop(self.commands, self.worker, self.gateway,
+                                   clocks=self.handler_config.clocks)
         self.event_hooks.append(self.control.notify)
         self.control.start()
         return self.control
@@ -94,9 +97,17 @@ class Services:
     async def start(self) -> int:
         self.worker.start()
         await self.worker.run(_mark_all_offline)
-        return await self.gateway.start(self.settings.host, self.settings.ocpp_port)
+        port = await self.gateway.start(self.settings.host, self.settings.ocpp_port)
+        policy = retention.Retention(self.settings.retention_meter_days,
+                                     self.settings.retention_control_days,
+                                     self.settings.retention_frames_days)
+        self.background.append(asyncio.ensure_future(retention.run_forever(self, policy)))
+        return port
 
     async def stop(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         if self.control is not None:
             await self.control.stop()
         await self.gateway.stop()

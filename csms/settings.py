@@ -36,6 +36,11 @@ class Settings(BaseSettings):
 
     secret_key: str = Field("", description="signs console cookies; random per process if empty")
 
+    # Retention (csms.retention), in days of CSMS time; 0 keeps forever.
+    retention_meter_days: float = Field(0.0, ge=0, description="meter samples, site-load records")
+    retention_control_days: float = Field(7.0, ge=0, description="the control loop's commands")
+    retention_frames_days: float = Field(7.0, ge=0, description="the in-memory OCPP frame log")
+
 
 def load(**overrides) -> Settings:
     """Settings from env vars, with explicit (CLI) overrides that are not None."""

@@ -1,8 +1,9 @@
 """``csms-sim``: a site of simulated chargers speaking OCPP-J to a CSMS.
 
 Example: ``csms-sim --url ws://127.0.0.1:9000/ocpp --chargers 50 --profile office
---protocol mixed --speed 60 --seed 1``. Ctrl-C stops cleanly. Give the CSMS the same
-``--speed`` and ``--start`` so both sides agree on "now".
+--protocol mixed --speed 60 --seed 1``. Ctrl-C stops cleanly. Give it the CSMS's ``--speed``;
+without ``--start`` the site takes the CSMS's time from the first BootNotification answer, and
+every charger takes it at each boot (``--faults skew=...`` keeps some clocks off).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import timedelta
 
 from simulators.arrivals import PROFILES
 from simulators.charger.link import BackOff
 from simulators.clock import SimClock, parse_start
+from simulators.recording import Recorder
 from simulators.site import ChaosConfig, Site
 from simulators.vehicles import FleetMix
 
@@ -35,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--v2g-share", type=float, default=0.0, metavar="FRACTION",
                    help="with --protocol mixed: share of chargers that are 2.1 V2G (default 0)")
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second")
-    p.add_argument("--start", help="simulated start time, ISO 8601 with offset (default now)")
+    p.add_argument("--start", help="simulated start time, ISO 8601 with offset (default: the "
+                   "CSMS's time, from the first BootNotification answer)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--password-file", help="Basic-auth passwords: 'ID PASSWORD' per line, "
                    "or one line with a password for every charger")
@@ -47,9 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sessions-scale", type=float, default=1.0,
                    help="multiply the profile's sessions per EVSE per day")
     p.add_argument("--faults", help="chaos: drop=P,reboot=P (per charger per simulated hour), "
-                   "slow=SHARE,ignore=SHARE (share of chargers), slow_s=S")
+                   "slow=SHARE,ignore=SHARE,skew=SHARE (share of chargers), slow_s=S, "
+                   "skew_s=S (clock offset of the skewed chargers, default -600)")
     p.add_argument("--duration-h", type=float, help="stop after this many simulated hours")
     p.add_argument("--summary-every", type=float, default=1.0, help="wall seconds")
+    p.add_argument("--record", metavar="FILE", help="on exit, write the drivers seen as a "
+                   "scenario (docs/scenario.md) for `csms evaluate --oracle FILE`")
+    p.add_argument("--record-capacity-kw", type=float, default=150.0,
+                   help="the site limit written in the --record scenario")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -94,7 +103,9 @@ def build_site(args: argparse.Namespace, clock: SimClock | None = None,
                 passwords=passwords, default_password=default_password,
                 id_prefix=args.id_prefix, meter_interval_s=args.meter_interval,
                 sessions_scale=args.sessions_scale, chaos=ChaosConfig.parse(args.faults),
-                backoff=backoff or BackOff(), v2g_share=args.v2g_share)
+                backoff=backoff or BackOff(), v2g_share=args.v2g_share,
+                join_csms_clock=args.start is None and clock is None,
+                recorder=Recorder() if getattr(args, "record", None) else None)
 
 
 async def amain(args: argparse.Namespace) -> int:
@@ -103,8 +114,9 @@ async def amain(args: argparse.Namespace) -> int:
     ocpp.messages.ASYNC_VALIDATION = False  # inline validation: much cheaper per connection
     site = build_site(args)
     clock = site.clock
+    start = "the CSMS's time" if site.join_csms_clock else clock.start.isoformat()
     print(f"csms-sim: {args.chargers} {args.protocol} chargers, profile {args.profile}, "
-          f"speed {args.speed:g}, start {clock.start.isoformat()}, url {args.url}", flush=True)
+          f"speed {args.speed:g}, start {start}, url {args.url}", flush=True)
     runner = asyncio.ensure_future(site.run(None if args.duration_h is None
                                             else args.duration_h * 3600.0))
     summary = asyncio.ensure_future(_summary(site, args.summary_every))
@@ -120,7 +132,21 @@ async def amain(args: argparse.Namespace) -> int:
         summary.cancel()
         await site.stop()
         print("\n" + site.summary_line(), flush=True)
+        if site.recorder is not None:
+            _write_record(site, args)
     return 0
+
+
+def _write_record(site: Site, args: argparse.Namespace) -> None:
+    visits = site.recorder.visits
+    if not visits:
+        print(f"csms-sim: no arrivals: {args.record} not written", flush=True)
+        return
+    start = min(v.arrival for v in visits).replace(second=0, microsecond=0)
+    end = max(site.clock.now(), start + timedelta(seconds=60))
+    data = site.recorder.write(args.record, start, end, args.record_capacity_kw)
+    print(f"csms-sim: {len(data['sessions'])} sessions written to {args.record} "
+          f"(csms evaluate --oracle {args.record})", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

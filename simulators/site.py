@@ -24,6 +24,7 @@ from simulators.charger.v21 import Charger21
 from simulators.charger.v201 import Charger201
 from simulators.clock import SimClock
 from simulators.ev import EV
+from simulators.recording import Recorder
 from simulators.vehicles import FleetMix, VehicleSpec, load_vehicles
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 SITE_HARDWARE = {
     "office": [("ac11", 0.5), ("ac22", 0.4), ("dc50", 0.1)],
     "residential": [("ac7", 0.7), ("ac11", 0.3)],
-    "commercial": [("ac22", 0.5), ("dc50", 0.3), ("dc150", 0.2)],
+    "commercial": [("ac7", 0.1), ("ac22", 0.4), ("dc50", 0.3), ("dc150", 0.2)],
     "highway": [("dc150", 0.5), ("dc350", 0.3), ("dc50", 0.2)],
 }
 
@@ -40,20 +41,25 @@ SITE_HARDWARE = {
 @dataclass
 class ChaosConfig:
     """``drop_per_h`` / ``reboot_per_h``: probability per charger per simulated hour;
-    ``slow_share`` / ``ignore_share``: share of chargers answering slowly / ignoring limits."""
+    ``slow_share`` / ``ignore_share``: share of chargers answering slowly / ignoring limits;
+    ``skew_share``: share of chargers whose clock is ``skew_s`` off the site's time and never
+    takes the CSMS's (spread evenly: charger i is skewed when floor(share x (i + 1)) grows)."""
 
     drop_per_h: float = 0.0
     reboot_per_h: float = 0.0
     slow_share: float = 0.0
     ignore_share: float = 0.0
     slow_answer_s: float = 2.0
+    skew_share: float = 0.0
+    skew_s: float = -600.0
 
     @classmethod
     def parse(cls, text: str | None) -> ChaosConfig:
-        """``"drop=0.05,reboot=0.01,slow=0.1,ignore=0.1"``."""
+        """``"drop=0.05,reboot=0.01,slow=0.1,ignore=0.1,skew=0.33,skew_s=-600"``."""
         out = cls()
         names = {"drop": "drop_per_h", "reboot": "reboot_per_h", "slow": "slow_share",
-                 "ignore": "ignore_share", "slow_s": "slow_answer_s"}
+                 "ignore": "ignore_share", "slow_s": "slow_answer_s", "skew": "skew_share",
+                 "skew_s": "skew_s"}
         for part in filter(None, (text or "").split(",")):
             key, _, value = part.partition("=")
             if key.strip() not in names:
@@ -121,6 +127,9 @@ class Site:
     chaos: ChaosConfig = field(default_factory=ChaosConfig)
     backoff: BackOff = field(default_factory=BackOff)
     v2g_share: float = 0.0  # mixed only: share of 2.1 V2G chargers
+    # No start time given: take the CSMS's time from the first BootNotification answer.
+    join_csms_clock: bool = False
+    recorder: Recorder | None = None  # every plug-in, for ``csms evaluate --oracle``
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -137,13 +146,30 @@ class Site:
             faults = Faults(
                 answer_delay_s=self.chaos.slow_answer_s if self.rng.random() < self.chaos.slow_share else 0.0,
                 ignore_limits=self.rng.random() < self.chaos.ignore_share)
-            self.chargers.append(cls(
+            skewed = math.floor(self.chaos.skew_share * (i + 1) + 1e-9) > \
+                math.floor(self.chaos.skew_share * i + 1e-9)
+            charger = cls(
                 cid, self.url, CHARGER_TYPES[ctype], self.clock, seed=self.seed * 100_003 + i,
                 password=self.passwords.get(cid, self.default_password), faults=faults,
-                backoff=self.backoff, meter_interval_s=self.meter_interval_s))
+                backoff=self.backoff, meter_interval_s=self.meter_interval_s,
+                clock_offset_s=self.chaos.skew_s if skewed else 0.0,
+                clock_follows_csms=not skewed)
+            charger.on_csms_time = self._csms_time
+            self.chargers.append(charger)
         self.sessions_started = 0
         self.turned_away = 0
         self._tasks: list[asyncio.Task] = []
+        self._clock_ready = asyncio.Event()
+        if not self.join_csms_clock:
+            self._clock_ready.set()
+
+    def _csms_time(self, csms_time: datetime) -> None:
+        """A BootNotification answer's currentTime: the first re-bases the site's clock when no
+        start time was given, so arrivals follow the CSMS's day."""
+        if not self._clock_ready.is_set():
+            self.clock.rebase(csms_time)
+            log.info("site clock set from the CSMS: %s", csms_time.isoformat())
+            self._clock_ready.set()
 
     # -- summary -------------------------------------------------------------------------------
     def summary(self) -> dict:
@@ -192,6 +218,11 @@ class Site:
         await asyncio.wait([*self._tasks, *closing], timeout=5.0)
 
     async def _arrivals(self) -> None:
+        try:
+            await asyncio.wait_for(self._clock_ready.wait(), 60.0)
+        except TimeoutError:
+            log.warning("no BootNotification answer in 60 s: the site keeps its own clock")
+            self._clock_ready.set()
         evses = sum(len(c.evses) for c in self.chargers)
         day = self.clock.now().astimezone(SITE_TZ).date()
         while True:
@@ -234,6 +265,9 @@ class Site:
             ev.requested_energy_wh = requested_wh
         self.sessions_started += 1
         tag = f"RFID-{int(a.u_vehicle * 1e6):06d}"
+        if self.recorder is not None:
+            self.recorder.arrived(charger.id, evse.id, evse.supply, ev, self.clock.now(),
+                                  dwell_s)
         charger.plug_in(evse.id, ev, tag, dwell_s=dwell_s)
 
     async def _chaos(self) -> None:

@@ -88,3 +88,25 @@ def apply_minimums_rows(plan_w: np.ndarray, min_w: np.ndarray, max_w: np.ndarray
             out[i] += add
             remaining -= rows[:, i] * add
     return out
+
+
+def lift_to_floor(power_w: np.ndarray, floor_w: np.ndarray, max_w: np.ndarray,
+                  needy: np.ndarray, order: np.ndarray, rows: np.ndarray, caps_w: np.ndarray
+                  ) -> np.ndarray:
+    """(N,) ``power_w`` with every ``needy`` session planned at 0 lifted to its ``floor_w``
+    while each row it loads has room (``rows`` (M, N) >= 0 against ``caps_w`` (M,) W), in
+    ``order`` (indices, most urgent first).
+
+    A policy may hold power back for a cheaper or emptier hour, but a car that needs energy
+    is never left at 0 while the site has room for its minimum: the driver may leave before
+    that hour comes, and the stay the CSMS assumes for a car that does not say is a guess."""
+    out = np.asarray(power_w, float).copy()
+    remaining = np.asarray(caps_w, float) - rows @ np.maximum(out, 0.0)
+    for i in order:
+        if not needy[i] or out[i] != 0.0 or floor_w[i] > max_w[i] or floor_w[i] <= 0:
+            continue
+        load = rows[:, i] * floor_w[i]
+        if np.all(load <= remaining + 1e-6):
+            out[i] = floor_w[i]
+            remaining -= load
+    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from csms.control import planner
 from csms.control import state as st
 from csms.control.actuator import Actuator
 from csms.control.v2g import with_v2g
-from csms.control.verify import judge, offered_w, store_verdicts, verify_site
+from csms.control.verify import in_force, judge, offered_w, store_verdicts, verify_site
 from csms.control.warmup import warm_up
 from csms.domain import events as ev
 from csms.ocpp import profiles as pf
@@ -30,7 +30,10 @@ from csms.store.tables import SiteLoadRow
 log = logging.getLogger(__name__)
 
 TRIGGER_DELAY_S = 2.0  # simulated seconds: batch simultaneous arrivals into one run
-LEASE_PERIODS = 5.0  # a TxProfile outlives this many control periods without renewal
+# A TxProfile outlives this many control periods without renewal: long enough to keep the
+# loop quiet (renewed when a third is left), short enough that chargers fall back to their
+# fail-safe within half an hour when the CSMS is gone.
+LEASE_PERIODS = 30.0
 
 
 def _wall(simulated_s: float) -> float:
@@ -38,10 +41,14 @@ def _wall(simulated_s: float) -> float:
 
 
 class ControlLoop:
-    def __init__(self, commands, worker, gateway, readback: bool = True) -> None:
+    def __init__(self, commands, worker, gateway, readback: bool = True, clocks=None) -> None:
         self.worker, self.gateway = worker, gateway
-        self.actuator = Actuator(commands, worker)
+        self.actuator = Actuator(commands, worker, clocks)
         self.readback = readback
+        self._offsets: dict[str, float] = {}  # charger -> clock offset s (last snapshot)
+        # Chargers whose probe is under way: no fail-safe yet (before any profile of ours, the
+        # probe reads the EVSE's own limit; and the units it accepts are not known yet).
+        self._probing: set[str] = set()
         self._site_of: dict[str, int | None] = {}
         self._last_run: dict[int, datetime] = {}
         self._pending: set[int] = set()
@@ -96,11 +103,13 @@ class ControlLoop:
         if limit is None:
             return False
         limit_w, sent_at = limit
+        offset = timedelta(seconds=self._offsets.get(event.charger_id, 0.0))
         for sample in event.samples:
             if sample.measurand != "Power.Active.Import" or sample.phase:
                 continue
             watts = sample.value * (1000.0 if sample.unit == "kW" else 1.0)
-            verdict = judge(limit_w, sent_at, watts, sample.timestamp, 0, True, None, 0.0)
+            taken_at = min(event.received_at, sample.timestamp - offset)  # on our clock
+            verdict = judge(limit_w, sent_at, watts, taken_at, 0, True, None, 0.0)
             if verdict is not None and (verdict.violations or verdict.ev_max_w is not None):
                 return True
         return False
@@ -123,13 +132,20 @@ class ControlLoop:
             self.trigger_site(site_id)
 
     async def on_connect(self, charger_id: str, protocol: str) -> None:
+        self._probing.add(charger_id)
         self._spawn(self._after_boot(charger_id, protocol))
 
     async def _after_boot(self, charger_id: str, protocol: str) -> None:
-        """Probe what the charger accepts, then let the site run install its fail-safe."""
-        await asyncio.sleep(_wall(1.0))  # let BootNotification through first
-        await self.worker.run(st.upsert_state, charger_id, 0, {"accepted": False}, clock.now())
-        await self.actuator.probe(charger_id, protocol)
+        """Probe what the charger accepts and what it is, then let the site run install its
+        fail-safe (again: a rebooted charger may have lost it)."""
+        try:
+            await asyncio.sleep(_wall(1.0))  # let BootNotification and statuses through first
+            evse_ids, first_contact = await self.worker.read(st.boot_facts, charger_id)
+            await self.worker.run(st.upsert_state, charger_id, 0, {"accepted": False},
+                                  clock.now())
+            await self.actuator.probe(charger_id, protocol, evse_ids, first_contact)
+        finally:
+            self._probing.discard(charger_id)
         self._site_of.pop(charger_id, None)
         self.trigger_charger(charger_id)
 
@@ -175,7 +191,8 @@ class ControlLoop:
             for c in snap.chargers:
                 self._site_of[c.id] = site_id
             ids = [c.id for c in snap.chargers]
-            updates, flags, changed = verify_site(snap, states, now)
+            self._offsets.update({c.id: c.clock_offset_s for c in snap.chargers})
+            updates, flags, changed = verify_site(snap, states, now, self.readback)
             # Stored in the background unless the plan depends on it: the writer's queue is
             # busiest exactly when cars arrive.
             verified = self.worker.run(store_verdicts, updates, flags, now)
@@ -184,7 +201,8 @@ class ControlLoop:
                 await verified
                 snap, states = await self.worker.read(_snapshot, site_id, now)
             failsafe_w = planner.failsafe_power_w(snap)
-            connected = [c for c in snap.chargers if c.connected and c.id in self.gateway.links]
+            connected = [c for c in snap.chargers if c.connected and c.id in self.gateway.links
+                         and c.id not in self._probing]
             await asyncio.gather(*(self.actuator.ensure_failsafe(c, failsafe_w, states)
                                    for c in connected))
             # What each charger's fail-safe lets an idle EVSE draw, after the charger's own
@@ -203,9 +221,11 @@ class ControlLoop:
             await self.worker.run(_record, snap, plan, now)
             await verified
             states = await self.worker.read(st.states, ids)
+            composite = {c.id: c.caps.composite for c in snap.chargers}
             for s in snap.sessions:
                 row = states.get((s.charger_id, s.evse_id))
-                if row is not None and row.accepted and row.session_id == s.session_id \
+                if in_force(row, composite[s.charger_id], self.readback) \
+                        and row.session_id == s.session_id \
                         and row.limit_w is not None and row.sent_at is not None:
                     # A discharge set-point caps charging at 0: deviation is judged on that.
                     felt_w = offered_w(row.limit_value, row.limit_unit, row.limit_w,

@@ -4,9 +4,11 @@ One step of ``csms.charging.online``: the sessions present now, with their decla
 and remaining energy, are planned over periods of ``plan_period_s`` (default: the control period,
 at least 300 s) until the last departure (at most 24 h); only the first period is applied, the
 loop re-plans every control period. The capacity left to the EVs is the site limit minus the
-base load, plus PV, minus a reserve for what the loop does not steer: EVSEs without a session
-(a car plugging in draws up to its fail-safe default until the next run) and chargers that were
-caught ignoring their limit (their measured draw).
+base load, plus PV, minus a reserve for what the loop does not steer: chargers that were caught
+ignoring their limit (their measured draw), and EVSEs without a session (a car plugging in
+draws up to its fail-safe default until its own limit lands, within the arrival batching delay
+and one solve). The idle EVSEs only get what the cars present cannot use: on a busy site (more
+EVSEs than capacity) their reserve would otherwise starve the cars that are charging.
 
 Per-phase limits (``csms.sites.phases``): each site phase may carry ``capacity_kw / 3`` (or
 ``policy_params.phase_limit_kw``) minus a third of the base load (plus a third of PV) minus its
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -28,8 +30,20 @@ import numpy as np
 from csms.charging import Problem
 from csms.charging.policies import FREQUENCY_POLICIES, controlled_power, uncontrolled_power
 from csms.charging.why import binding
-from csms.control.allocate import NOISE_W, apply_minimums, apply_minimums_rows, planned_w
-from csms.ocpp.profiles import MIN_AC_CURRENT_A, VOLTAGE_V, limit_power_w, to_limit
+from csms.control.allocate import (
+    NOISE_W,
+    apply_minimums,
+    apply_minimums_rows,
+    lift_to_floor,
+    planned_w,
+)
+from csms.ocpp.profiles import (
+    MIN_AC_CURRENT_A,
+    MIN_DC_POWER_W,
+    VOLTAGE_V,
+    limit_power_w,
+    to_limit,
+)
 from csms.sites.phases import (
     PHASE_NAMES,
     phase_limit_kw,
@@ -58,10 +72,16 @@ class Plan:
     base_kw: float
     pv_kw: float
     limit_kw: float
+    phase_reserve_w: np.ndarray = field(default_factory=lambda: np.zeros(3))  # (3,)
 
 
 def min_power_w(s: EvseSession) -> float:
     return MIN_AC_CURRENT_A * VOLTAGE_V * s.phases if s.ac else 0.0
+
+
+def floor_power_w(s: EvseSession) -> float:
+    """The least a car that needs energy is given whenever the site has room for it."""
+    return min_power_w(s) if s.ac else MIN_DC_POWER_W
 
 
 def applied_power_w(power_w: float, s: EvseSession, unit: str) -> float:
@@ -147,6 +167,7 @@ def tariff_source(tariff: dict) -> str | dict:
 
 
 FailsafeW = float | dict[str, float]
+ARRIVALS_RESERVED = 2  # idle EVSEs whose fail-safe stays reserved on a saturated site
 
 
 def failsafe_of(failsafe_applied_w: FailsafeW, charger_id: str) -> float:
@@ -161,29 +182,48 @@ def reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW) -> float:
     return float(phase_reserve_w(snap, failsafe_applied_w).sum())
 
 
-def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW) -> np.ndarray:
-    """(3,) W per site phase kept for what the loop does not steer: idle EVSEs at their own
-    charger's fail-safe, chargers ignoring their limit at their measured draw (or rating)."""
-    info = {c.id: c for c in snap.chargers}
-    out = np.zeros(3)
-    for charger_id, _ in snap.idle_evses:
-        c = info.get(charger_id)
-        out += failsafe_of(failsafe_applied_w, charger_id) * (
-            charger_weights(c) if c is not None else 1.0 / 3.0)
+def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW,
+                    base_kw: float | None = None, pv_kw: float = 0.0) -> np.ndarray:
+    """(3,) W per site phase kept for what the loop does not steer: chargers ignoring their
+    limit at their measured draw (or rating), and idle EVSEs at their own charger's fail-safe.
+
+    With ``base_kw`` (the base load until the next run) the idle EVSEs only get the room the
+    steered cars leave at their maximum, on each phase and on the site: never a car's power."""
+    rogue = np.zeros(3)
     for s in snap.sessions:
         if not s.obeying:
-            out += max(s.measured_w or 0.0, s.max_w) * session_weights(s)
-    return out
+            rogue += max(s.measured_w or 0.0, s.max_w) * session_weights(s)
+    info = {c.id: c for c in snap.chargers}
+    each = [failsafe_of(failsafe_applied_w, charger_id) * (
+        charger_weights(info[charger_id]) if charger_id in info else np.full(3, 1.0 / 3.0))
+        for charger_id, _ in snap.idle_evses]
+    idle = sum(each, np.zeros(3))
+    if base_kw is None or not idle.any():
+        return rogue + idle
+    # Always kept, however busy the site: the next arrivals (they draw their fail-safe
+    # until their own limit lands, one batching delay and a solve later).
+    arriving = sum(sorted(each, key=lambda w: -w.sum())[:ARRIVALS_RESERVED], np.zeros(3))
+    wanting = [s for s in snap.sessions if s.obeying and s.requested_wh > s.energy_wh]
+    demand = sum((s.max_w * session_weights(s) for s in wanting), np.zeros(3))
+    phase_room = (phase_limit_kw(snap.capacity_kw, snap.policy_params) - base_kw / 3.0
+                  + pv_kw / 3.0) * 1000.0 - rogue - demand
+    idle = np.minimum(idle, np.maximum(phase_room, 0.0))
+    site_room = max(0.0, (snap.capacity_kw - base_kw + pv_kw) * 1000.0 - rogue.sum()
+                    - demand.sum())
+    if idle.sum() > site_room:
+        idle *= site_room / idle.sum()
+    return rogue + np.maximum(idle, arriving)
 
 
 def phase_constraints(snap: SiteSnapshot, steered: tuple[EvseSession, ...], base: np.ndarray,
-                      pv: np.ndarray, failsafe_applied_w: FailsafeW, ev_capacity_kw: np.ndarray | None
+                      pv: np.ndarray, reserve_w: np.ndarray, ev_capacity_kw: np.ndarray | None
                       ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """The phase rows that can bind: matrix (M, N), limits (M, T) kW, names (M,), M <= 3.
-    ``ev_capacity_kw`` (T,): the site row's EV capacity, None when a session may discharge."""
+    ``reserve_w`` (3,): per phase; ``ev_capacity_kw`` (T,): the site row's EV capacity, None
+    when a session may discharge."""
     matrix = np.array([session_weights(s) for s in steered]).T.reshape(3, len(steered))
     limits = phase_limits_kw(phase_limit_kw(snap.capacity_kw, snap.policy_params), base, pv,
-                             phase_reserve_w(snap, failsafe_applied_w) / 1000.0)
+                             reserve_w / 1000.0)
     keep = ~redundant_rows(matrix, limits, np.array([s.max_w for s in steered]) / 1000.0,
                            ev_capacity_kw)
     return matrix[keep], limits[keep], tuple(n for n, k in zip(PHASE_NAMES, keep, strict=True)
@@ -237,12 +277,14 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
     periods = max(1, math.ceil(min(horizon_s, MAX_HORIZON_S) / period_s))
     base, pv, price, peak = site_series(snap, period_s, periods)
     base[0], pv[0] = worst_until_next_run(snap, base[0], pv[0])
-    reserve = reserve_w(snap, failsafe_applied_w)
+    phase_reserve = phase_reserve_w(snap, failsafe_applied_w, float(base[0]), float(pv[0]))
+    reserve = float(phase_reserve.sum())
     limit_kw = snap.capacity_kw
     budget_w = max(0.0, (limit_kw - base[0] + pv[0]) * 1000.0 - reserve)
     n = len(steered)
     if n == 0:
-        return Plan((), np.zeros(0), (), budget_w, reserve, base[0], pv[0], limit_kw)
+        return Plan((), np.zeros(0), (), budget_w, reserve, base[0], pv[0], limit_kw,
+                    phase_reserve)
     left_s = np.array([grid_left_s(s.departure, snap.now, period_s) for s in steered])
     starts = np.arange(periods) * period_s
     available = starts[None, :] + period_s <= left_s[:, None]
@@ -264,7 +306,7 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         base_load_kw=base, pv_kw=pv, price_mad_per_kwh=price, peak_mask=peak,
         session_ids=tuple(str(s.session_id) for s in steered), priority=priority(steered))
     rows, rows_kw, names = phase_constraints(
-        snap, steered, base, pv, failsafe_applied_w,
+        snap, steered, base, pv, phase_reserve,
         None if discharge_kw.any() else problem.ev_capacity_kw)
     if names and snap.policy != "uncontrolled":  # the no-CSMS baseline knows no limit
         problem = replace(problem, constraint_matrix=rows, constraint_limits_kw=rows_kw,
@@ -286,14 +328,26 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
             np.concatenate([[min(cap_w, planned_w(wanted_w, max_w))], rows_kw[:, 0] * 1000.0]))
     else:
         power_w = apply_minimums(wanted_w, min_w, max_w, cap_w)
+    if snap.policy != "uncontrolled":
+        needy = np.array([s.requested_wh > s.energy_wh for s in steered])
+        site_rows = np.vstack([np.ones((1, n)), rows]) if names else np.ones((1, n))
+        site_caps = np.concatenate([[cap_w], rows_kw[:, 0] * 1000.0]) if names \
+            else np.array([cap_w])
+        power_w = lift_to_floor(power_w, np.array([floor_power_w(s) for s in steered]),
+                                max_w, needy, np.argsort(priority(steered), kind="stable"),
+                                site_rows, site_caps)
     # Only V2G sessions can be planned below zero (their lower bound); keep the discharge.
     v2g_now_kw = np.array([v2g_now_kw_of(power_kw[i], peak, price) if discharge_kw[i] > 0
                            else power_kw[i, 0] for i in range(n)])
     discharge_w = np.minimum(v2g_now_kw, 0.0) * 1000.0
     power_w = np.where(discharge_w < -NOISE_W, discharge_w, power_w)
+    # A car whose learned maximum lies below its minimum power stopped drawing by itself
+    # (full, or paused): the EV is the limit, not the 6 A step.
     reasons = tuple("v2g" if power_w[i] < 0 else
-                    "min_current" if wanted_w[i] > 1 and power_w[i] == 0 else str(why[i])
+                    "ev_max" if max_w[i] < min_w[i] else
+                    "min_current" if wanted_w[i] > 1 and power_w[i] == 0 else
+                    "floor" if wanted_w[i] < NOISE_W < power_w[i] else str(why[i])
                     for i in range(n))
     return Plan(steered, power_w, reasons, budget_w, reserve, float(base[0]), float(pv[0]),
-                limit_kw)
+                limit_kw, phase_reserve)
 

@@ -12,6 +12,7 @@ from csms.store.tables import (
     ChargerCapabilityRow,
     ChargerEventRow,
     ChargerRow,
+    ConnectorRow,
     SessionRow,
     SiteLoadRow,
     SiteRow,
@@ -30,6 +31,7 @@ def save_capabilities(session, charger_id: str, caps: Capabilities, now: datetim
     row.max_stack_level, row.max_periods = caps.max_stack_level, caps.max_periods
     row.max_profiles, row.evses = caps.max_profiles, caps.evses
     row.probed, row.probed_at = caps.probed, now
+    row.composite = True  # asked again after each boot: firmware may have changed
 
 
 def get_state(session, charger_id: str, evse_id: int) -> SmartChargingStateRow | None:
@@ -65,8 +67,48 @@ def flag_disobedience(session, charger_id: str, evse_id: int, limit_w: float,
                                 received_at=now))
 
 
+def flag_readback(session, charger_id: str, evse_id: int, limit_w: float, got_w: float | None,
+                  offset_s: float | None, mismatches: int, now: datetime) -> None:
+    """The charger's composite schedule is not the limit it accepted: its readings teach
+    nothing until a read-back agrees, and operators see a record."""
+    upsert_state(session, charger_id, evse_id, {
+        "readback_ok": False, "readback_mismatches": mismatches, "readback_got_w": got_w},
+        now)
+    session.add(ChargerEventRow(charger_id=charger_id, kind="smart_charging", evse_id=evse_id,
+                                payload={"kind": "readback_mismatch", "limit_w": limit_w,
+                                         "composite_w": got_w, "clock_offset_s": offset_s,
+                                         "attempt": mismatches},
+                                received_at=now))
+
+
+def composite_unsupported(session, charger_id: str) -> None:
+    row = session.get(ChargerCapabilityRow, charger_id)
+    if row is not None and row.composite:
+        log.info("%s: GetCompositeSchedule not supported: limits judged on the clock alone",
+                 charger_id)
+        row.composite = False
+
+
+def clock_sample(session, clocks, charger_id: str, charger_now: datetime,
+                 received_at: datetime) -> None:
+    """A charger's "now" (GetCompositeSchedule): it replaces what its timestamps suggested."""
+    from csms.handlers.clocks import record
+
+    clocks.reset(charger_id)
+    record(session, clocks, charger_id, charger_now, received_at)
+
+
 def record_load(session, row: SiteLoadRow) -> None:
     session.add(row)
+
+
+def boot_facts(session, charger_id: str) -> tuple[list[int], bool]:
+    """(EVSE ids the charger reported a status for, whether none of our profiles was ever
+    installed on it)."""
+    evse_ids = sorted(session.exec(select(ConnectorRow.evse_id).where(
+        ConnectorRow.charger_id == charger_id, ConnectorRow.evse_id > 0).distinct()).all())
+    failsafe = session.get(SmartChargingStateRow, (charger_id, 0))
+    return evse_ids or [1], failsafe is None or failsafe.limit_value is None
 
 
 def site_of(session, charger_id: str) -> int | None:

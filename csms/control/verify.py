@@ -17,7 +17,11 @@ up takes seconds; a limit that changes every run must not postpone it forever); 
 then lies below its minimum power, so it gets 0, and the loop offers it its minimum power again
 once that maximum is ``ZERO_TTL_S`` old (``expired``): taken in full, the maximum is forgotten. A car that draws a little (tapering below 6 A) keeps at least
 its minimum power: it needs the 6 A offer to go on charging.
-A reading after the limit's lease ended says nothing (the charger fell back to its default).
+A reading after the limit's lease ended says nothing (the charger fell back to its default),
+and neither does one while the limit is not known to be in force: until the charger's composite
+schedule showed it (read-back), or, for a charger that cannot answer GetCompositeSchedule, from
+when it accepted the limit (the profile starts before its "now" on its own clock). A car is
+never taught a maximum from a period in which it was offered something else.
 
 An AC limit in A is per phase: a one-phase car under a three-phase limit of 16 A may draw
 16 A x 230 V, a third of the limit's three-phase watts. It is judged against what it was
@@ -115,15 +119,29 @@ def offered_w(limit_value: float | None, unit: str | None, limit_w: float | None
 
 
 # -- a site's run: every steered session against its limit ------------------------------------
-def verify_site(snap: SiteSnapshot, states: dict, now: datetime
+def in_force(row, composite: bool, readback: bool = True) -> bool:
+    """Is the limit in ``row`` (a SmartChargingStateRow) known to be what the charger applies?"""
+    if row is None or not row.accepted:
+        return False
+    if row.readback_ok is not None:
+        return bool(row.readback_ok)
+    return not (composite and readback)  # a read-back is still to come
+
+
+def verify_site(snap: SiteSnapshot, states: dict, now: datetime, readback: bool = True
                 ) -> tuple[list[tuple[str, int, dict]], list[tuple[str, int, float, float]], bool]:
     """Compare each steered session's latest reading with its limit; learn and flag.
     Returns the state updates, the newly flagged EVSEs (charger, EVSE, limit W, measured W),
     and whether an EV's learned maximum or an EVSE's obedience changed."""
     updates, flags, changed = [], [], False
+    composite = {c.id: c.caps.composite for c in snap.chargers}
     for s in snap.sessions:
         row = states.get((s.charger_id, s.evse_id))
         if row is None or row.session_id != s.session_id or not row.accepted:
+            continue
+        if not in_force(row, composite.get(s.charger_id, True), readback):
+            updates.append((s.charger_id, s.evse_id,
+                            {"measured_w": s.measured_w, "measured_at": s.measured_at}))
             continue
         min_w = min_power_w(s)
         fields = {"measured_w": s.measured_w, "measured_at": s.measured_at}

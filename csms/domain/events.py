@@ -39,10 +39,12 @@ CHARGING_STATES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
 
 @dataclass(frozen=True, slots=True)
 class StatusReported(Event):
+    """``timestamp``: the charger's, None when it gave none (optional in 1.6)."""
+
     evse_id: int
     connector_id: int
     status: str
-    timestamp: datetime
+    timestamp: datetime | None
     error_code: str | None = None
 
 
@@ -66,6 +68,7 @@ class SessionStarted(Event):
     seq_no: int | None = None
     trigger: str | None = None
     samples: tuple[MeterSample, ...] = ()
+    offline: bool = False  # 2.0.1: queued while the charger was offline (a replay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class SessionUpdated(Event):
     id_token: str | None = None
     charging_state: str | None = None
     samples: tuple[MeterSample, ...] = ()
+    offline: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,7 @@ class SessionEnded(Event):
     evse_id: int | None = None
     connector_id: int | None = None
     samples: tuple[MeterSample, ...] = ()
+    offline: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,16 +5,21 @@ Every function runs inside the store worker's transaction: ``fn(session, event) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from csms.domain import events as ev
-from csms.handlers import chargers, sessions
+from csms.domain.clock_offset import ClockBook
+from csms.handlers import chargers, clocks, sessions
+from csms.handlers.facts import SampleFacts
 
 
 @dataclass(frozen=True)
 class HandlerConfig:
     open_mode: bool = False
     heartbeat_interval_s: int = 300
+    # Chargers' clock offsets, kept in memory by the writer thread (the only one using it).
+    clocks: ClockBook = field(default_factory=ClockBook)
+    sample_facts: SampleFacts = field(default_factory=SampleFacts)
 
 
 _ROUTES = {
@@ -34,4 +39,9 @@ _ROUTES = {
 
 def handle(session, event: ev.Event, config: HandlerConfig):
     """Route an event to its handler (runs in the store worker thread)."""
-    return _ROUTES[type(event)](session, event, config)
+    result = _ROUTES[type(event)](session, event, config)
+    clocks.observe(session, event, config)
+    samples = getattr(event, "samples", ())
+    if samples:
+        config.sample_facts.observe(session, event.charger_id, samples)
+    return result

@@ -47,15 +47,16 @@ def heartbeat_received(session: Session, e: ev.HeartbeatReceived, config) -> Non
 def status_reported(session: Session, e: ev.StatusReported, config) -> None:
     key = (e.charger_id, e.evse_id, e.connector_id)
     row = session.get(ConnectorRow, key)
+    status_at = e.timestamp or e.received_at
     if row is None:
         _charger(session, e.charger_id, e.received_at)
         session.add(ConnectorRow(charger_id=e.charger_id, evse_id=e.evse_id,
                                  connector_id=e.connector_id, status=e.status,
-                                 error_code=e.error_code, status_at=e.timestamp,
+                                 error_code=e.error_code, status_at=status_at,
                                  received_at=e.received_at))
-    elif e.timestamp >= row.status_at:  # a replayed (older) status must not overwrite a newer one
+    elif status_at >= row.status_at:  # a replayed (older) status must not overwrite a newer one
         row.status, row.error_code = e.status, e.error_code
-        row.status_at, row.received_at = e.timestamp, e.received_at
+        row.status_at, row.received_at = status_at, e.received_at
     else:
         return
     if e.status in ev.CHARGING_STATES:  # kept on the session, as 2.0.1 chargingState

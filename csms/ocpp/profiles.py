@@ -24,8 +24,13 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from csms.domain.charger_facts import ChargerFacts
+
 VOLTAGE_V = 230.0
 MIN_AC_CURRENT_A = 6.0
+# The least a DC charger is asked to deliver to a car that needs energy: DC power stages
+# regulate down to about a kilowatt (below, many stop the session).
+MIN_DC_POWER_W = 1000.0
 
 MAX, TX_DEFAULT, TX = "max", "tx_default", "tx"
 _PURPOSE = {
@@ -52,6 +57,7 @@ class Capabilities:
     max_profiles: int = 1
     evses: int = 1
     probed: bool = False
+    composite: bool = True  # answers GetCompositeSchedule (False once it said NotSupported)
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,24 @@ def composite_request(caps: Capabilities, evse_id: int, duration_s: int, ac: boo
                                     "chargingRateUnit": unit}
 
 
+def composite_start(response: dict) -> datetime | None:
+    """The charger's "now" in a GetCompositeSchedule answer: 2.0.1 ``schedule.scheduleStart``
+    (required), 1.6 ``scheduleStart`` or the schedule's ``startSchedule``; None if absent or
+    unreadable."""
+    if response.get("status") != "Accepted":
+        return None
+    schedule = response.get("schedule") or response.get("chargingSchedule") or {}
+    text = response.get("scheduleStart") or schedule.get("scheduleStart") \
+        or schedule.get("startSchedule")
+    if not isinstance(text, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 def composite_first_limit_w(response: dict, phases: int) -> float | None:
     """Power (W) the first period of a GetCompositeSchedule answer allows an EV on ``phases``
     phases, or None. An A limit is per phase: the charger's composite may say three phases
@@ -208,7 +232,8 @@ def composite_first_limit_w(response: dict, phases: int) -> float | None:
 
 # -- capability probing ------------------------------------------------------------------------
 V16_KEYS = ("ChargingScheduleAllowedChargingRateUnit", "ChargeProfileMaxStackLevel",
-            "ChargingScheduleMaxPeriods", "MaxChargingProfilesInstalled", "NumberOfConnectors")
+            "ChargingScheduleMaxPeriods", "MaxChargingProfilesInstalled", "NumberOfConnectors",
+            "ConnectorPhaseRotation")
 V201_VARIABLES = (("SmartChargingCtrlr", None, "RateUnit"),
                   ("SmartChargingCtrlr", None, "ProfileStackLevel"),
                   ("SmartChargingCtrlr", None, "PeriodsPerSchedule"),
@@ -261,3 +286,68 @@ def parse_probe(protocol: str, response: dict, evses: int = 1) -> Capabilities:
                         _int(values.get("ProfileStackLevel"), 0),
                         _int(values.get("PeriodsPerSchedule"), 1),
                         _int(values.get("Entries"), 1), evses, probed=bool(values))
+
+
+def probe_facts(protocol: str, response: dict) -> ChargerFacts:
+    """What a 1.6 GetConfiguration answer tells of the hardware: ``ConnectorPhaseRotation``
+    (1.6 section 9.1.7: per connector, e.g. ``1.RST``; ``NotApplicable`` for one-phase and DC
+    chargers, so it only proves three-phase AC)."""
+    if protocol != "1.6":
+        return ChargerFacts()
+    conf = {k.get("key"): k.get("value") for k in response.get("configurationKey") or []}
+    rotations = [part.split(".", 1)[-1].strip() for part in
+                 str(conf.get("ConnectorPhaseRotation") or "").split(",") if part.strip()]
+    three_phase = {"RST", "RTS", "SRT", "STR", "TRS", "TSR"}
+    if rotations and any(r in three_phase for r in rotations):
+        return ChargerFacts("AC", supply_phases=3)
+    return ChargerFacts()
+
+
+# 2.0.1 device model (part 2, appendix 3): EVSE.Power's maxLimit (read as MaxSet),
+# EVSE.SupplyPhases (0: DC) and Connector.ConnectorType, per EVSE.
+DEVICE_MODEL = (("EVSE", "Power", "MaxSet"), ("EVSE", "SupplyPhases", "Actual"),
+                ("Connector", "ConnectorType", "Actual"))
+
+
+def device_model_request(evse_ids: list[int]) -> tuple[str, dict]:
+    data = []
+    for evse_id in evse_ids:
+        for component, variable, attribute in DEVICE_MODEL:
+            evse = {"id": evse_id, **({"connectorId": 1} if component == "Connector" else {})}
+            item = {"component": {"name": component, "evse": evse},
+                    "variable": {"name": variable}}
+            if attribute != "Actual":
+                item["attributeType"] = attribute
+            data.append(item)
+    return "GetVariables", {"getVariableData": data}
+
+
+def _float(text) -> float | None:
+    try:
+        value = float(str(text).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def device_model_facts(response: dict) -> ChargerFacts:
+    """Facts from a device-model GetVariables answer (the largest EVSE rating; DC if any EVSE
+    is)."""
+    ratings, phases, connectors = [], [], []
+    for r in response.get("getVariableResult") or []:
+        if r.get("attributeStatus") != "Accepted":
+            continue
+        name = (r.get("variable") or {}).get("name")
+        value = r.get("attributeValue")
+        if name == "Power" and (_float(value) or 0) > 0:
+            ratings.append(_float(value))
+        elif name == "SupplyPhases" and _float(value) is not None:
+            phases.append(int(_float(value)))
+        elif name == "ConnectorType" and value:
+            connectors.append(str(value))
+    dc_connector = next((c for c in connectors if ChargerFacts(connector_type=c).kind == "DC"),
+                        None)
+    return ChargerFacts(
+        max_power_w=max(ratings) if ratings else None,
+        supply_phases=0 if 0 in phases else (max(phases) if phases else None),
+        connector_type=dc_connector or (connectors[0] if connectors else None))

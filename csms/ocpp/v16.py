@@ -77,7 +77,7 @@ class V16Adapter(Adapter):
         connector_id = p["connectorId"]
         await self.dispatch(ev.StatusReported(
             self.charger_id, now, connector_id, connector_id, p["status"],
-            parse_time(p.get("timestamp")) or now, p.get("errorCode")))
+            parse_time(p.get("timestamp")), p.get("errorCode")))
         return {}
 
     async def authorize(self, p: dict) -> dict:

@@ -90,19 +90,22 @@ class V201Adapter(Adapter):
         token = (p.get("idToken") or {}).get("idToken")
         sample_list = samples(p.get("meterValue", []), ts)
         kind = p["eventType"]
+        offline = bool(p.get("offline"))
         if kind == "Started":
             event = ev.SessionStarted(
                 self.charger_id, now, evse.get("id", 0), evse.get("connectorId"), token, ts,
-                _register_wh(sample_list), ref, seq_no, p["triggerReason"], sample_list)
+                _register_wh(sample_list), ref, seq_no, p["triggerReason"], sample_list,
+                offline)
         elif kind == "Updated":
             event = ev.SessionUpdated(
                 self.charger_id, now, ref, ts, seq_no, p["triggerReason"], evse.get("id"),
-                evse.get("connectorId"), token, info.get("chargingState"), sample_list)
+                evse.get("connectorId"), token, info.get("chargingState"), sample_list,
+                offline)
         else:
             event = ev.SessionEnded(
                 self.charger_id, now, ref, ts, _register_wh(sample_list),
                 info.get("stoppedReason", "Local"), seq_no, token, evse.get("id"),
-                evse.get("connectorId"), sample_list)
+                evse.get("connectorId"), sample_list, offline)
         result = await self.dispatch(event)
         # TransactionEventResponse has no rejection: a foreign transaction is acknowledged,
         # changes nothing and was recorded as a security incident by the handler.

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from csms.charging import Problem
 from csms.charging.policies import uncontrolled_power
 from csms.control.planner import tariff_source
+from csms.domain.charger_facts import default_rating_w
 from csms.economics import savings_vs_baseline
 from csms.grid.connection import GridConnection
 from csms.grid.kpis import violation_shares
@@ -21,7 +22,6 @@ from csms.grid.model import grid_kpis
 from csms.sites.load import site_load
 from csms.sites.phases import wiring_order
 from csms.sites.readings import phases_ever_drawn
-from csms.sites.snapshot import DEFAULT_AC_EVSE_W, DEFAULT_DC_EVSE_W
 from csms.store.tables import (
     ChargerRow,
     SessionRow,
@@ -77,8 +77,7 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
     replay = []
     for s in today:
         c = chargers[s.charger_id]
-        rating_w = c.max_power_w or (DEFAULT_DC_EVSE_W if (c.charger_type or "AC") == "DC"
-                                     else DEFAULT_AC_EVSE_W)
+        rating_w = c.max_power_w or default_rating_w(c.charger_type)
         wired = len(wiring_order(c.phase_wiring)) or 3
         if (c.charger_type or "AC") == "AC" and drawn.get(s.id):
             # A one-phase car on a three-phase EVSE could never take more than a third of it.

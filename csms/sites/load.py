@@ -4,8 +4,11 @@ EV power per step is the energy each session's register gained in that step (reg
 interpolated linearly between readings), so a step's value is its mean power, whatever the
 chargers' sampling instants. Per phase, a session's power is spread as the planner spreads it
 (``csms.sites.phases``): over the site phases its charger's wiring puts the phases the EV drew
-on (``Current.Import`` per phase; all wired phases when not reported; DC balanced). Base load and PV come from the site's models; import =
-base + EV - PV; the limit is the one the control loop had in force (else the capacity now).
+on (``Current.Import`` per phase; all wired phases when not reported; DC balanced). Base load
+and PV come from the site's models; import = base + EV - PV; the limit is the one the control
+loop had in force (else the capacity now). Readings are placed on our clock: each charger's
+timestamps less its estimated clock offset (``csms.domain.clock_offset``), so chargers whose
+clocks are minutes apart add up in the same steps.
 """
 
 from __future__ import annotations
@@ -88,19 +91,21 @@ def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
         ChargerRow.site_id == site_id)).all()}
     ev_phase_kw = np.zeros((steps, 3))
     if chargers:
-        rows = session.exec(select(MeterSampleRow).where(
-            MeterSampleRow.charger_id.in_(list(chargers)), MeterSampleRow.measurand == REGISTER,
-            MeterSampleRow.timestamp >= t0 - timedelta(hours=1),
-            MeterSampleRow.timestamp <= t1 + timedelta(hours=1))).all()
+        offset_s = {cid: c.clock_offset_s or 0.0 for cid, c in chargers.items()}
+        margin = timedelta(hours=1, seconds=max(abs(v) for v in offset_s.values()))
+        m = MeterSampleRow
+        rows = session.execute(select(
+            m.charger_id, m.session_id, m.evse_id, m.phase, m.value, m.unit, m.timestamp).where(
+            m.charger_id.in_(list(chargers)), m.measurand == REGISTER,
+            m.timestamp >= t0 - margin, m.timestamp <= t1 + margin)).all()
         by_series: dict[tuple, list] = {}
-        for r in rows:
-            if r.phase not in (None, "", "N"):
+        for charger_id, session_id, evse_id, phase, value, unit, ts in rows:
+            if phase not in (None, "", "N"):
                 continue
-            key = (r.charger_id, r.session_id if r.session_id is not None else f"e{r.evse_id}")
-            wh = r.value * (1000.0 if r.unit == "kWh" else 1.0)
-            by_series.setdefault(key, []).append((r.timestamp.timestamp(), wh))
-        drawing = _drawing_phases(session, list(chargers), t0 - timedelta(hours=1),
-                                  t1 + timedelta(hours=1))
+            key = (charger_id, session_id if session_id is not None else f"e{evse_id}")
+            wh = value * (1000.0 if unit == "kWh" else 1.0)
+            by_series.setdefault(key, []).append((ts.timestamp() - offset_s[charger_id], wh))
+        drawing = _drawing_phases(session, list(chargers), t0 - margin, t1 + margin)
         for (charger_id, series), points in by_series.items():
             arr = np.array(points)
             gained_wh = ev_energy_steps(arr[:, 0], arr[:, 1], edges)

@@ -44,19 +44,20 @@ def capabilities(session: Session, charger_ids: list[str]) -> dict[str, ChargerC
 
 
 def latest_power(session: Session, session_ids: list[int], since: datetime
-                 ) -> dict[int, tuple[float, datetime]]:
-    """Session -> (W, timestamp) of its latest whole-EVSE Power.Active.Import since ``since``."""
-    out: dict[int, tuple[float, datetime]] = {}
+                 ) -> dict[int, tuple[float, datetime, datetime]]:
+    """Session -> (W, charger timestamp, received at) of its latest whole-EVSE
+    Power.Active.Import received since ``since`` (our clock)."""
+    out: dict[int, tuple[float, datetime, datetime]] = {}
     if not session_ids:
         return out
     rows = session.exec(select(
         MeterSampleRow.session_id, MeterSampleRow.value, MeterSampleRow.unit,
-        MeterSampleRow.timestamp).where(
-        MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.timestamp >= since,
+        MeterSampleRow.timestamp, MeterSampleRow.received_at).where(
+        MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.received_at >= since,
         MeterSampleRow.measurand == "Power.Active.Import", MeterSampleRow.phase == None)  # noqa: E711
         .order_by(MeterSampleRow.timestamp)).all()
-    for sid, value, unit, ts in rows:  # ascending: the last one written wins
-        out[sid] = (value * (1000.0 if unit == "kW" else 1.0), ts)
+    for sid, value, unit, ts, received in rows:  # ascending: the last one taken wins
+        out[sid] = (value * (1000.0 if unit == "kW" else 1.0), ts, received)
     return out
 
 
@@ -74,7 +75,7 @@ def drawing_phases(session: Session, session_ids: list[int], since: datetime
     latest: dict[int, tuple[datetime, set[str]]] = {}
     for sid, ts, phase in session.exec(select(
             MeterSampleRow.session_id, MeterSampleRow.timestamp, MeterSampleRow.phase).where(
-            MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.timestamp >= since,
+            MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.received_at >= since,
             *drawing)).all():
         seen = latest.get(sid)
         if seen is None or ts > seen[0]:

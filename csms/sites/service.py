@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from csms.charging import POLICIES
+from csms.domain.charger_facts import OPERATOR
 from csms.store.tables import ChargerRow, SiteRow
 
 log = logging.getLogger(__name__)
@@ -103,12 +104,28 @@ def assign_charger(session: Session, site_id: int | None, charger_id: str, now: 
     row.site_id = site_id
     if phase_wiring is not None:
         row.phase_wiring = phase_wiring
-    if max_power_w is not None:
-        row.max_power_w = max_power_w
-    if charger_type is not None:
-        row.charger_type = charger_type
+    set_electrical(row, max_power_w=max_power_w, charger_type=charger_type, clear=False)
     session.flush()
     return row
+
+
+def set_electrical(row: ChargerRow, *, max_power_w: float | None, charger_type: str | None,
+                   clear: bool = True) -> None:
+    """The operator's word on what a charger is: never overwritten by what the CSMS learns
+    from the charger (``csms.handlers.facts``). ``clear``: None forgets the operator's value
+    and lets the learned one apply again."""
+    if charger_type is not None and charger_type.upper() not in ("AC", "DC"):
+        raise SiteError("charger_type is AC or DC")
+    if max_power_w is not None and not max_power_w > 0:
+        raise SiteError("max_power_w must be > 0")
+    if charger_type is not None:
+        row.charger_type, row.charger_type_source = charger_type.upper(), OPERATOR
+    elif clear and row.charger_type_source == OPERATOR:
+        row.charger_type, row.charger_type_source = None, None
+    if max_power_w is not None:
+        row.max_power_w, row.max_power_source = float(max_power_w), OPERATOR
+    elif clear and row.max_power_source == OPERATOR:
+        row.max_power_w, row.max_power_source = None, None
 
 
 def default_site_id(session: Session, now: datetime) -> int:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from csms.domain.charger_facts import default_rating_w
 from csms.ocpp.profiles import Capabilities
 from csms.sites import readings as rd
 from csms.store.tables import (
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ENERGY_KWH = 20.0
 DEFAULT_DWELL_S = 8 * 3600.0
-DEFAULT_AC_EVSE_W = 22_080.0
-DEFAULT_DC_EVSE_W = 50_000.0
 POWER_MEASURANDS = ("Power.Active.Import",)
 SAMPLE_LOOKBACK_S = 900.0  # latest power sample: look no further back than this
 # OCPP 2.0.1 EnergyTransferModeEnumType: the AC phases the EV will draw on
@@ -47,6 +46,7 @@ class ChargerInfo:
     evses: int
     caps: Capabilities
     wiring: str = "L1L2L3"  # ChargerRow.phase_wiring: site phase of the charger's L1, L2, L3
+    clock_offset_s: float = 0.0  # its clock minus ours (0 until estimated)
 
 
 @dataclass(frozen=True)
@@ -105,23 +105,35 @@ def _caps(row: ChargerCapabilityRow | None, protocol: str | None, evses: int) ->
         return Capabilities(protocol or "1.6", evses=evses)
     return Capabilities(row.protocol, tuple(u for u in row.rate_units.split(",") if u),
                         row.max_stack_level, row.max_periods, row.max_profiles,
-                        max(row.evses, evses), row.probed)
+                        max(row.evses, evses), row.probed, row.composite)
 
 
 def _charger_info(c: ChargerRow, seen: set[int], caps_row: ChargerCapabilityRow | None
                   ) -> ChargerInfo:
     ac = (c.charger_type or "AC").upper() != "DC"
     evses = max(len(seen), caps_row.evses if caps_row else 1, 1)
-    rating = c.max_power_w or (DEFAULT_AC_EVSE_W if ac else DEFAULT_DC_EVSE_W)
-    return ChargerInfo(c.id, c.protocol, c.connected, ac, _phases(c.phase_wiring) if ac else 0,
-                       rating, evses, _caps(caps_row, c.protocol, evses),
-                       c.phase_wiring or "L1L2L3")
+    rating = c.max_power_w or default_rating_w(c.charger_type)
+    wiring = c.phase_wiring or "L1L2L3"
+    if ac and c.supply_phases == 1 and _phases(wiring) > 1:
+        wiring = wiring[:2]  # a one-phase EVSE (as it reports) on the first wired phase
+    return ChargerInfo(c.id, c.protocol, c.connected, ac, _phases(wiring) if ac else 0,
+                       rating, evses, _caps(caps_row, c.protocol, evses), wiring,
+                       c.clock_offset_s or 0.0)
 
 
-def _needs(s: SessionRow, needs: dict | None, history: list[SessionRow], params: dict
-           ) -> tuple[float, datetime, str, float | None, int | None]:
-    """(requested Wh, departure, source, EV max W or None, AC phases the EV asked for or None)."""
-    started = s.started_at or s.started_received_at
+def session_start(s: SessionRow, offset_s: float) -> datetime:
+    """When the session started, on our clock: its charger's timestamp less the charger's clock
+    offset, at the latest when the start reached us."""
+    if s.started_at is None:
+        return s.started_received_at
+    return min(s.started_received_at, s.started_at - timedelta(seconds=offset_s))
+
+
+def _needs(s: SessionRow, needs: dict | None, history: list[SessionRow], params: dict,
+           offset_s: float = 0.0) -> tuple[float, datetime, str, float | None, int | None]:
+    """(requested Wh, departure, source, EV max W or None, AC phases the EV asked for or None),
+    times on our clock (a departure the EV gives is on its charger's clock)."""
+    started = session_start(s, offset_s)
     if needs:
         params_ev = (needs.get("acChargingParameters") or needs.get("dcChargingParameters")
                      or {})
@@ -135,8 +147,9 @@ def _needs(s: SessionRow, needs: dict | None, history: list[SessionRow], params:
         elif needs.get("dcChargingParameters", {}).get("evMaxPower"):
             ev_max_w = float(needs["dcChargingParameters"]["evMaxPower"])
         if energy is not None and departure:
-            return (float(energy), datetime.fromisoformat(departure.replace("Z", "+00:00")),
-                    "ev", ev_max_w, ev_phases)
+            leaves = datetime.fromisoformat(departure.replace("Z", "+00:00"))
+            return (float(energy), leaves - timedelta(seconds=offset_s), "ev", ev_max_w,
+                    ev_phases)
     if history:
         wh = sum(p.energy_wh for p in history) / len(history)
         dwell = sum((p.stopped_at - p.started_at).total_seconds() for p in history) / len(history)
@@ -177,19 +190,24 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
     sessions = []
     for s in steered:
         info = chargers[s.charger_id]
-        watts, ts = power.get(s.id, (None, None))
+        watts, ts, received = power.get(s.id, (None, None, None))
+        if ts is not None:
+            # When it was measured, on our clock (at the latest when it reached us).
+            ts = min(received, ts - timedelta(seconds=info.clock_offset_s))
         requested_wh, departure, source, ev_max_w, ev_phases = _needs(
             s, needs.get(s.id), history.get(s.id_token, []) if s.id_token else [],
-            site.policy_params)
+            site.policy_params, info.clock_offset_s)
         state = states.get((s.charger_id, s.evse_id))
         max_w = info.evse_max_w if ev_max_w is None else min(info.evse_max_w, ev_max_w)
-        if state is not None and state.ev_max_w is not None and state.session_id == s.id:
-            max_w = min(max_w, state.ev_max_w)
+        if state is not None and state.session_id == s.id:
+            for cap_w in (state.ev_max_w, state.readback_cap_w):
+                if cap_w is not None:
+                    max_w = min(max_w, cap_w)
         phases = info.phases if not info.ac else min(info.phases,
                                                     drawn.get(s.id) or ev_phases or 3)
         sessions.append(EvseSession(
             s.charger_id, s.evse_id, s.id, s.transaction_ref, info.ac, phases, max_w,
-            s.started_at or s.started_received_at, s.energy_wh or 0.0, requested_wh,
+            session_start(s, info.clock_offset_s), s.energy_wh or 0.0, requested_wh,
             departure, source, watts, ts,
             obeying=state.obeying if state is not None else True,
             limit_w=state.limit_w if state is not None and state.session_id == s.id else None,

@@ -39,6 +39,16 @@ class ChargerRow(SQLModel, table=True):
     phase_wiring: str = "L1L2L3"  # phases the charger's L1, L2, L3 are wired to, in order
     max_power_w: float | None = None
     charger_type: str | None = None  # "AC" | "DC" (the console groups AC / DC fast / DC ultra)
+    # Where charger_type / max_power_w come from: "operator" (the registry; never overwritten
+    # by what is learned), "reported" (the charger's device model or configuration) or
+    # "measured" (its meter values). None: not known, defaults apply.
+    charger_type_source: str | None = None
+    max_power_source: str | None = None
+    connector_type: str | None = None  # as reported, e.g. 2.0.1 ConnectorType cCCS2, sType2
+    supply_phases: int | None = None  # as reported (2.0.1 EVSE SupplyPhases; 0 = DC)
+    # The charger's clock minus ours (s), estimated from its timestamps (csms.domain.clock_offset)
+    clock_offset_s: float | None = None
+    clock_checked_at: datetime | None = Field(default=None, sa_column=_ts())
 
 
 class SiteRow(SQLModel, table=True):
@@ -158,8 +168,12 @@ class MeterSampleRow(SQLModel, table=True):
     """Every sampledValue a charger sent, raw (value and unit as sent)."""
 
     __tablename__ = "meter_samples"
+    # Charger timestamps are on the charger's clock (minutes or hours off ours): "the latest
+    # readings" are found by when we received them.
     __table_args__ = (sa.Index("ix_samples_session_ts", "session_id", "timestamp"),
-                      sa.Index("ix_samples_charger_ts", "charger_id", "timestamp"))
+                      sa.Index("ix_samples_charger_ts", "charger_id", "timestamp"),
+                      sa.Index("ix_samples_session_received", "session_id", "received_at"),
+                      sa.Index("ix_samples_charger_received", "charger_id", "received_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     charger_id: str = Field(max_length=48)
@@ -233,6 +247,9 @@ class ChargerCapabilityRow(SQLModel, table=True):
     max_profiles: int = 1
     evses: int = 1
     probed: bool = False  # False: the charger did not answer, defaults assumed
+    # False once the charger answered GetCompositeSchedule with NotSupported / NotImplemented:
+    # its limits are then judged on the clock estimate alone.
+    composite: bool = True
     probed_at: datetime = Field(sa_column=_ts(nullable=False))
 
 
@@ -257,6 +274,9 @@ class SmartChargingStateRow(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_column=_ts())
     accepted: bool | None = None
     readback_ok: bool | None = None  # GetCompositeSchedule agrees with what we sent
+    readback_mismatches: int = 0  # read-backs in a row that differed (the limit is re-sent)
+    readback_got_w: float | None = None  # what the last differing read-back allowed
+    readback_cap_w: float | None = None  # the EVSE applies at most this (a local limit)
     why: str | None = None
     measured_w: float | None = None
     measured_at: datetime | None = Field(default=None, sa_column=_ts())

@@ -6,6 +6,9 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from sqlmodel import select
 
 from csms import clock, security
+from csms.domain.charger_facts import OPERATOR, charger_class
+from csms.domain.clock_offset import clock_alert
+from csms.sites.service import set_electrical
 from csms.store.tables import ChargerEventRow, ChargerRow, ConnectorRow
 from csms.web.deps import DB, Admin, Viewer
 from csms.web.schemas import ChargerCreate, ChargerOut, ChargerUpdate, ConnectorOut
@@ -19,7 +22,9 @@ def charger_out(request: Request, row: ChargerRow, connectors: list[ConnectorRow
         **row.model_dump(exclude={"password_hash", "connected", "protocol", "last_seen"}),
         connected=link is not None, protocol=link.protocol if link else row.protocol,
         last_seen=clock.now() if link else row.last_seen, has_password=bool(row.password_hash),
-        connectors=[ConnectorOut(**c.model_dump()) for c in connectors])
+        connectors=[ConnectorOut(**c.model_dump()) for c in connectors],
+        charger_class=charger_class(row.charger_type, row.max_power_w),
+        clock_alert=clock_alert(row.clock_offset_s))
 
 
 def _get(session, charger_id: str) -> ChargerRow:
@@ -54,6 +59,7 @@ def create_charger(request: Request, body: ChargerCreate, session: DB):
         raise HTTPException(409, f"charger {body.id!r} already exists")
     row = ChargerRow(id=body.id, description=body.description, registered_at=clock.now(),
                      password_hash=_hash(body.password))
+    set_electrical(row, charger_type=body.charger_type, max_power_w=body.max_power_w)
     session.add(row)
     session.commit()
     return charger_out(request, row, [])
@@ -72,6 +78,13 @@ def update_charger(request: Request, charger_id: str, body: ChargerUpdate, sessi
         row.password_hash = _hash(body.password)
     if "description" in body.model_fields_set:
         row.description = body.description
+    if {"charger_type", "max_power_w"} & body.model_fields_set:
+        set_electrical(
+            row, clear=True,
+            charger_type=body.charger_type if "charger_type" in body.model_fields_set
+            else (row.charger_type if row.charger_type_source == OPERATOR else None),
+            max_power_w=body.max_power_w if "max_power_w" in body.model_fields_set
+            else (row.max_power_w if row.max_power_source == OPERATOR else None))
     session.commit()
     return charger_out(request, row, _connectors(session, [row.id])[row.id])
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
-from sqlmodel import select
+from fastapi import APIRouter, HTTPException, Query, Request
 
+from csms.commands import recent
 from csms.domain.commands import CommandError
 from csms.store.tables import ChargerRow, CommandRow
 from csms.web.deps import DB, Operator, Viewer
@@ -28,10 +28,11 @@ async def send_command(request: Request, charger_id: str, body: CommandIn):
 
 @router.get("/chargers/{charger_id}/commands", response_model=list[CommandOut],
             dependencies=[Viewer])
-def list_commands(charger_id: str, session: DB, limit: int = 100):
-    query = (select(CommandRow).where(CommandRow.charger_id == charger_id)
-             .order_by(CommandRow.id.desc()).limit(min(limit, 1000)))
-    return session.exec(query).all()
+def list_commands(charger_id: str, session: DB, limit: int = Query(100, ge=1, le=1000),
+                  control: bool | None = Query(
+                      None, description="true: only the smart-charging loop's commands; "
+                      "false: only the others (API, console); absent: all")):
+    return recent(session, charger_id, control=control, limit=limit)
 
 
 @router.get("/commands/{command_id}", response_model=CommandOut, dependencies=[Viewer])

@@ -34,17 +34,39 @@ class ChargerOut(BaseModel):
     auto_registered: bool
     has_password: bool
     connectors: list[ConnectorOut] = []
+    site_id: int | None = None
+    charger_type: str | None = Field(None, description="AC | DC (None: not known, AC assumed)")
+    charger_type_source: str | None = Field(
+        None, description="operator (registry) | reported (device model, configuration) | "
+        "measured (meter values)")
+    max_power_w: float | None = Field(None, description="rating of each EVSE, W")
+    max_power_source: str | None = None
+    charger_class: str = Field(description="ac | dc_fast | dc_ultra (>= 150 kW)")
+    connector_type: str | None = None
+    supply_phases: int | None = Field(None, description="as reported; 0 = DC")
+    phase_wiring: str
+    clock_offset_s: float | None = Field(
+        None, description="the charger's clock minus the CSMS's, estimated from its timestamps")
+    clock_checked_at: datetime | None = None
+    clock_alert: bool = Field(False, description="the clock is more than 60 s off")
 
 
 class ChargerCreate(Strict):
     id: str = Field(min_length=1, max_length=48, pattern=r"^[^:/\s]+$")
     password: str | None = Field(None, description="16-40 characters (security profile 1)")
     description: str | None = None
+    charger_type: Literal["AC", "DC"] | None = Field(
+        None, description="the operator's word: never overwritten by what the charger reports")
+    max_power_w: float | None = Field(None, gt=0, le=1_000_000,
+                                      description="rating of each EVSE, W")
 
 
 class ChargerUpdate(Strict):
     password: str | None = None
     description: str | None = None
+    charger_type: Literal["AC", "DC"] | None = Field(
+        None, description="null: forget the operator's value, use what the charger reports")
+    max_power_w: float | None = Field(None, gt=0, le=1_000_000)
 
 
 class SessionOut(BaseModel):

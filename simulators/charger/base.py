@@ -2,7 +2,9 @@
 and smart-charging obedience are in ``simulators.charger.charging``).
 
 Subclasses (``v16.Charger16``, ``v201.Charger201``) turn events into OCPP messages and route
-the CSMS's requests. All timestamps come from the simulator clock.
+the CSMS's requests. Physics and departures run on the site's true clock (``clock``); every
+timestamp the charger reports and every profile it evaluates use its own clock (``local``),
+which takes the CSMS's time at each BootNotification unless a fault fixes its offset.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from simulators.charger.model import (
     LedgerEntry,
     Tx,
 )
-from simulators.clock import SimClock
+from simulators.clock import ChargerClock, SimClock, parse_time
 from simulators.smart.profiles import ProfileStore, Rules
 
 log = logging.getLogger(__name__)
@@ -54,11 +56,16 @@ class SimCharger(ChargingMixin):
                  seed: int = 0, password: str | None = None, backoff: BackOff | None = None,
                  faults: Faults | None = None, meter_interval_s: float = 60.0,
                  heartbeat_interval_s: float = 300.0, tick_s: float = 15.0,
-                 allowed_units: tuple[str, ...] = ("A", "W")) -> None:
+                 allowed_units: tuple[str, ...] | None = None, clock_offset_s: float = 0.0,
+                 clock_follows_csms: bool = True) -> None:
         self.id = charger_id
         self.url = f"{url.rstrip('/')}/{charger_id}"
         self.type = ctype
         self.clock = clock
+        self.local = ChargerClock(clock, clock_offset_s, clock_follows_csms)
+        # Called with the CSMS's time from each BootNotification answer before the charger
+        # takes it (the site re-bases its own clock on the first one).
+        self.on_csms_time = None
         self.rng = random.Random(seed)
         self.password = password
         self.backoff = backoff or BackOff()
@@ -67,6 +74,8 @@ class SimCharger(ChargingMixin):
         self.heartbeat_interval_s = heartbeat_interval_s
         self.tick_s = tick_s
         self.evses = [Evse(i + 1, ctype.supply()) for i in range(ctype.evses)]
+        if allowed_units is None:  # DC chargers usually accept only W (DESIGN.md section 6)
+            allowed_units = ("W",) if ctype.kind == "DC" else ("A", "W")
         self.store = ProfileStore(Rules(self.protocol, allowed_units=allowed_units))
         self.outbox = Outbox(charger_id)
         self.ledger: list[LedgerEntry] = []
@@ -103,6 +112,11 @@ class SimCharger(ChargingMixin):
             return False
         if resp.interval:
             self.heartbeat_interval_s = float(resp.interval)
+        if resp.current_time:
+            csms_time = parse_time(resp.current_time)
+            if self.on_csms_time is not None:
+                self.on_csms_time(csms_time)
+            self.local.sync(csms_time)
         self.accepted = resp.status == "Accepted"
         return self.accepted
 

@@ -35,12 +35,13 @@ _STATE_TO_STATUS = {"Charging": CHARGING, "Discharging": CHARGING, "SuspendedEV"
 class ChargingMixin:
     # -- physics and smart charging ---------------------------------------------------------
     def limit(self, evse: Evse, t: datetime) -> Limit | None:
-        """Composite limit the EVSE obeys at ``t`` (A per phase for AC, W for DC)."""
+        """Composite limit the EVSE obeys at site time ``t`` (A per phase for AC, W for DC),
+        evaluated on the charger's own clock as a real charger does."""
         if self.faults.ignore_limits:
             return None
         unit = "A" if evse.supply.kind == "AC" else "W"
         tx = evse.tx
-        lim = composite.limit_at(self.store.profiles, t, evse.id, unit, None,
+        lim = composite.limit_at(self.store.profiles, self.local.local(t), evse.id, unit, None,
                                  tx.started_at if tx else None, tx.csms_id if tx else None,
                                  evse.supply.phases)
         return None if lim is None else Limit(lim.value, unit, lim.number_phases)
@@ -100,7 +101,7 @@ class ChargingMixin:
         raw, evse.pending_profile = evse.pending_profile, None
         if raw is None or evse.tx is None or evse.tx.csms_id is None:
             return
-        ok, reason = self.install_profile(parse(evse.id, raw, self.clock.now()))
+        ok, reason = self.install_profile(parse(evse.id, raw, self.local.now()))
         if not ok:
             log.info("%s: remote-start profile rejected: %s", self.id, reason)
 
@@ -118,7 +119,7 @@ class ChargingMixin:
 
     def _new_tx(self, evse: Evse, id_tag: str) -> Tx:
         self._tx_counter += 1
-        now = self.clock.now()
+        now = self.local.now()  # what the charger reports: its own clock
         tx = Tx(f"{self.id}-{int(now.timestamp())}-{self._tx_counter}", id_tag, now,
                 int(evse.meter_wh))
         self.ledger.append(LedgerEntry(self.id, evse.id, id_tag, tx.local_id, now,
@@ -130,8 +131,7 @@ class ChargingMixin:
 
     def start_transaction(self, evse: Evse, id_tag: str) -> Tx:
         evse.tx = self._new_tx(evse, id_tag)
-        evse.last_tick = evse.tx.started_at
-        evse.last_meter = evse.tx.started_at
+        evse.last_tick = evse.last_meter = self.clock.now()  # physics: site time
         self.on_tx_started(evse)
         return evse.tx
 
@@ -141,9 +141,11 @@ class ChargingMixin:
             return
         now = self.clock.now()
         self.tick_evse(evse, now)
-        tx.stopped_at, tx.meter_stop_wh, tx.stop_reason = now, int(evse.meter_wh), reason
+        stopped_at = self.local.local(now)
+        tx.stopped_at, tx.meter_stop_wh, tx.stop_reason = stopped_at, int(evse.meter_wh), reason
         entry = self._ledger(tx)
-        entry.stopped_at, entry.meter_stop_wh, entry.stop_reason = now, tx.meter_stop_wh, reason
+        entry.stopped_at, entry.meter_stop_wh, entry.stop_reason = (stopped_at, tx.meter_stop_wh,
+                                                                    reason)
         evse.tx = None
         evse.power_w, evse.current_a = 0.0, (0.0, 0.0, 0.0)
         self.on_tx_ended(evse, tx)

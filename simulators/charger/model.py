@@ -78,6 +78,42 @@ class Evse:
     pending_profile: dict | None = None
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One sampled value, version-neutral (1.6 and 2.0.1 format it their way)."""
+
+    measurand: str
+    value: float
+    unit: str
+    phase: str | None = None
+    location: str | None = None
+
+
+def readings(evse: Evse, context: str) -> list[Reading]:
+    """What the EVSE's meter reports: the energy register always; when periodic also power and,
+    on AC, per-phase current and the phase voltage; on DC the outlet's DC current and voltage
+    and the car's state of charge (a DC charger talks to the car; an AC one cannot know SoC)."""
+    out = [Reading("Energy.Active.Import.Register", float(int(evse.meter_wh)), "Wh",
+                   location="Outlet")]
+    if context != "Sample.Periodic":
+        return out
+    out.append(Reading("Power.Active.Import", round(max(0.0, evse.power_w), 1), "W"))
+    if evse.supply.kind == "AC":
+        for i, phase in enumerate(("L1", "L2", "L3")):
+            if evse.current_a[i] > 0 or i == 0:
+                out.append(Reading("Current.Import", round(max(0.0, evse.current_a[i]), 1), "A",
+                                   phase))
+        out.append(Reading("Voltage", 230.0, "V", "L1-N"))
+        return out
+    dc_v = evse.ev.spec.dc_voltage_v if evse.ev is not None else 0.0
+    dc_a = max(0.0, evse.power_w) / dc_v if dc_v > 0 else 0.0
+    out.append(Reading("Current.Import", round(dc_a, 1), "A", location="Outlet"))
+    out.append(Reading("Voltage", round(dc_v, 1), "V", location="Outlet"))
+    if evse.ev is not None:
+        out.append(Reading("SoC", round(evse.ev.soc_pct, 1), "Percent", location="EV"))
+    return out
+
+
 @dataclass
 class LedgerEntry:
     """What the simulator itself knows happened: the reference the CSMS must match."""

@@ -10,36 +10,28 @@ from ocpp.v16 import ChargePoint, call, call_result
 
 from simulators.charger.base import WIRE_LOG, SimCharger
 from simulators.charger.link import OutMsg
-from simulators.charger.model import (
-    Evse,
-    Tx,
-)
+from simulators.charger.model import Evse, Tx, readings
 from simulators.clock import iso
 from simulators.smart.profiles import from_v16
 
 log = logging.getLogger(__name__)
 _CONFIG_RO = {"NumberOfConnectors", "ChargeProfileMaxStackLevel", "MaxChargingProfilesInstalled",
               "ChargingScheduleMaxPeriods", "ChargingScheduleAllowedChargingRateUnit",
-              "SupportedFeatureProfiles"}
+              "SupportedFeatureProfiles", "ConnectorPhaseRotation"}
 _UNITS = {"Current": ("A",), "Power": ("W",), "Current,Power": ("A", "W")}
 
 
 def sampled_values(evse: Evse, context: str) -> list[dict]:
-    """Energy register, power, per-phase current and voltage, and SoC on DC."""
-    out = [{"value": str(int(evse.meter_wh)), "context": context, "measurand":
-            "Energy.Active.Import.Register", "unit": "Wh", "location": "Outlet"}]
-    if context == "Sample.Periodic":
-        out.append({"value": f"{max(0.0, evse.power_w):.1f}", "context": context,
-                    "measurand": "Power.Active.Import", "unit": "W"})
-        for i, phase in enumerate(("L1", "L2", "L3")):
-            if evse.current_a[i] > 0 or i == 0:
-                out.append({"value": f"{max(0.0, evse.current_a[i]):.1f}", "context": context,
-                            "measurand": "Current.Import", "phase": phase, "unit": "A"})
-        out.append({"value": "230.0", "context": context, "measurand": "Voltage",
-                    "phase": "L1-N", "unit": "V"})
-        if evse.supply.kind == "DC" and evse.ev is not None:
-            out.append({"value": f"{evse.ev.soc_pct:.0f}", "context": context,
-                        "measurand": "SoC", "unit": "Percent", "location": "EV"})
+    """The meter's readings as 1.6 sampledValue (values are strings)."""
+    out = []
+    for r in readings(evse, context):
+        value = str(int(r.value)) if r.unit == "Wh" else f"{r.value:.1f}"
+        sv = {"value": value, "context": context, "measurand": r.measurand, "unit": r.unit}
+        if r.phase:
+            sv["phase"] = r.phase
+        if r.location:
+            sv["location"] = r.location
+        out.append(sv)
     return out
 
 
@@ -75,7 +67,7 @@ class CP16(ChargePoint):
     @on("SetChargingProfile")
     async def set_profile(self, connector_id, cs_charging_profiles, **_):
         await self._slow()
-        profile = from_v16(connector_id, cs_charging_profiles, self.sim.clock.now())
+        profile = from_v16(connector_id, cs_charging_profiles, self.sim.local.now())
         ok, reason = self.sim.install_profile(profile)
         if not ok:
             log.info("%s: SetChargingProfile %s rejected: %s", self.sim.id, profile.id, reason)
@@ -100,7 +92,7 @@ class CP16(ChargePoint):
         unit = charging_rate_unit or ("A" if self.sim.type.kind == "AC" else "W")
         if unit not in self.sim.store.rules.allowed_units:
             return call_result.GetCompositeSchedule(status="Rejected")
-        start = self.sim.clock.now().replace(microsecond=0)
+        start = self.sim.local.now().replace(microsecond=0)
         periods = self.sim.composite_periods(connector_id, start, duration, unit)
         schedule = {"duration": duration, "start_schedule": iso(start), "charging_rate_unit": unit,
                     "charging_schedule_period": [{"start_period": o, "limit": v, "number_phases": n}
@@ -179,6 +171,10 @@ class Charger16(SimCharger):
             "ChargingScheduleMaxPeriods": str(self.store.rules.max_periods),
             "ChargingScheduleAllowedChargingRateUnit": units,
             "SupportedFeatureProfiles": "Core,SmartCharging,RemoteTrigger",
+            # 1.6 section 9.1: per connector; NotApplicable for one-phase and DC chargers.
+            "ConnectorPhaseRotation": ",".join(
+                f"{e.id}.{'RST' if self.type.kind == 'AC' and self.type.phases == 3 else 'NotApplicable'}"
+                for e in self.evses),
             "AuthorizeRemoteTxRequests": "false",
             "LocalAuthorizeOffline": "true",
         }
@@ -209,7 +205,7 @@ class Charger16(SimCharger):
         return resp.id_tag_info["status"]
 
     def on_status(self, evse: Evse, old: str) -> None:
-        ts = iso(self.clock.now())
+        ts = iso(self.local.now())
         status = evse.status
         self.send(OutMsg(lambda: call.StatusNotification(
             connector_id=evse.id, error_code="NoError", status=status, timestamp=ts)))
@@ -230,7 +226,7 @@ class Charger16(SimCharger):
 
     def on_meter(self, evse: Evse) -> None:
         tx = evse.tx
-        ts = iso(self.clock.now())
+        ts = iso(self.local.now())
         values = sampled_values(evse, "Sample.Periodic")
 
         def build():

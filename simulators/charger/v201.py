@@ -15,7 +15,7 @@ from ocpp.v201 import ChargePoint, call, call_result
 
 from simulators.charger.base import WIRE_LOG, SimCharger
 from simulators.charger.link import OutMsg
-from simulators.charger.model import AVAILABLE, FAULTED, UNAVAILABLE, Evse, Tx
+from simulators.charger.model import AVAILABLE, FAULTED, UNAVAILABLE, Evse, Tx, readings
 from simulators.clock import iso
 from simulators.smart.profiles import _PURPOSE_IN, from_v201
 
@@ -38,22 +38,16 @@ def connector_status(status: str) -> str:
 
 
 def meter_value(evse: Evse, ts: str, context: str) -> dict:
-    values = [{"value": int(evse.meter_wh), "context": context,
-               "measurand": "Energy.Active.Import.Register", "unit_of_measure": {"unit": "Wh"}}]
-    if context == "Sample.Periodic":
-        values.append({"value": round(max(0.0, evse.power_w), 1), "context": context,
-                       "measurand": "Power.Active.Import", "unit_of_measure": {"unit": "W"}})
-        for i, phase in enumerate(("L1", "L2", "L3")):
-            if evse.current_a[i] > 0 or i == 0:
-                values.append({"value": round(max(0.0, evse.current_a[i]), 1), "context": context,
-                               "measurand": "Current.Import", "phase": phase,
-                               "unit_of_measure": {"unit": "A"}})
-        values.append({"value": 230.0, "context": context, "measurand": "Voltage",
-                       "phase": "L1-N", "unit_of_measure": {"unit": "V"}})
-        if evse.supply.kind == "DC" and evse.ev is not None:
-            values.append({"value": round(evse.ev.soc_pct, 1), "context": context,
-                           "measurand": "SoC", "location": "EV",
-                           "unit_of_measure": {"unit": "Percent"}})
+    """The meter's readings as one 2.0.1 MeterValue (numbers with a unitOfMeasure)."""
+    values = []
+    for r in readings(evse, context):
+        sv = {"value": int(r.value) if r.unit == "Wh" else r.value, "context": context,
+              "measurand": r.measurand, "unit_of_measure": {"unit": r.unit}}
+        if r.phase:
+            sv["phase"] = r.phase
+        if r.location:
+            sv["location"] = r.location
+        values.append(sv)
     return {"timestamp": ts, "sampled_value": values}
 
 
@@ -88,7 +82,7 @@ class CP201(ChargePoint):
     @on("SetChargingProfile")
     async def set_profile(self, evse_id, charging_profile, **_):
         await self._slow()
-        profile = from_v201(evse_id, charging_profile, self.sim.clock.now())
+        profile = from_v201(evse_id, charging_profile, self.sim.local.now())
         ok, reason = self.sim.install_profile(profile)
         if not ok:
             log.info("%s: SetChargingProfile %s rejected: %s", self.sim.id, profile.id, reason)
@@ -133,7 +127,7 @@ class CP201(ChargePoint):
         if evse_id > len(self.sim.evses) or evse_id < 0 or \
                 unit not in self.sim.store.rules.allowed_units:
             return call_result.GetCompositeSchedule(status="Rejected")
-        start = self.sim.clock.now().replace(microsecond=0)
+        start = self.sim.local.now().replace(microsecond=0)
         periods = self.sim.composite_periods(evse_id, start, duration, unit)
         schedule = {"evse_id": evse_id, "duration": duration, "schedule_start": iso(start),
                     "charging_rate_unit": unit,
@@ -224,10 +218,39 @@ class Charger201(SimCharger):
             return str(int(getattr(self, source)))
         return source
 
+    def device_model(self, component: dict, variable: str, attribute: str) -> str | None:
+        """EVSE and Connector variables of the device model (2.0.1 part 2, appendix 3: EVSE
+        ``Power`` - its maxLimit, read here as MaxSet - and ``SupplyPhases``, 0 for DC;
+        Connector ``ConnectorType``), or None when the charger has no such value."""
+        evse_id = (component.get("evse") or {}).get("id")
+        if evse_id is None or not 1 <= evse_id <= len(self.evses):
+            return None
+        evse = self.evses[evse_id - 1]
+        dc = self.type.kind == "DC"
+        if component["name"] == "EVSE":
+            if variable == "Power":
+                if attribute == "MaxSet":
+                    return f"{self.type.max_power_w:.0f}"
+                if attribute == "Actual":
+                    return f"{max(0.0, evse.power_w):.0f}"
+            if variable == "SupplyPhases" and attribute == "Actual":
+                return "0" if dc else str(self.type.phases)
+        if component["name"] == "Connector" and variable == "ConnectorType" \
+                and attribute == "Actual":
+            return "cCCS2" if dc else "sType2"
+        return None
+
     def get_variable(self, d: dict) -> dict:
         key = (d["component"]["name"], d["variable"]["name"])
         out = {"component": d["component"], "variable": d["variable"]}
-        if d.get("attribute_type", "Actual") != "Actual":
+        attribute = d.get("attribute_type", "Actual")
+        if key[0] in ("EVSE", "Connector"):
+            value = self.device_model(d["component"], key[1], attribute)
+            if value is None:
+                return {**out, "attribute_status": "UnknownVariable"}
+            return {**out, "attribute_status": "Accepted", "attribute_value": value,
+                    **({"attribute_type": attribute} if attribute != "Actual" else {})}
+        if attribute != "Actual":
             return {**out, "attribute_status": "NotSupportedAttributeType"}
         if key not in _VARIABLES:
             known = {c for c, _ in _VARIABLES}
@@ -266,7 +289,7 @@ class Charger201(SimCharger):
     def on_status(self, evse: Evse, old: str) -> None:
         new_c = connector_status(evse.status)
         if old == "" or connector_status(old) != new_c:
-            ts = iso(self.clock.now())
+            ts = iso(self.local.now())
             self.send(OutMsg(lambda: call.StatusNotification(
                 timestamp=ts, connector_status=new_c, evse_id=evse.id, connector_id=1)))
         tx = evse.tx
@@ -280,7 +303,7 @@ class Charger201(SimCharger):
                   stopped_reason: str | None = None, id_token: bool = False) -> None:
         seq_no = tx.seq_no
         tx.seq_no += 1
-        ts = iso(self.clock.now() if event != "Ended" else tx.stopped_at)
+        ts = iso(self.local.now() if event != "Ended" else tx.stopped_at)
         offline = not self.connected.is_set() or None
         info = {"transaction_id": tx.local_id}
         if charging_state:
@@ -332,7 +355,7 @@ class Charger201(SimCharger):
 
     def on_meter(self, evse: Evse) -> None:
         tx = evse.tx
-        ts = iso(self.clock.now())
+        ts = iso(self.local.now())
         if tx is None:
             self.send(OutMsg(lambda: call.MeterValues(
                 evse_id=evse.id, meter_value=[meter_value(evse, ts, "Sample.Periodic")])))

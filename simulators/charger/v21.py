@@ -106,7 +106,8 @@ class Charger21(Charger201):
 
     # -- obeying discharge set-points ----------------------------------------------------
     def setpoint_w(self, evse: Evse, t: datetime) -> float | None:
-        """The negative set-point (W) of the TxProfile period in force at ``t``, if any."""
+        """The negative set-point (W) of the TxProfile period in force at ``t`` (the charger's
+        clock), if any."""
         tx = evse.tx
         if tx is None or tx.csms_id is None:
             return None
@@ -136,7 +137,7 @@ class Charger21(Charger201):
         base = super().limit(evse, t)
         if self.faults.ignore_limits:
             return base
-        setpoint = self.setpoint_w(evse, t)
+        setpoint = self.setpoint_w(evse, self.local.local(t))  # profiles: the charger's clock
         if setpoint is None:
             return base
         if not self.may_discharge(evse, t):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csms.control.allocate import apply_minimums
+from csms.control.allocate import apply_minimums, lift_to_floor
 from csms.control.verify import expired, judge, offered_w
 
 MIN3 = 6 * 230 * 3  # 4140 W
@@ -30,6 +30,36 @@ def test_apply_minimums_table(plan, budget, expected):
         # 5 kW kept, 2 kW below the minimum: dropped; its 2 kW go to the kept car.
         expected = [7000.0, 0.0]
     np.testing.assert_allclose(got, expected)
+
+
+def test_lift_to_floor_gives_needy_cars_their_minimum_while_there_is_room():
+    # A policy holding back (all 0) on a 10 kW site: the two most urgent needy cars get
+    # 4.14 kW each; the third does not fit (1.72 kW left); the car without need stays at 0.
+    plan = np.zeros(4)
+    floor = np.full(4, float(MIN3))
+    needy = np.array([True, True, False, True])
+    order = np.array([3, 2, 1, 0])  # most urgent first
+    got = lift_to_floor(plan, floor, np.full(4, 11_040.0), needy, order, np.ones((1, 4)),
+                        np.array([10_000.0]))
+    np.testing.assert_allclose(got, [0.0, MIN3, 0.0, MIN3])
+
+
+@given(st.lists(st.tuples(st.floats(0, 22_000), st.booleans(), st.sampled_from([0, 1, 2])),
+                min_size=1, max_size=20), st.floats(0, 100_000), st.floats(0, 40_000))
+def test_lift_to_floor_invariants(cars, site_cap_w, phase_cap_w):
+    """Only needy cars at 0 move, to their floor; no row goes over its cap because of it."""
+    plan = np.array([c[0] if c[0] >= MIN3 else 0.0 for c in cars])
+    needy = np.array([c[1] for c in cars])
+    rows = np.vstack([np.ones(len(cars)), [1.0 if c[2] == 1 else 0.0 for c in cars]])
+    caps = np.array([site_cap_w, phase_cap_w])
+    got = lift_to_floor(plan, np.full(len(cars), float(MIN3)), np.full(len(cars), 22_080.0),
+                        needy, np.arange(len(cars)), rows, caps)
+    moved = got != plan
+    assert np.all(plan[moved] == 0.0) and np.all(needy[moved]) and np.all(got[moved] == MIN3)
+    before, after = rows @ plan, rows @ got
+    assert np.all((after <= caps + 1e-6) | (after == before))
+    if moved.any():
+        assert np.all(after <= np.maximum(caps, before) + 1e-6)
 
 
 @given(st.lists(st.floats(0, 22_000), min_size=1, max_size=30), st.floats(0, 200_000))

@@ -140,13 +140,27 @@ def test_a_three_phase_car_on_an_overloaded_phase_is_capped_too():
     assert "phase_L1" in plan.why
 
 
-def test_idle_one_phase_evses_reserve_their_own_phase():
-    # Four idle one-phase EVSEs on L1 at a 2 kW fail-safe: L1 keeps 8 kW for them.
-    cs = [charger(f"C{i}", "L1") for i in range(7)]
-    sessions = [session(c, i + 1, 1, ONE_PHASE_W) for i, c in enumerate(cs[:3])]
-    plan = planner.plan(snapshot(cs, sessions, idle=[(c.id, 1) for c in cs[3:]]), 2_000.0)
-    assert float(plan.power_w.sum()) == pytest.approx(20_000.0 - 4 * 2_000.0, abs=1.0)
-    assert plan.reserve_w == pytest.approx(8_000.0)
+@pytest.mark.parametrize("cars, reserve_w", [
+    # Three cars want 22.1 kW of L1's 20: the idle EVSEs get only the next two arrivals'
+    # fail-safe (the old rule kept 8 kW for all four and held the cars at 12 kW: a busy
+    # site's reserve starved its charging cars).
+    (3, planner.ARRIVALS_RESERVED * 2_000.0),
+    # Two cars want 14.7 kW: the idle EVSEs get the 5.3 kW the cars leave, not the 8 kW of
+    # their fail-safes.
+    (2, 20_000.0 - 2 * ONE_PHASE_W),
+    # One car: room for every idle EVSE's fail-safe.
+    (1, 4 * 2_000.0),
+])
+def test_idle_evses_only_get_the_room_the_cars_leave(cars, reserve_w):
+    # Four idle one-phase EVSEs on L1 at a 2 kW fail-safe, next to charging one-phase cars.
+    cs = [charger(f"C{i}", "L1") for i in range(cars + 4)]
+    sessions = [session(c, i + 1, 1, ONE_PHASE_W) for i, c in enumerate(cs[:cars])]
+    plan = planner.plan(snapshot(cs, sessions, idle=[(c.id, 1) for c in cs[cars:]]), 2_000.0)
+    assert plan.reserve_w == pytest.approx(reserve_w)
+    # (With three cars, 16 kW: two at 7.36 kW and 1.28 kW left, below the third's minimum.)
+    expected_w = min(20_000.0 - reserve_w, cars * ONE_PHASE_W)
+    assert float(plan.power_w.sum()) == pytest.approx(
+        expected_w if cars < 3 else 2 * ONE_PHASE_W, abs=1.0)
 
 
 @pytest.mark.parametrize("wirings, expected_w", [
@@ -208,7 +222,7 @@ def sites(draw):
 def test_no_phase_exceeds_its_limit_in_the_plan(snap, failsafe_w):
     plan = planner.plan(snap, failsafe_w)
     limit_kw = snap.policy_params.get("phase_limit_kw", snap.capacity_kw / 3)
-    reserve_w = planner.phase_reserve_w(snap, failsafe_w)
+    reserve_w = plan.phase_reserve_w
     load_w = sum((p * planner.session_weights(s) for s, p in zip(
         plan.sessions, plan.power_w, strict=True)), np.zeros(3))
     room_w = np.maximum(limit_kw * 1000.0 - reserve_w, 0.0)  # no base load, no PV here

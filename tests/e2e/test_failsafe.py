@@ -20,12 +20,12 @@ START = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 CAPACITY_KW = 40.0
 AC22 = ChargerType("ac22", "AC", 22_080.0, 3, 2)
 PLAN = [("FS-1", "1.6", AC22), ("FS-2", "2.0.1", AC22), ("FS-3", "1.6", AC22)]
-LEASE_S = 5 * 60  # the loop's default: 5 control periods
+LEASE_S = 5 * 60  # a short lease (the default is 30 control periods) to see the fall-back
 
 
 async def test_cars_charge_at_their_failsafe_after_the_csms_dies(database_url):
     async with smart_site(database_url, PLAN, CAPACITY_KW, "load_balancing", SPEED,
-                          START) as site:
+                          START, {"lease_s": LEASE_S}) as site:
         for i, c in enumerate(site.chargers):
             for e in c.evses:
                 site.plug(c, e.id, EV_3PH22, 4 * 3600, f"FS-TAG-{i}-{e.id}", 60_000.0)

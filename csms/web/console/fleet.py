@@ -1,9 +1,10 @@
 """Live fleet state from the store: counts, the latest readings per EVSE, charger classes.
 
 Queries stay index-friendly at 1,000 chargers: counts are SQL aggregates, and live readings read
-only samples newer than ``LIVE_WINDOW_S`` through the (charger_id, timestamp) index: the
-``charger_id IN (SELECT id FROM chargers)`` form makes SQLite probe that index once per charger
-(a plain join scanned the whole samples table: 88 ms against 31 ms at 1,000 chargers).
+only samples received in the last ``LIVE_WINDOW_S`` through the (charger_id, received_at)
+index: the ``charger_id IN (SELECT id FROM chargers)`` form makes SQLite probe that index once
+per charger (a plain join scanned the whole samples table: 88 ms against 31 ms at 1,000
+chargers).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from csms.domain.charger_facts import charger_class
 from csms.store.tables import ChargerRow, ConnectorRow, MeterSampleRow, SessionRow
 
-LIVE_WINDOW_S = 600  # a reading older than this (charger time) is not "live"
+LIVE_WINDOW_S = 600  # a reading received longer ago than this is not "live"
 LIVE_MEASURANDS = ("Power.Active.Import", "Current.Import", "SoC")
 CHARGING_STATUSES = ("Charging",)  # 1.6 status; 2.0.1 says it in the session's charging_state
-DC_ULTRA_MIN_W = 150_000.0
 
 
 @dataclass
@@ -65,18 +66,18 @@ def _watts(value: float, unit: str) -> float:
 def live_readings(session: Session, now: datetime, charger_id: str | None = None,
                   measurands: tuple[str, ...] = LIVE_MEASURANDS
                   ) -> dict[tuple[str, int], Reading]:
-    """(charger_id, evse_id) -> Reading from samples in [now - LIVE_WINDOW_S, now + 60 s].
+    """(charger_id, evse_id) -> Reading from samples received in the last ``LIVE_WINDOW_S``
+    (our clock: a charger's own timestamps may be minutes off).
 
-    Rows come ordered by time, so the last one per key wins; the timestamp is not selected (its
+    Rows come ordered as received, so the last one per key wins; no timestamp is selected (its
     conversion to an aware datetime was a third of this function's time at 1,000 chargers)."""
     m = MeterSampleRow
     query = (select(m.charger_id, m.evse_id, m.measurand, m.value, m.unit, m.phase)
              .where(m.charger_id.in_(select(ChargerRow.id)) if charger_id is None
                     else m.charger_id == charger_id,
-                    m.timestamp >= now - timedelta(seconds=LIVE_WINDOW_S),
-                    m.timestamp <= now + timedelta(seconds=60),
+                    m.received_at >= now - timedelta(seconds=LIVE_WINDOW_S),
                     m.measurand.in_(measurands))
-             .order_by(m.timestamp, m.id))
+             .order_by(m.id))
     out: dict[tuple[str, int], Reading] = {}
     phase_power: dict[tuple[str, int], dict] = {}
     for cid, evse, measurand, value, unit, phase in session.execute(query):
@@ -95,13 +96,6 @@ def live_readings(session: Session, now: datetime, charger_id: str | None = None
         if out[key].power_w is None:  # only per-phase power reported: the total is their sum
             out[key].power_w = sum(phases.values())
     return out
-
-
-def charger_class(charger_type: str | None, max_power_w: float | None) -> str:
-    """"ac" | "dc_fast" | "dc_ultra" (>= 150 kW)."""
-    if (charger_type or "").upper() != "DC":
-        return "ac"
-    return "dc_ultra" if (max_power_w or 0.0) >= DC_ULTRA_MIN_W else "dc_fast"
 
 
 def utilisation(session: Session) -> dict[str, tuple[int, int]]:

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from csms.domain.clock_offset import ALERT_S
 from csms.grid.model import grid_kpis
 from csms.store.tables import ChargerRow, ConnectorRow
 from csms.web.console import control_state, energy, fleet, profiles
@@ -132,6 +134,11 @@ def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> li
                               .where(ConnectorRow.status == "Faulted")
                               .order_by(ConnectorRow.charger_id).limit(MAX_ALERTS_PER_KIND)).all()
     alerts += [Alert("danger", "alert_faulted", (c, n, e or "-")) for c, n, e in faulted]
+    skewed = session.execute(select(ChargerRow.id, ChargerRow.clock_offset_s).where(
+        sa.func.abs(ChargerRow.clock_offset_s) > ALERT_S).order_by(ChargerRow.id)
+        .limit(MAX_ALERTS_PER_KIND)).all()
+    alerts += [Alert("warning", "alert_clock", (cid, f"{offset_s:+.0f}"))
+               for cid, offset_s in skewed]
     offline = session.execute(select(ChargerRow.id).where(ChargerRow.connected == False)  # noqa: E712
                               .order_by(ChargerRow.id).limit(MAX_ALERTS_PER_KIND)).scalars().all()
     alerts += [Alert("warning", "alert_offline", (cid,)) for cid in offline]

@@ -13,6 +13,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from sqlmodel import Session
 
 from csms import clock
+from csms.domain.clock_offset import clock_alert
 from csms.web.console import auth, i18n
 
 # templates/ at the repository root (a source checkout); csms/templates if a packager moves
@@ -37,6 +38,7 @@ def _num(value, digits: int = 1) -> str:
 
 templates.env.filters["local"] = _local
 templates.env.filters["num"] = _num
+templates.env.globals["clock_alert"] = clock_alert
 
 
 def db(request: Request) -> Iterator[Session]:

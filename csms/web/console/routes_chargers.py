@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from sqlmodel import select
 
 from csms import clock
+from csms.commands import recent
+from csms.domain.charger_facts import charger_class, default_rating_w
 from csms.domain.commands import CommandError
 from csms.store.tables import ChargerRow, CommandRow, ConnectorRow, SessionRow
 from csms.web.console import auth, fleet, profiles, svg
@@ -39,7 +41,7 @@ def chargers_page(request: Request, session: DB, user: CurrentUser, q: str = "")
         power_w[cid] = power_w.get(cid, 0.0) + (r.power_w or 0.0)
     return page(request, "chargers.html", user, "chargers", blocks=("table",), rows=rows,
                 statuses=statuses, power_w=power_w, q=q, limit=LIST_LIMIT,
-                classes={r.id: fleet.charger_class(r.charger_type, r.max_power_w) for r in rows})
+                classes={r.id: charger_class(r.charger_type, r.max_power_w) for r in rows})
 
 
 def _charger(session, charger_id: str) -> ChargerRow:
@@ -75,8 +77,8 @@ def charger_page(request: Request, charger_id: str, session: DB, user: CurrentUs
     active = session.exec(select(SessionRow).where(SessionRow.charger_id == charger_id,
                                                    SessionRow.active == True)  # noqa: E712
                           .order_by(SessionRow.id.desc())).all()
-    commands = session.exec(select(CommandRow).where(CommandRow.charger_id == charger_id)
-                            .order_by(CommandRow.id.desc()).limit(20)).all()
+    commands = recent(session, charger_id, control=False)
+    control = recent(session, charger_id, control=True, limit=10)
     installed = profiles.installed(session, charger_id)
     frames = list(request.app.state.services.gateway.frame_logs.get(charger_id, ()))[-50:]
     capabilities = session.exec(select(CommandRow).where(
@@ -86,7 +88,10 @@ def charger_page(request: Request, charger_id: str, session: DB, user: CurrentUs
     lang = lang_of(request, user)
     return page(request, "charger.html", user, "chargers", blocks=("live", "outbox", "log"),
                 c=row, connectors=connectors, readings=readings, active_sessions=active,
-                commands=commands, installed=installed, frames=reversed(frames),
+                commands=commands, control_commands=control, installed=installed,
+                frames=reversed(frames), charger_class=charger_class(row.charger_type,
+                                                                     row.max_power_w),
+                default_rating_w=default_rating_w(row.charger_type),
                 capabilities=capabilities, triggers=TRIGGER_MESSAGES,
                 online=charger_id in request.app.state.services.gateway.links,
                 chart=_schedule_chart(translate(lang, "composite"), installed, now),
@@ -118,8 +123,8 @@ async def send_command(request: Request, charger_id: str, user: CurrentUser, ses
     except (CommandError, ValueError) as exc:
         error = str(exc)
     log.info("%s: console user %s sent %s", charger_id, user.username, action)
-    commands = session.exec(select(CommandRow).where(CommandRow.charger_id == charger_id)
-                            .order_by(CommandRow.id.desc()).limit(20)).all()
     c = _charger(session, charger_id)
     return page(request, "charger.html", user, "chargers", blocks=("outbox",), c=c,
-                commands=commands, command_error=error)
+                commands=recent(session, charger_id, control=False),
+                control_commands=recent(session, charger_id, control=True, limit=10),
+                command_error=error)

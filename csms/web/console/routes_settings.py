@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlmodel import select
 
 from csms import clock, security
+from csms.sites.service import set_electrical
 from csms.store.tables import ApiTokenRow, ChargerRow, IdTokenRow, SiteRow, UserRow
 from csms.store.tokens import create_token
 from csms.tariff import load_tariff
@@ -80,8 +81,8 @@ def _charger(db, form, now):
         row.password_hash = security.hash_password(secret)
         db.add(row)
     row.site_id = int(form["site_id"]) if form.get("site_id") else None
-    row.charger_type = form.get("charger_type") or None
-    row.max_power_w = _float(form, "max_power_w")
+    set_electrical(row, charger_type=form.get("charger_type") or None,
+                   max_power_w=_float(form, "max_power_w"))
     row.description = form.get("description") or row.description
     return secret
 
