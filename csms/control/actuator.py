@@ -72,6 +72,15 @@ def material_step_w(limit_w: float, params: dict) -> float:
     return max(MIN_CHANGE_W, MIN_CHANGE_FRACTION * abs(limit_w))
 
 
+def _agrees(got: tuple[float, str] | None, got_w: float | None, c: Change) -> bool:
+    """Does the composite's first period say what we set? In the unit we set when the charger
+    answers in it (an A limit is per phase: the composite's ``numberPhases`` may be the
+    charger's or the car's), else in W; within 1 % (0.1 A / 1 W at least)."""
+    if got is not None and got[1] == c.unit:
+        return abs(got[0] - c.value) <= max(0.1 if c.unit == "A" else 1.0, 0.01 * abs(c.value))
+    return got_w is not None and abs(got_w - c.applied_w) <= max(1.0, 0.01 * abs(c.applied_w))
+
+
 class Actuator:
     def __init__(self, commands, worker, clocks=None) -> None:
         self.commands, self.worker = commands, worker
@@ -331,8 +340,7 @@ class Actuator:
             await self.worker.run(st.clock_sample, self.clocks, c.charger_id, charger_now,
                                   received)
         got_w = pf.composite_first_limit_w(row.response or {}, c.phases or 3)
-        tol_w = max(1.0, 0.01 * abs(c.applied_w))
-        if got_w is not None and abs(got_w - c.applied_w) <= tol_w:
+        if _agrees(pf.composite_first_limit(row.response or {}), got_w, c):
             await self.worker.run(st.upsert_state, c.charger_id, c.evse_id,
                                   {"readback_ok": True, "readback_cap_w": None}, clock.now())
             return

@@ -46,6 +46,9 @@ OVER_SLACK_W = 250.0
 VIOLATIONS_TO_FLAG = 2
 UNDER_FRACTION = 0.85  # draw below this share of the limit: the EV limits itself
 UNDER_SLACK_W = 300.0
+# ... or this many W below it, whichever is nearer: on a 100 kW DC limit 15 % is 15 kW of the
+# site left unused while a tapering car takes less and less.
+UNDER_GAP_MAX_W = 2000.0
 LEARN_HEADROOM = 1.02  # above metering noise (~1 %) and the 0.1 A rounding of the offer
 LEARN_HEADROOM_W = 150.0  # capacity offered above the EV's draw is capacity lost
 GRACE_S = 5.0
@@ -81,7 +84,7 @@ def judge(limit_w: float | None, sent_at: datetime | None, measured_w: float | N
     if ev_max_w is not None and measured_w >= forget_above_w(ev_max_w) \
             and limit_w >= forget_above_w(ev_max_w):
         return Verdict(0, obeying, None)  # it takes more than it did: offer it all again
-    if limit_w >= max(min_w, 1.0) and measured_w < limit_w * UNDER_FRACTION - UNDER_SLACK_W:
+    if limit_w >= max(min_w, 1.0) and measured_w < under_w(limit_w):
         if measured_w < DRAWING_W:
             # The charger saying SuspendedEV (offered, not taken) settles it at once.
             if ev_state != SUSPENDED_EV and \
@@ -93,6 +96,12 @@ def judge(limit_w: float | None, sent_at: datetime | None, measured_w: float | N
         if ev_max_w is None or guess < ev_max_w:
             return Verdict(0, obeying, guess, learned_now=True)
     return Verdict(0, obeying, learned)
+
+
+def under_w(limit_w: float) -> float:
+    """Below this draw the EV, not the limit, sets what it takes."""
+    gap_w = min(limit_w * (1.0 - UNDER_FRACTION), UNDER_GAP_MAX_W) + UNDER_SLACK_W
+    return limit_w - gap_w
 
 
 def forget_above_w(ev_max_w: float) -> float:

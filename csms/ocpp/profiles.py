@@ -210,6 +210,19 @@ def composite_start(response: dict) -> datetime | None:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def composite_first_limit(response: dict) -> tuple[float, str] | None:
+    """(value, unit) of the first period of a GetCompositeSchedule answer, or None."""
+    if response.get("status") != "Accepted":
+        return None
+    schedule = response.get("chargingSchedule") or response.get("schedule") or {}
+    periods = schedule.get("chargingSchedulePeriod") or []
+    if not periods:
+        return None
+    first = min(periods, key=lambda q: q.get("startPeriod", 0))
+    value = first.get("setpoint", first.get("limit"))
+    return None if value is None else (float(value), schedule.get("chargingRateUnit", "A"))
+
+
 def composite_first_limit_w(response: dict, phases: int) -> float | None:
     """Power (W) the first period of a GetCompositeSchedule answer allows an EV on ``phases``
     phases, or None. An A limit is per phase: the charger's composite may say three phases

@@ -115,6 +115,9 @@ def charging_needs(session: Session, active: list[SessionRow]
     return out
 
 
+SITE_HISTORY_SESSIONS = 200
+
+
 def token_history(session: Session, tokens: set[str]) -> dict[str, list[SessionRow]]:
     """Id token -> its last finished sessions with energy, stop and start (newest first)."""
     out: dict[str, list[SessionRow]] = defaultdict(list)
@@ -127,6 +130,20 @@ def token_history(session: Session, tokens: set[str]) -> dict[str, list[SessionR
         if r.started_at and r.stopped_at and len(out[r.id_token]) < HISTORY_SESSIONS:
             out[r.id_token].append(r)
     return out
+
+
+def site_history(session: Session, charger_ids: list[str], limit: int = SITE_HISTORY_SESSIONS
+                 ) -> list[tuple[str, float, float]]:
+    """(charger, energy Wh, stay s) of the last ``limit`` finished sessions on these chargers
+    (stay on the charger's own clock: both ends come from it)."""
+    if not charger_ids:
+        return []
+    rows = session.exec(select(SessionRow.charger_id, SessionRow.energy_wh,
+                               SessionRow.started_at, SessionRow.stopped_at).where(
+        SessionRow.charger_id.in_(charger_ids), SessionRow.active == False,  # noqa: E712
+        SessionRow.energy_wh != None, SessionRow.started_at != None,  # noqa: E711
+        SessionRow.stopped_at != None).order_by(SessionRow.id.desc()).limit(limit)).all()  # noqa: E711
+    return [(c, float(e), (b - a).total_seconds()) for c, e, a, b in rows]
 
 
 def phases_ever_drawn(session: Session, session_ids: list[int]) -> dict[int, int]:

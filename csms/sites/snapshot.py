@@ -2,8 +2,9 @@
 
 Per active session: the EVSE's electrical facts, energy so far, latest measured power and
 phases, and what the driver wants: departure and energy from 2.0.1 NotifyEVChargingNeeds, else
-from the id token's history (mean of its past sessions), else the site defaults
-(``policy_params``: ``default_energy_kwh`` 20, ``default_dwell_s`` 8 h).
+from the id token's history (mean of its past sessions), else from the site's own history
+shrunk toward the site defaults (``csms.sites.stays``; ``policy_params``:
+``default_energy_kwh`` 20, ``default_dwell_s`` 8 h).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlmodel import Session, select
 from csms.domain.charger_facts import default_rating_w
 from csms.ocpp.profiles import Capabilities
 from csms.sites import readings as rd
+from csms.sites.stays import StayForecast, forecast
 from csms.store.tables import (
     ChargerCapabilityRow,
     ChargerRow,
@@ -28,6 +30,7 @@ from csms.store.tables import (
 log = logging.getLogger(__name__)
 
 DEFAULT_ENERGY_KWH = 20.0
+MIN_KIND_SESSIONS = 10  # past sessions on AC (or DC) chargers that speak for that kind alone
 DEFAULT_DWELL_S = 8 * 3600.0
 POWER_MEASURANDS = ("Power.Active.Import",)
 SAMPLE_LOOKBACK_S = 900.0  # latest power sample: look no further back than this
@@ -62,7 +65,7 @@ class EvseSession:
     energy_wh: float  # delivered so far
     requested_wh: float
     departure: datetime
-    needs_source: str  # ev | history | default
+    needs_source: str  # ev | history | site | default
     measured_w: float | None = None
     measured_at: datetime | None = None
     obeying: bool = True
@@ -130,7 +133,8 @@ def session_start(s: SessionRow, offset_s: float) -> datetime:
 
 
 def _needs(s: SessionRow, needs: dict | None, history: list[SessionRow], params: dict,
-           offset_s: float = 0.0) -> tuple[float, datetime, str, float | None, int | None]:
+           offset_s: float = 0.0, site_stay: StayForecast | None = None
+           ) -> tuple[float, datetime, str, float | None, int | None]:
     """(requested Wh, departure, source, EV max W or None, AC phases the EV asked for or None),
     times on our clock (a departure the EV gives is on its charger's clock)."""
     started = session_start(s, offset_s)
@@ -154,9 +158,27 @@ def _needs(s: SessionRow, needs: dict | None, history: list[SessionRow], params:
         wh = sum(p.energy_wh for p in history) / len(history)
         dwell = sum((p.stopped_at - p.started_at).total_seconds() for p in history) / len(history)
         return wh, started + timedelta(seconds=dwell), "history", None, None
+    if site_stay is not None and site_stay.sessions:
+        return (site_stay.energy_wh, started + timedelta(seconds=site_stay.dwell_s), "site",
+                None, None)
     wh = float(params.get("default_energy_kwh", DEFAULT_ENERGY_KWH)) * 1000.0
     dwell = float(params.get("default_dwell_s", DEFAULT_DWELL_S))
     return wh, started + timedelta(seconds=dwell), "default", None, None
+
+
+def site_stays(history: list[tuple[str, float, float]], chargers: dict, params: dict
+               ) -> dict[bool, StayForecast]:
+    """AC (True) / DC (False) -> the stay and energy to plan for a car that does not say:
+    the site's sessions on chargers of that kind when there are ``MIN_KIND_SESSIONS``, else
+    all of them, shrunk toward the site defaults."""
+    prior_wh = float(params.get("default_energy_kwh", DEFAULT_ENERGY_KWH)) * 1000.0
+    prior_s = float(params.get("default_dwell_s", DEFAULT_DWELL_S))
+    out = {}
+    for ac in (True, False):
+        mine = [(e, d) for c, e, d in history if c in chargers and chargers[c].ac == ac]
+        use = mine if len(mine) >= MIN_KIND_SESSIONS else [(e, d) for _, e, d in history]
+        out[ac] = forecast([e for e, _ in use], [d for _, d in use], prior_wh, prior_s)
+    return out
 
 
 def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot | None:
@@ -187,6 +209,8 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
                               since)
     needs = rd.charging_needs(session, steered)
     history = rd.token_history(session, {s.id_token for s in steered if s.id_token})
+    stays = site_stays(rd.site_history(session, ids), chargers, site.policy_params) \
+        if steered else {}
     sessions = []
     for s in steered:
         info = chargers[s.charger_id]
@@ -196,7 +220,7 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
             ts = min(received, ts - timedelta(seconds=info.clock_offset_s))
         requested_wh, departure, source, ev_max_w, ev_phases = _needs(
             s, needs.get(s.id), history.get(s.id_token, []) if s.id_token else [],
-            site.policy_params, info.clock_offset_s)
+            site.policy_params, info.clock_offset_s, stays.get(info.ac))
         state = states.get((s.charger_id, s.evse_id))
         max_w = info.evse_max_w if ev_max_w is None else min(info.evse_max_w, ev_max_w)
         if state is not None and state.session_id == s.id:

@@ -44,6 +44,7 @@ from csms.store.tables import SiteLoadRow  # noqa: E402
 from csms.store.tokens import create_token  # noqa: E402
 from csms.web.app import create_app  # noqa: E402
 from simulators.clock import SimClock  # noqa: E402
+from simulators.recording import Recorder  # noqa: E402
 from simulators.site import Site  # noqa: E402
 
 log = logging.getLogger("demo-day")
@@ -105,6 +106,10 @@ class RunResult:
     # Sessions that ended in the window, from the simulators' ledgers:
     # (charger, EVSE, id tag, started ISO, stopped ISO, energy Wh)
     sessions: list = field(default_factory=list)
+    # ``csms evaluate --oracle`` on this run's arrivals (csms-sim --record's scenario): the
+    # energy the policy could have delivered knowing every car in advance, and the arrivals.
+    oracle_kwh: float | None = None
+    oracle_sessions: int = 0
 
 
 def _site_fields(cfg: DemoConfig, policy: str) -> dict:
@@ -153,7 +158,7 @@ async def run_one(cfg: DemoConfig, policy: str, workdir: Path) -> RunResult:
         shares = [(k, float(v)) for k, v in (p.split("=") for p in cfg.hardware.split(","))]
         sim_site.SITE_HARDWARE = {**sim_site.SITE_HARDWARE, cfg.profile: shares}
     site = Site(f"ws://127.0.0.1:{svc.gateway.port}/ocpp", cfg.chargers, cfg.profile, "mixed",
-                sim, seed=cfg.seed, sessions_scale=cfg.sessions_scale)
+                sim, seed=cfg.seed, sessions_scale=cfg.sessions_scale, recorder=Recorder())
     for c in site.chargers:
         c.tick_s = TICK_S
     counter = WarningCounter()
@@ -200,9 +205,30 @@ async def run_one(cfg: DemoConfig, policy: str, workdir: Path) -> RunResult:
     ended = [(e.charger_id, e.evse_id, e.id_tag, e.started_at.isoformat(),
               e.stopped_at.isoformat(), e.energy_wh)
              for c in site.chargers for e in c.ledger if e.energy_wh is not None]
+    oracle_kwh, oracle_n = oracle_energy(cfg, site.recorder, end,
+                                         "load_balancing" if policy == BASELINE else policy)
     return RunResult(policy, load, kpis, wall_s, site.sessions_started, site.turned_away,
                      loop_runs, counter.counts, gaps, meter,
-                     site.summary()["energy_kwh"] - registers_kwh, ended)
+                     site.summary()["energy_kwh"] - registers_kwh, ended, oracle_kwh, oracle_n)
+
+
+def oracle_energy(cfg: DemoConfig, recorder: Recorder, end: datetime, policy: str
+                  ) -> tuple[float, int]:
+    """``csms evaluate --oracle`` for ``policy`` on the window's arrivals, with the site's
+    base load and PV from the CSMS's own models, at 60-s periods: (kWh, sessions)."""
+    from csms.evaluate.run import evaluate
+    from csms.evaluate.scenario import scenario_from_dict
+    from csms.grid.baseload import base_load_kw
+    from csms.grid.solar import pv_kw_periods
+
+    data = recorder.scenario(cfg.start, end, cfg.capacity_kw, 60, "demo-day")
+    periods = data["periods"]
+    data["site"]["base_load_kw"] = [float(v) for v in base_load_kw(
+        "office", cfg.base_load_peak_kw, cfg.start, 60, periods)]
+    data["site"]["pv_kw"] = [float(v) for v in pv_kw_periods(
+        cfg.pv_kwp, cfg.start, 60, periods, latitude=33.57, longitude=-7.59)]
+    out = evaluate(scenario_from_dict(data), [policy], oracle=True, with_sessions=False)
+    return out["results"][policy]["energy_delivered_kwh"], len(data["sessions"])
 
 
 def sim_elapsed(sim: SimClock, cfg: DemoConfig) -> float:

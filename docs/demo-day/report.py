@@ -170,12 +170,16 @@ def write(out: Path, raw: dict) -> None:
         "the no-control run's cost minus the policy's, on the same arrivals (same seed). "
         "Drivers left short: of the drivers who left within the window in both runs (same "
         "id tag, in order of arrival), those who got less than 95 % of the energy they got "
-        "without control, and the kWh they missed (simulators' ledgers).",
+        "without control, and the kWh they missed (simulators' ledgers). Oracle: `csms "
+        "evaluate --oracle` for the policy (load balancing for no control) on the run's own "
+        "arrivals as `csms-sim --record` writes them (each car capped by what its battery and "
+        "charger take over its stay), with the site's base load and PV, at 60-s periods: the "
+        "most the policy could deliver knowing every car in advance.",
         "",
-        "| policy | EV energy kWh | vs no control | peak import kW | max import - limit kW "
-        "| 60-s steps over limit | mean import when no control > limit kW | cost MAD "
-        "| savings vs no control MAD | drivers left short |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| policy | EV energy kWh | oracle kWh | of oracle | vs no control | peak import kW "
+        "| max import - limit kW | 60-s steps over limit | mean import when no control > limit kW "
+        "| cost MAD | savings vs no control MAD | drivers left short |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         m = ms[r["policy"]]
@@ -183,7 +187,10 @@ def write(out: Path, raw: dict) -> None:
         sav = f"{base['cost_mad'] - m['cost_mad']:.1f}" if base else "-"
         if r["policy"] == BASELINE:
             rel, sav = "", ""
-        lines.append(f"| {r['policy']} | {m['ev_kwh']:.1f} | {rel} | {m['peak_import_kw']:.1f} "
+        oracle = r.get("oracle_kwh")
+        share = f"{m['ev_kwh'] / oracle * 100:.1f} %" if oracle else "-"
+        lines.append(f"| {r['policy']} | {m['ev_kwh']:.1f} | {_fmt(oracle, 1)} | {share} "
+                     f"| {rel} | {m['peak_import_kw']:.1f} "
                      f"| {m['max_margin_kw']:+.1f} | {m['over_steps']} / {m['steps']} "
                      f"| {_fmt(m.get('busy_import_kw'), 1)} | {m['cost_mad']:.1f} | {sav} "
                      f"| {_short(m.get('shortfall'), r['policy'])} |")
