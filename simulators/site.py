@@ -80,6 +80,7 @@ def hardware_plan(profile: str, n: int) -> list[str]:
     return plan
 
 
+ROTATIONS = ("RST", "STR", "TRS")  # L1L2L3, L2L3L1, L3L1L2
 CHARGER_CLASSES = {"1.6": Charger16, "2.0.1": Charger201, "2.1": Charger21}
 V2G_CHARGER_TYPE = "dc150"  # the bidirectional DC hardware (ChargerType.v2g)
 
@@ -137,6 +138,7 @@ class Site:
         self.arrivals = load_profile(self.profile)
         self.chargers: list[SimCharger] = []
         protocols = charger_protocols(self.protocol, self.chargers_n, self.v2g_share)
+        ac_count = 0
         for i, ctype in enumerate(hardware_plan(self.profile, self.chargers_n)):
             cid = f"{self.id_prefix}-{i + 1:04d}"
             proto = protocols[i]
@@ -146,6 +148,11 @@ class Site:
             faults = Faults(
                 answer_delay_s=self.chaos.slow_answer_s if self.rng.random() < self.chaos.slow_share else 0.0,
                 ignore_limits=self.rng.random() < self.chaos.ignore_share)
+            # Installers rotate the phases from one AC charger to the next, so one-phase cars
+            # do not all load L1 (the chargers report it: 1.6 ConnectorPhaseRotation, 2.0.1
+            # EVSE.PhaseRotation).
+            rotation = ROTATIONS[ac_count % 3]
+            ac_count += CHARGER_TYPES[ctype].kind == "AC"
             skewed = math.floor(self.chaos.skew_share * (i + 1) + 1e-9) > \
                 math.floor(self.chaos.skew_share * i + 1e-9)
             charger = cls(
@@ -153,7 +160,7 @@ class Site:
                 password=self.passwords.get(cid, self.default_password), faults=faults,
                 backoff=self.backoff, meter_interval_s=self.meter_interval_s,
                 clock_offset_s=self.chaos.skew_s if skewed else 0.0,
-                clock_follows_csms=not skewed)
+                clock_follows_csms=not skewed, phase_rotation=rotation)
             charger.on_csms_time = self._csms_time
             self.chargers.append(charger)
         self.sessions_started = 0

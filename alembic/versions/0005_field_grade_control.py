@@ -24,6 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('max_power_source', sa.String(), nullable=True))
         batch_op.add_column(sa.Column('connector_type', sa.String(), nullable=True))
         batch_op.add_column(sa.Column('supply_phases', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('phase_wiring_source', sa.String(), nullable=True))
         batch_op.add_column(sa.Column('clock_offset_s', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('clock_checked_at', csms.store.types.UTCDateTime(),
                                       nullable=True))
@@ -32,6 +33,8 @@ def upgrade() -> None:
                "WHERE charger_type IS NOT NULL")
     op.execute("UPDATE chargers SET max_power_source = 'operator' "
                "WHERE max_power_w IS NOT NULL")
+    op.execute("UPDATE chargers SET phase_wiring_source = 'operator' "
+               "WHERE phase_wiring <> 'L1L2L3'")
     with op.batch_alter_table('charger_capabilities', schema=None) as batch_op:
         batch_op.add_column(sa.Column('composite', sa.Boolean(), nullable=False,
                                       server_default=sa.true()))
@@ -58,6 +61,7 @@ def downgrade() -> None:
     with op.batch_alter_table('chargers', schema=None) as batch_op:
         batch_op.drop_column('clock_checked_at')
         batch_op.drop_column('clock_offset_s')
+        batch_op.drop_column('phase_wiring_source')
         batch_op.drop_column('supply_phases')
         batch_op.drop_column('connector_type')
         batch_op.drop_column('max_power_source')

@@ -47,12 +47,14 @@ def charger_class(kind: str | None, max_power_w: float | None) -> str:
 @dataclass(frozen=True)
 class ChargerFacts:
     """Per charger (each EVSE alike): ``kind`` "AC" | "DC", ``max_power_w`` per EVSE,
-    ``supply_phases`` (0 = DC), ``connector_type``; None = not known."""
+    ``supply_phases`` (0 = DC), ``connector_type``, ``phase_wiring`` (the site phases its L1,
+    L2, L3 are on, e.g. "L2L3L1" or "L2"); None = not known."""
 
     kind: str | None = None
     max_power_w: float | None = None
     supply_phases: int | None = None
     connector_type: str | None = None
+    phase_wiring: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind is None:
@@ -61,7 +63,7 @@ class ChargerFacts:
     @property
     def empty(self) -> bool:
         return self.kind is None and self.max_power_w is None and self.supply_phases is None \
-            and self.connector_type is None
+            and self.connector_type is None and self.phase_wiring is None
 
 
 def _kind(f: ChargerFacts) -> str | None:
@@ -76,13 +78,34 @@ def _kind(f: ChargerFacts) -> str | None:
     return None
 
 
+# OCPP phase rotation (1.6 ConnectorPhaseRotation, 2.0.1 PhaseRotation): R, S, T are the
+# grid's L1, L2, L3 in the order the charger's own L1, L2, L3 are wired to them; 2.0.1 writes
+# an unconnected phase as "x" ("Sxx": a one-phase charger on L2).
+_GRID_PHASE = {"R": "L1", "S": "L2", "T": "L3"}
+WIRINGS = ("L1L2L3", "L2L3L1", "L3L1L2", "L1", "L2", "L3")
+
+
+def wiring_of_rotation(rotation: str | None) -> str | None:
+    """"STR" -> "L2L3L1", "Sxx" -> "L2"; None for NotApplicable / Unknown, a rotation the
+    site model has no name for (reverse order: "RTS"), or anything else."""
+    text = (rotation or "").strip()
+    if len(text) != 3 or text[0] not in _GRID_PHASE:
+        return None
+    if text[1:] == "xx":
+        return _GRID_PHASE[text[0]]
+    if any(c not in _GRID_PHASE for c in text) or len(set(text)) != 3:
+        return None
+    wiring = "".join(_GRID_PHASE[c] for c in text)
+    return wiring if wiring in WIRINGS else None
+
+
 def merged(a: ChargerFacts, b: ChargerFacts) -> ChargerFacts:
     """``b``'s facts where it has them, else ``a``'s; the kind follows from the merged facts
     (or is either's when they do not tell)."""
     out = ChargerFacts(
         None, b.max_power_w if b.max_power_w is not None else a.max_power_w,
         b.supply_phases if b.supply_phases is not None else a.supply_phases,
-        b.connector_type or a.connector_type)
+        b.connector_type or a.connector_type, b.phase_wiring or a.phase_wiring)
     return out if out.kind is not None else replace(out, kind=b.kind or a.kind)
 
 

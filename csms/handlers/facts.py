@@ -33,7 +33,8 @@ def learn(session: Session, charger_id: str, facts: ChargerFacts, source: str) -
     row = session.get(ChargerRow, charger_id)
     if row is None or facts.empty:
         return False
-    before = (row.charger_type, row.max_power_w, row.connector_type, row.supply_phases)
+    before = (row.charger_type, row.max_power_w, row.connector_type, row.supply_phases,
+              row.phase_wiring)
     trust = TRUST[source]
     if facts.kind and trust >= TRUST[row.charger_type_source] and row.charger_type != facts.kind:
         row.charger_type, row.charger_type_source = facts.kind, source
@@ -45,9 +46,13 @@ def learn(session: Session, charger_id: str, facts: ChargerFacts, source: str) -
             row.connector_type = facts.connector_type
         if facts.supply_phases is not None:
             row.supply_phases = facts.supply_phases
-    after = (row.charger_type, row.max_power_w, row.connector_type, row.supply_phases)
+        if facts.phase_wiring and trust >= TRUST[row.phase_wiring_source]:
+            row.phase_wiring, row.phase_wiring_source = facts.phase_wiring, source
+    after = (row.charger_type, row.max_power_w, row.connector_type, row.supply_phases,
+             row.phase_wiring)
     if after != before:
-        log.info("%s: learned %s (%s): type %s, rating %s W, connector %s, phases %s",
+        log.info("%s: learned %s (%s): type %s, rating %s W, connector %s, phases %s, "
+                 "wiring %s",
                  charger_id, source, "was " + str(before), *after)
     return after != before
 

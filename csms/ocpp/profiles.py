@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from csms.domain.charger_facts import ChargerFacts
+from csms.domain.charger_facts import ChargerFacts, wiring_of_rotation
 
 VOLTAGE_V = 230.0
 MIN_AC_CURRENT_A = 6.0
@@ -312,14 +312,15 @@ def probe_facts(protocol: str, response: dict) -> ChargerFacts:
                  str(conf.get("ConnectorPhaseRotation") or "").split(",") if part.strip()]
     three_phase = {"RST", "RTS", "SRT", "STR", "TRS", "TSR"}
     if rotations and any(r in three_phase for r in rotations):
-        return ChargerFacts("AC", supply_phases=3)
+        wiring = next((w for w in map(wiring_of_rotation, rotations) if w), None)
+        return ChargerFacts("AC", supply_phases=3, phase_wiring=wiring)
     return ChargerFacts()
 
 
 # 2.0.1 device model (part 2, appendix 3): EVSE.Power's maxLimit (read as MaxSet),
-# EVSE.SupplyPhases (0: DC) and Connector.ConnectorType, per EVSE.
+# EVSE.SupplyPhases (0: DC), EVSE.PhaseRotation and Connector.ConnectorType, per EVSE.
 DEVICE_MODEL = (("EVSE", "Power", "MaxSet"), ("EVSE", "SupplyPhases", "Actual"),
-                ("Connector", "ConnectorType", "Actual"))
+                ("EVSE", "PhaseRotation", "Actual"), ("Connector", "ConnectorType", "Actual"))
 
 
 def device_model_request(evse_ids: list[int]) -> tuple[str, dict]:
@@ -346,7 +347,7 @@ def _float(text) -> float | None:
 def device_model_facts(response: dict) -> ChargerFacts:
     """Facts from a device-model GetVariables answer (the largest EVSE rating; DC if any EVSE
     is)."""
-    ratings, phases, connectors = [], [], []
+    ratings, phases, connectors, wirings = [], [], [], []
     for r in response.get("getVariableResult") or []:
         if r.get("attributeStatus") != "Accepted":
             continue
@@ -358,9 +359,12 @@ def device_model_facts(response: dict) -> ChargerFacts:
             phases.append(int(_float(value)))
         elif name == "ConnectorType" and value:
             connectors.append(str(value))
+        elif name == "PhaseRotation" and wiring_of_rotation(value):
+            wirings.append(wiring_of_rotation(value))
     dc_connector = next((c for c in connectors if ChargerFacts(connector_type=c).kind == "DC"),
                         None)
     return ChargerFacts(
         max_power_w=max(ratings) if ratings else None,
         supply_phases=0 if 0 in phases else (max(phases) if phases else None),
-        connector_type=dc_connector or (connectors[0] if connectors else None))
+        connector_type=dc_connector or (connectors[0] if connectors else None),
+        phase_wiring=wirings[0] if wirings else None)

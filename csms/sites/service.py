@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from csms.charging import POLICIES
-from csms.domain.charger_facts import OPERATOR
+from csms.domain.charger_facts import OPERATOR, WIRINGS
 from csms.store.tables import ChargerRow, SiteRow
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ EDITABLE = ("name", "latitude", "longitude", "voltage_level", "capacity_kw", "tr
             "policy", "policy_params", "control_period_s")
 VOLTAGE_LEVELS = ("LV", "MV", "HV")
 BASE_LOAD_PROFILES = ("residential", "office", "commercial", "highway")
-PHASE_WIRINGS = ("L1L2L3", "L2L3L1", "L3L1L2", "L1", "L2", "L3")
+PHASE_WIRINGS = WIRINGS
 
 
 class SiteError(ValueError):
@@ -103,7 +103,7 @@ def assign_charger(session: Session, site_id: int | None, charger_id: str, now: 
         session.add(row)
     row.site_id = site_id
     if phase_wiring is not None:
-        row.phase_wiring = phase_wiring
+        row.phase_wiring, row.phase_wiring_source = phase_wiring, OPERATOR
     set_electrical(row, max_power_w=max_power_w, charger_type=charger_type, clear=False)
     session.flush()
     return row

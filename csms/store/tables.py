@@ -37,6 +37,7 @@ class ChargerRow(SQLModel, table=True):
     site_id: int | None = Field(default=None, foreign_key="sites.id", index=True,
                                 ondelete="SET NULL")
     phase_wiring: str = "L1L2L3"  # phases the charger's L1, L2, L3 are wired to, in order
+    phase_wiring_source: str | None = None  # "operator" | "reported"; None: the default
     max_power_w: float | None = None
     charger_type: str | None = None  # "AC" | "DC" (the console groups AC / DC fast / DC ultra)
     # Where charger_type / max_power_w come from: "operator" (the registry; never overwritten

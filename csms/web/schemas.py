@@ -45,6 +45,9 @@ class ChargerOut(BaseModel):
     connector_type: str | None = None
     supply_phases: int | None = Field(None, description="as reported; 0 = DC")
     phase_wiring: str
+    phase_wiring_source: str | None = Field(
+        None, description="operator | reported (1.6 ConnectorPhaseRotation, 2.0.1 "
+        "EVSE.PhaseRotation); None: the default L1L2L3")
     clock_offset_s: float | None = Field(
         None, description="the charger's clock minus the CSMS's, estimated from its timestamps")
     clock_checked_at: datetime | None = None

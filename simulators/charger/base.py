@@ -57,11 +57,14 @@ class SimCharger(ChargingMixin):
                  faults: Faults | None = None, meter_interval_s: float = 60.0,
                  heartbeat_interval_s: float = 300.0, tick_s: float = 15.0,
                  allowed_units: tuple[str, ...] | None = None, clock_offset_s: float = 0.0,
-                 clock_follows_csms: bool = True) -> None:
+                 clock_follows_csms: bool = True, phase_rotation: str = "RST") -> None:
         self.id = charger_id
         self.url = f"{url.rstrip('/')}/{charger_id}"
         self.type = ctype
         self.clock = clock
+        # The grid phases (R, S, T = L1, L2, L3) its own L1, L2, L3 are wired to; a one-phase
+        # charger uses the first letter only. Reported, not simulated: the site has no phases.
+        self.phase_rotation = phase_rotation
         self.local = ChargerClock(clock, clock_offset_s, clock_follows_csms)
         # Called with the CSMS's time from each BootNotification answer before the charger
         # takes it (the site re-bases its own clock on the first one).

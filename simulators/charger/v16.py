@@ -173,7 +173,7 @@ class Charger16(SimCharger):
             "SupportedFeatureProfiles": "Core,SmartCharging,RemoteTrigger",
             # 1.6 section 9.1: per connector; NotApplicable for one-phase and DC chargers.
             "ConnectorPhaseRotation": ",".join(
-                f"{e.id}.{'RST' if self.type.kind == 'AC' and self.type.phases == 3 else 'NotApplicable'}"
+                f"{e.id}.{self.phase_rotation if self.type.kind == 'AC' and self.type.phases == 3 else 'NotApplicable'}"
                 for e in self.evses),
             "AuthorizeRemoteTxRequests": "false",
             "LocalAuthorizeOffline": "true",

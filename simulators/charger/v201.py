@@ -220,8 +220,9 @@ class Charger201(SimCharger):
 
     def device_model(self, component: dict, variable: str, attribute: str) -> str | None:
         """EVSE and Connector variables of the device model (2.0.1 part 2, appendix 3: EVSE
-        ``Power`` - its maxLimit, read here as MaxSet - and ``SupplyPhases``, 0 for DC;
-        Connector ``ConnectorType``), or None when the charger has no such value."""
+        ``Power`` - its maxLimit, read here as MaxSet - ``SupplyPhases``, 0 for DC, and
+        ``PhaseRotation``; Connector ``ConnectorType``), or None when the charger has no such
+        value."""
         evse_id = (component.get("evse") or {}).get("id")
         if evse_id is None or not 1 <= evse_id <= len(self.evses):
             return None
@@ -235,6 +236,10 @@ class Charger201(SimCharger):
                     return f"{max(0.0, evse.power_w):.0f}"
             if variable == "SupplyPhases" and attribute == "Actual":
                 return "0" if dc else str(self.type.phases)
+            if variable == "PhaseRotation" and attribute == "Actual" and not dc:
+                # R, S, T: the grid's L1, L2, L3; x: a phase not connected ("Sxx": on L2).
+                rotation = self.phase_rotation
+                return rotation if self.type.phases == 3 else rotation[0] + "xx"
         if component["name"] == "Connector" and variable == "ConnectorType" \
                 and attribute == "Actual":
             return "cCCS2" if dc else "sType2"

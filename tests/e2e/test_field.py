@@ -83,11 +83,14 @@ class Field:
         for c in self.site.chargers:
             for e in c.evses:
                 site_w += e.power_w
-                phase_w += np.array(e.current_a) * VOLTAGE_V if e.power_w > 0 else 0.0
+                if e.power_w > 0:  # the charger's L1, L2, L3 on the grid phases it reports
+                    for k, amps in enumerate(e.current_a):
+                        phase_w["RST".index(c.phase_rotation[k])] += amps * VOLTAGE_V
                 if e.ev is not None and e.tx is not None and abs(e.power_w) < 1.0:
                     want = power(e.ev, e.supply, None)
                     if want.grid_power_w > 0:
-                        zero.append((c.id, e.id, want.phases_used, e.supply.kind))
+                        grid = ["RST".index(p) for p in c.phase_rotation[:want.phases_used]]
+                        zero.append((c.id, e.id, grid, e.supply.kind))
         self.samples.append((now, site_w, phase_w, zero, self._demand_w()))
 
     def _demand_w(self) -> float:
@@ -155,12 +158,13 @@ def _starved(samples, t0, t1) -> list[tuple[str, int, float]]:
         if not t0 <= t < t1:
             continue
         now = set()
-        for cid, evse_id, phases, kind in zero:
-            floor_w = MIN_AC_CURRENT_A * VOLTAGE_V * phases if kind == "AC" else MIN_DC_POWER_W
-            per_phase_w = floor_w / phases if kind == "AC" else floor_w / 3
+        for cid, evse_id, grid, kind in zero:
+            grid = grid if kind == "AC" else [0, 1, 2]
+            floor_w = MIN_AC_CURRENT_A * VOLTAGE_V * len(grid) if kind == "AC" \
+                else MIN_DC_POWER_W
             room = site_w + floor_w <= capacity_w - ROOM_MARGIN_W and all(
-                phase_w[i] + per_phase_w <= (capacity_w - ROOM_MARGIN_W) / 3
-                for i in range(phases))
+                phase_w[i] + floor_w / len(grid) <= (capacity_w - ROOM_MARGIN_W) / 3
+                for i in grid)
             if room:
                 key = (cid, evse_id)
                 now.add(key)
