@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -180,6 +181,7 @@ class ControlLoop:
     async def run_site(self, site_id: int) -> SiteSnapshot | None:
         lock = self._locks.setdefault(site_id, asyncio.Lock())
         async with lock:
+            started = time.perf_counter()
             now = clock.now()
             # One read for the snapshot and the limits in force: on an arrival every
             # millisecond before the first limit is a car waiting at its fail-safe.
@@ -239,8 +241,9 @@ class ControlLoop:
             measured_kw = sum((s.measured_w or 0.0) for s in snap.sessions) / 1000.0
             self._peak_kw[(site_id, day)] = max(peak, measured_kw + plan.base_kw - plan.pv_kw)
             self.runs += 1
-            log.info("site %s: %d sessions, %.1f kW planned, %d limits sent", snap.name,
-                      len(plan.sessions), float(plan.power_w.sum()) / 1000.0, len(changes))
+            log.info("site %s: %d sessions, %.1f kW planned, %d limits sent in %.2f s",
+                     snap.name, len(plan.sessions), float(plan.power_w.sum()) / 1000.0,
+                     len(changes), time.perf_counter() - started)
             return snap
 
 
