@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from csms.charging.expected import FutureDemand
 from csms.charging.policies import (
     FREQUENCY_POLICIES,
     Schedule,
@@ -30,8 +31,15 @@ log = logging.getLogger(__name__)
 
 
 def online_schedule(problem: Problem, policy: str,
-                    declared_available: np.ndarray | None = None) -> Schedule:
-    """Run ``policy`` period by period; returns the power actually applied (N, T)."""
+                    declared_available: np.ndarray | None = None,
+                    future: FutureDemand | None = None) -> Schedule:
+    """Run ``policy`` period by period; returns the power actually applied (N, T).
+
+    ``future``: the expected demand of the cars to come over the whole horizon (periods of
+    ``problem``); at period k the plan is told of those expected after k
+    (``FutureDemand.after``), and plans until the last departure of the cars present or
+    expected. None (default): only the cars present are known.
+    """
     t0 = time.perf_counter()
     p = problem
     n, t_count = p.available.shape
@@ -52,13 +60,17 @@ def online_schedule(problem: Problem, policy: str,
             plan_avail = declared[active, k:].copy()
             plan_avail[:, 0] = True      # present now whatever was declared
             last = np.max(np.nonzero(plan_avail.any(axis=0))[0]) + 1
+            ahead = None if future is None else future.after(k)
+            if ahead is not None and ahead.size:
+                # plan_avail spans the rest of the horizon: room for the expected windows.
+                last = max(last, min(t_count - k, int(ahead.departure_period.max())))
             sub = p.subset(active, slice(k, k + last))
             freq = np.full(last, 50.0)
             freq[0] = p.frequency_hz[k]
             sub = replace(sub, available=plan_avail[:, :last], energy_kwh=remaining[active],
                           energy_floor_kwh=np.maximum(delivered_kwh[active], 0.0),
                           frequency_hz=freq, peak_floor_kw=peak_kw)
-            plan = controlled_power(sub, policy)
+            plan = controlled_power(sub, policy, ahead)
             power[active, k] = plan[:, 0]
             delivered_kwh[active] += plan[:, 0] * p.period_h
         peak_kw = max(peak_kw, float(p.site_import_kw(power[:, k:k + 1])[0]))
