@@ -11,10 +11,14 @@ prior_days)``, where the prior's rate is its arrival share times ``prior_arrival
 weeks of history the site's own counts dominate; with none, the prior alone speaks (and without
 a count, nothing is expected: the plan is as before).
 
+The level is then raised to a busy day's (``busy_day_quantile`` of the history's daily
+energy over its mean; see ``fit_forecast``).
+
 What a car arriving in a slot wants comes from the sessions (history and prior pseudo-sessions,
-weighted the same way) that arrived within ``window_slots`` of it: sorted by stay and cut into
-``classes`` equally likely groups, each with its mean stay and mean energy, so that a car that
-stays long also takes more.
+weighted the same way) that arrived within ``window_slots`` of it: sorted by the mean power
+they need (energy / stay) and cut into ``classes`` equally likely groups, each with its mean
+stay and mean energy. The prior's pseudo-sessions pair the i-th shortest stay with the i-th
+smallest energy (ElaadNL gives the two separately; long stays take more).
 """
 
 from __future__ import annotations
@@ -33,37 +37,43 @@ PRIOR_DAYS = 5.0        # the prior weighs as much as a working week of the site
 CLASSES = 4             # stay classes per arrival slot
 WINDOW_SLOTS = 4        # a slot's stay and energy pool the arrivals within +-1 h
 BIN_S = 3600            # expected sessions group the arrivals of an hour (a smaller LP)
+MIN_DWELL_H = 0.25      # one slot: a shorter stay's mean power is taken over a slot
+BUSY_DAY_QUANTILE = 0.9
 
 
 @dataclass(frozen=True)
 class History:
-    """A site's past sessions (S,) and the days they cover.
+    """A site's past sessions (S,) over D whole local days, days without any car included.
 
-    ``arrival_slot`` (int, local 15-min slot of the day), ``weekend`` (bool, local date),
-    ``dwell_h``, ``energy_kwh`` (what the car took); ``weekdays`` and ``weekend_days``: how many
-    days of each type the history covers, days without any car included.
+    ``arrival_slot`` (int, local 15-min slot of the day), ``day`` (int, index of the local day
+    of arrival), ``dwell_h``, ``energy_kwh`` (what the car took); ``day_weekend`` (D,) bool.
     """
 
     arrival_slot: np.ndarray
-    weekend: np.ndarray
+    day: np.ndarray
     dwell_h: np.ndarray
     energy_kwh: np.ndarray
-    weekdays: int
-    weekend_days: int
+    day_weekend: np.ndarray
+
+    @property
+    def weekend(self) -> np.ndarray:
+        """(S,) the session arrived on a weekend day."""
+        return self.day_weekend[self.day]
 
     @classmethod
     def from_sessions(cls, arrivals_local: list[datetime], departures_local: list[datetime],
                       energy_kwh: list[float], first_day: date, last_day: date) -> History:
-        """Sessions given in the site's local time, covering ``first_day``..``last_day``."""
+        """Sessions given in the site's local time, arriving ``first_day``..``last_day``."""
         days = [first_day + timedelta(days=d) for d in range((last_day - first_day).days + 1)]
-        weekend_days = sum(d.weekday() >= 5 for d in days)
         slot = [(a.hour * 3600 + a.minute * 60 + a.second) // SLOT_S for a in arrivals_local]
         dwell = [(d - a).total_seconds() / 3600.0
                  for a, d in zip(arrivals_local, departures_local, strict=True)]
-        return cls(arrival_slot=np.array(slot, int),
-                   weekend=np.array([a.weekday() >= 5 for a in arrivals_local], bool),
+        day = np.array([(a.date() - first_day).days for a in arrivals_local], int)
+        if np.any((day < 0) | (day >= len(days))):
+            raise ValueError(f"sessions outside {first_day}..{last_day}")
+        return cls(arrival_slot=np.array(slot, int), day=day,
                    dwell_h=np.array(dwell, float), energy_kwh=np.array(energy_kwh, float),
-                   weekdays=len(days) - weekend_days, weekend_days=weekend_days)
+                   day_weekend=np.array([d.weekday() >= 5 for d in days], bool))
 
 
 @dataclass(frozen=True)
@@ -117,9 +127,13 @@ class DemandForecast:
 
 def _classes(dwell_h: np.ndarray, energy_kwh: np.ndarray, weight: np.ndarray,
              classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut weighted sessions sorted by stay into ``classes`` equal-weight groups; each group's
-    weighted mean stay and energy (a session on a cut is shared between both groups)."""
-    order = np.argsort(dwell_h, kind="stable")
+    """Cut weighted sessions sorted by the mean power they need (energy / stay) into
+    ``classes`` equal-weight groups; each group's weighted mean stay and energy (a session on a
+    cut is shared between both groups). Grouping by need rather than by stay keeps the cars
+    that must charge nearly all the time they stay together: averaged with lax ones, they would
+    look flexible, and the plan would leave them too little room."""
+    need_kw = energy_kwh / np.maximum(dwell_h, MIN_DWELL_H)
+    order = np.argsort(need_kw, kind="stable")
     d, e, w = dwell_h[order], energy_kwh[order], weight[order]
     edges = np.concatenate([[0.0], np.cumsum(w)]) / w.sum()
     out_d, out_e = np.zeros(classes), np.zeros(classes)
@@ -134,11 +148,16 @@ def _classes(dwell_h: np.ndarray, energy_kwh: np.ndarray, weight: np.ndarray,
 def fit_forecast(history: History | None, prior: DemandPrior,
                  prior_arrivals_per_day: tuple[float, float] | None = None,
                  prior_days: float = PRIOR_DAYS, classes: int = CLASSES,
-                 window_slots: int = WINDOW_SLOTS) -> DemandForecast:
+                 window_slots: int = WINDOW_SLOTS,
+                 busy_day_quantile: float | None = BUSY_DAY_QUANTILE) -> DemandForecast:
     """Blend the site's history with the prior (see the module docstring).
 
     ``prior_arrivals_per_day``: (weekday, weekend) cars a day the operator expects; default
-    the history's own means (0 without history).
+    the history's own means (0 without history). ``busy_day_quantile``: plan for a day as
+    busy as this quantile of the history's daily energy rather than for the mean day (all
+    arrivals scaled by their ratio, never below 1; None: the mean day). On a congested site the
+    two errors do not cost the same: energy deferred for a day that turns out busier than the
+    mean is lost, while planning for a busy day that turns out quiet only charges earlier.
     """
     arrivals = np.zeros((2, SLOTS_PER_DAY))
     dwell = np.zeros((2, SLOTS_PER_DAY, classes))
@@ -146,10 +165,17 @@ def fit_forecast(history: History | None, prior: DemandPrior,
     slots = np.arange(SLOTS_PER_DAY)
     for kind in (0, 1):
         if history is None:
-            days, mine = 0, np.zeros(0, bool)
+            days, mine, busy = 0, np.zeros(0, bool), 1.0
         else:
-            days = history.weekend_days if kind else history.weekdays
+            of_kind = history.day_weekend == bool(kind)
+            days = int(of_kind.sum())
             mine = history.weekend == bool(kind)
+            daily_kwh = np.bincount(history.day[mine], weights=history.energy_kwh[mine],
+                                    minlength=history.day_weekend.size)[of_kind]
+            busy = 1.0
+            if busy_day_quantile is not None and days and daily_kwh.mean() > 0:
+                busy = max(1.0, float(np.quantile(daily_kwh, busy_day_quantile)
+                                      / daily_kwh.mean()))
         h_slot = history.arrival_slot[mine] if days else np.zeros(0, int)
         counts = np.bincount(h_slot, minlength=SLOTS_PER_DAY).astype(float)
         if prior_arrivals_per_day is not None:
@@ -160,7 +186,7 @@ def fit_forecast(history: History | None, prior: DemandPrior,
         weight_days = days + prior_days
         if weight_days <= 0:        # neither history nor prior for this day type
             continue
-        arrivals[kind] = (counts + prior_days * prior_rate) / weight_days
+        arrivals[kind] = busy * (counts + prior_days * prior_rate) / weight_days
         h_dwell = history.dwell_h[mine] if days else np.zeros(0)
         h_energy = history.energy_kwh[mine] if days else np.zeros(0)
         q = prior.dwell_h.size

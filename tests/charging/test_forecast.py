@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -86,3 +86,39 @@ def test_expected_sessions_carry_the_cars_energy_and_window():
 def test_a_weekend_day_uses_the_weekend_row():
     fc = fit_forecast(eight_oclock_history(5), elaad_prior("workplace"), prior_days=0.0)
     assert fc.future_demand(datetime(2019, 10, 12), 900, 96, 6.6).size == 0
+
+
+def test_the_plan_is_for_a_busy_day_of_the_history():
+    # Ten weekdays alternating 2 and 4 cars of 10 kWh: a mean day of 30 kWh, the 90th
+    # percentile 40 kWh: plan for 4 cars, not 3; with the quantile off, for the mean's 3.
+    arrivals = [datetime(2019, 10, 7 + d + 2 * (d // 5), 8, 0)
+                for d in range(10) for _ in range(2 if d % 2 == 0 else 4)]
+    departures = [a.replace(hour=12) for a in arrivals]
+    history = History.from_sessions(arrivals, departures, [10.0] * len(arrivals), MONDAY,
+                                    date(2019, 10, 18))
+    assert history.day_weekend.sum() == 2
+    busy = fit_forecast(history, elaad_prior("workplace"), prior_days=0.0)
+    mean = fit_forecast(history, elaad_prior("workplace"), prior_days=0.0,
+                        busy_day_quantile=None)
+    assert busy.arrivals[0].sum() == pytest.approx(4.0)
+    assert mean.arrivals[0].sum() == pytest.approx(3.0)
+
+
+def test_cars_that_must_charge_all_their_stay_stay_together():
+    # Each day at 08:00: A 2 h 12 kWh (6 kW all along), B 8 h 12 kWh (1.5 kW), C 3 h 1.5 kWh
+    # (0.5 kW), D 8 h 40 kWh (5 kW). By stay the classes would be {A, C} and {B, D}: 2.7 and
+    # 3.25 kW, both lax. By need: {C, B} 5.5 h 6.75 kWh and {D, A} 5 h 26 kWh (5.2 kW).
+    stays_h, kwh = [2, 8, 3, 8], [12.0, 12.0, 1.5, 40.0]
+    arrivals = [datetime(2019, 10, 7 + d, 8, 0) for d in range(5) for _ in stays_h]
+    departures = [a + timedelta(hours=stays_h[n % 4]) for n, a in enumerate(arrivals)]
+    history = History.from_sessions(arrivals, departures, kwh * 5, MONDAY, date(2019, 10, 11))
+    fc = fit_forecast(history, elaad_prior("workplace"), prior_days=0.0, classes=2)
+    slot = 8 * 4
+    np.testing.assert_allclose(fc.dwell_h[0, slot], [5.5, 5.0])
+    np.testing.assert_allclose(fc.energy_kwh[0, slot], [6.75, 26.0])
+
+
+def test_sessions_outside_the_history_days_are_refused():
+    with pytest.raises(ValueError, match="outside"):
+        History.from_sessions([datetime(2019, 10, 20, 8)], [datetime(2019, 10, 20, 9)], [1.0],
+                              MONDAY, date(2019, 10, 11))
