@@ -19,13 +19,17 @@ HISTORY_DAYS = 28
 
 def acn_history(path: str | Path, before: datetime, days: int = HISTORY_DAYS,
                 site_tz: str = SITE_TZ) -> History:
-    """Sessions arriving in the ``days`` local days before ``before`` (a local midnight)."""
+    """Sessions arriving in the ``days`` local days before ``before`` (a local midnight), or
+    fewer when the file starts later: a day before the file's first is unknown, not empty."""
     tz = ZoneInfo(site_tz)
     if before.tzinfo is None:
         before = before.replace(tzinfo=tz)
-    since = before - timedelta(days=days)
+    rows = read_rows(path)
+    first = min((_wall(r["arrival"], tz) for r in rows), default=before)
+    since = max(before - timedelta(days=days),
+                first.replace(hour=0, minute=0, second=0, microsecond=0))
     arrivals, departures, energy = [], [], []
-    for row in read_rows(path):
+    for row in rows:
         kwh = float(row["delivered_energy (kWh)"])
         arrival, departure = _wall(row["arrival"], tz), _wall(row["departure"], tz)
         if kwh <= 0 or departure <= arrival or not since <= arrival < before:
