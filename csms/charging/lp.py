@@ -5,8 +5,9 @@ Columns: one power variable x_k (kW) per available (session, period) pair k (onl
 (site import g_t >= 0, peak z, piecewise-linear segments). Rows: session energy (or running
 energy for V2G sessions), site import limit, the M x T extra constraints.
 
-Stages: first maximise delivered energy (the max-flow value), then each objective in turn with
-every earlier optimum fixed (within a relative 1e-8), so no objective can trade energy away.
+Stages: first maximise delivered energy (the max-flow value; cars before expected sessions),
+then each objective in turn with every earlier optimum fixed (within a relative 1e-8), so no
+objective can trade energy away.
 """
 
 from __future__ import annotations
@@ -185,10 +186,11 @@ class ScheduleLP:
     def solve(self, objectives: list[np.ndarray]) -> np.ndarray:
         """Minimise each objective (vectors over the first columns) in turn; returns all columns.
 
-        Delivered energy always comes first. Flow networks (see ``is_network``) fold it into
-        every stage with the weight of ``energy_weight``: one solve per objective. Otherwise
-        energy is a stage of its own. After each stage its optimum is fixed as a row
-        ``c @ x <= opt + tol`` before the next.
+        Delivered energy always comes first: the cars' own, then that of expected (forecast)
+        sessions (``Problem.expected``). Flow networks (see ``is_network``) fold both into
+        every stage with the weight of ``energy_weight`` (``EXPECTED_ENERGY_SHARE`` of it for
+        expected sessions): one solve per objective. Otherwise each is a stage of its own.
+        After each stage its optimum is fixed as a row ``c @ x <= opt + tol`` before the next.
         """
         energy = np.zeros(self.n_cols)
         energy[:self.k] = self.energy_vector()
