@@ -5,8 +5,9 @@ Columns: one power variable x_k (kW) per available (session, period) pair k (onl
 (site import g_t >= 0, peak z, piecewise-linear segments). Rows: session energy (or running
 energy for V2G sessions), site import limit, the M x T extra constraints.
 
-Stages: first maximise delivered energy (the max-flow value), then each objective in turn with
-every earlier optimum fixed (within a relative 1e-8), so no objective can trade energy away.
+Stages: first maximise delivered energy (the max-flow value; cars before expected sessions),
+then each objective in turn with every earlier optimum fixed (within a relative 1e-8), so no
+objective can trade energy away.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ log = logging.getLogger(__name__)
 
 STAGE_REL_TOL = 1e-8    # an earlier optimum is kept within this relative slack
 STAGE_ABS_TOL = 1e-7
+# A kWh of an expected (forecast) session is worth this share of a real car's kWh: every real
+# kWh comes first, then as much forecast energy as the real cars leave room for. In a flow
+# network a cycle swaps one unit for another, so any share below 1 is lexicographic as long as
+# it times the energy weight still exceeds every path cost (``energy_weight`` keeps 2x margin).
+EXPECTED_ENERGY_SHARE = 0.5
 
 
 class InfeasibleError(RuntimeError):
@@ -79,6 +85,10 @@ class ScheduleLP:
     def energy_vector(self) -> np.ndarray:
         """Objective row (K,) giving delivered energy in kWh."""
         return np.full(self.k, self.problem.period_h)
+
+    def expected_columns(self) -> np.ndarray:
+        """(K,) bool: the column belongs to an expected (forecast) session."""
+        return self.problem.expected[self.ii]
 
     def _energy_rows(self) -> None:
         p, k = self.problem, self.k
@@ -176,13 +186,16 @@ class ScheduleLP:
     def solve(self, objectives: list[np.ndarray]) -> np.ndarray:
         """Minimise each objective (vectors over the first columns) in turn; returns all columns.
 
-        Delivered energy always comes first. Flow networks (see ``is_network``) fold it into
-        every stage with the weight of ``energy_weight``: one solve per objective. Otherwise
-        energy is a stage of its own. After each stage its optimum is fixed as a row
-        ``c @ x <= opt + tol`` before the next.
+        Delivered energy always comes first: the cars' own, then that of expected (forecast)
+        sessions (``Problem.expected``). Flow networks (see ``is_network``) fold both into
+        every stage with the weight of ``energy_weight`` (``EXPECTED_ENERGY_SHARE`` of it for
+        expected sessions): one solve per objective. Otherwise each is a stage of its own.
+        After each stage its optimum is fixed as a row ``c @ x <= opt + tol`` before the next.
         """
         energy = np.zeros(self.n_cols)
         energy[:self.k] = self.energy_vector()
+        expected = np.zeros(self.n_cols, bool)
+        expected[:self.k] = self.expected_columns()
         full = []
         for c in objectives:
             v = np.zeros(self.n_cols)
@@ -192,12 +205,16 @@ class ScheduleLP:
             full = [np.zeros(self.n_cols)]
             full[0][:self.k] = np.arange(self.k) * 1e-9     # breaks degeneracy: ~8x faster
         if not self.is_network:
-            res = self._linprog(-energy, 0)
-            self._fix(-energy, float(res.fun))
+            # Real cars' energy first, then (its own stage) the forecast's.
+            for part in ([~expected, expected] if expected.any() else [None]):
+                e = energy if part is None else np.where(part, energy, 0.0)
+                res = self._linprog(-e, 0)
+                self._fix(-e, float(res.fun))
+        weighted = np.where(expected, EXPECTED_ENERGY_SHARE * energy, energy)
         sol = None
         for n, c in enumerate(full):
             weight = self.energy_weight(c) if self.is_network else 0.0
-            res = self._linprog(c - weight * energy, n + 1)
+            res = self._linprog(c - weight * weighted, n + 1)
             sol = res.x
             if n < len(full) - 1:
                 self._fix(c, float(c @ sol))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from csms.charging.expected import FutureDemand, with_expected
 from csms.charging.lp import ScheduleLP
 from csms.charging.objectives import OBJECTIVES
 from csms.charging.problem import Problem
@@ -78,14 +79,30 @@ def _solve_block(problem: Problem, policy: str) -> np.ndarray:
     return lp.schedule(lp.solve(objectives))
 
 
-def controlled_power(problem: Problem, policy: str) -> np.ndarray:
-    """(N, T) optimal power of a controlled policy (max energy first, then its objective)."""
+def controlled_power(problem: Problem, policy: str, future: FutureDemand | None = None
+                     ) -> np.ndarray:
+    """(N, T) optimal power of a controlled policy (max energy first, then its objective).
+
+    ``future``: the expected demand of cars still to come (``csms.charging.forecast``); the
+    plan leaves room for it once the present cars have the most they can take (see
+    ``csms.charging.expected``). None (default): only the sessions of ``problem`` count.
+    """
     if policy not in OBJECTIVES:
         raise ValueError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
-    p = problem
+    n_real = problem.n_sessions
+    if n_real == 0 or not problem.available.any():
+        return np.zeros(problem.available.shape)
+    power = _planned_power(with_expected(problem, future), policy)[:n_real]
+    # Solver round-off: clip into the exact bounds so invariants hold bit for bit.
+    upper = problem.upper_kw(policy in FREQUENCY_POLICIES)
+    lower = problem.lower_kw(policy in V2G_POLICIES)
+    power = np.clip(power, lower, upper)
+    power[np.abs(power) < 1e-9] = 0.0
+    return power
+
+
+def _planned_power(p: Problem, policy: str) -> np.ndarray:
     power = np.zeros(p.available.shape)
-    if p.n_sessions == 0 or not p.available.any():
-        return power
     blocks = time_blocks(p.available)
     members = [np.nonzero(p.available[:, a:b].any(axis=1))[0] for a, b in blocks]
     subs = [p.subset(m, slice(a, b)) for m, (a, b) in zip(members, blocks, strict=True)]
@@ -99,11 +116,6 @@ def controlled_power(problem: Problem, policy: str) -> np.ndarray:
                  for sub, x, pk in zip(subs, plans, peaks, strict=True)]
     for m, (a, b), x in zip(members, blocks, plans, strict=True):
         power[np.ix_(m, np.arange(a, b))] = x
-    # Solver round-off: clip into the exact bounds so invariants hold bit for bit.
-    upper = p.upper_kw(policy in FREQUENCY_POLICIES)
-    lower = p.lower_kw(policy in V2G_POLICIES)
-    power = np.clip(power, lower, upper)
-    power[np.abs(power) < 1e-9] = 0.0
     return power
 
 
@@ -117,13 +129,13 @@ def max_energy_kwh(problem: Problem, policy: str = "load_balancing") -> float:
     return float(lp.energy_vector() @ sol[:lp.k])
 
 
-def schedule(problem: Problem, policy: str) -> Schedule:
-    """Run one policy in oracle mode."""
+def schedule(problem: Problem, policy: str, future: FutureDemand | None = None) -> Schedule:
+    """Run one policy in oracle mode (``future``: see ``controlled_power``)."""
     t0 = time.perf_counter()
     if policy == "uncontrolled":
         power = uncontrolled_power(problem)
     else:
-        power = controlled_power(problem, policy)
+        power = controlled_power(problem, policy, future)
     runtime_s = time.perf_counter() - t0
     why = binding(problem, power, policy, frequency_response=policy in FREQUENCY_POLICIES)
     log.debug("policy %s: %d sessions x %d periods in %.3f s", policy, problem.n_sessions,

@@ -55,6 +55,8 @@ class Problem:
     ``peak_floor_kw``: a site peak already reached (online), below which peak costs nothing.
     ``priority`` (N,) in [0, 1], optional: the order among otherwise equal sessions (online: by
     departure, then arrival), so that re-planning every minute keeps choosing the same cars.
+    ``expected`` (N,) bool, optional: sessions that are a forecast of cars still to come, not
+    cars (see ``csms.charging.expected``); their energy counts only after every real kWh.
     """
 
     period_s: float
@@ -77,6 +79,7 @@ class Problem:
     session_ids: tuple[str, ...] = ()
     peak_floor_kw: float = -np.inf
     priority: np.ndarray | None = None         # (N,) in [0, 1]: among equals, smaller first
+    expected: np.ndarray | None = None         # (N,) bool: forecast, not a car
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -121,6 +124,9 @@ class Problem:
             if np.any(prio < 0) or np.any(prio > 1):
                 raise ValueError("priority must lie in [0, 1]")
             put(self, "priority", prio)
+        expected = np.zeros(n, bool) if self.expected is None else np.asarray(self.expected,
+                                                                             bool)
+        put(self, "expected", expected.reshape(n))
         if len(self.session_ids) != n:
             put(self, "session_ids", tuple(str(i) for i in range(n)))
 
@@ -174,4 +180,5 @@ class Problem:
             peak_mask=self.peak_mask[cols], frequency_hz=self.frequency_hz[cols],
             constraint_matrix=self.constraint_matrix[:, sessions],
             constraint_limits_kw=self.constraint_limits_kw[:, cols], session_ids=ids,
-            priority=None if self.priority is None else self.priority[sessions])
+            priority=None if self.priority is None else self.priority[sessions],
+            expected=self.expected[sessions])

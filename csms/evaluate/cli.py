@@ -2,7 +2,8 @@
 
     csms evaluate SCENARIO.json [--policy NAME|all] [--oracle] [--json] [--plot FILE.png]
     csms evaluate --sessions FILE.csv[.gz] [--chargers 50 --capacity-kw 150 --max-kw 6.6
-                  --start 2019-10-01 --days 31 --tariff onee-default] [same options]
+                  --start 2019-10-01 --days 31 --tariff onee-default] [--forecast KIND]
+                  [same options]
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def add_parser(subparsers) -> None:
     site.add_argument("--days", type=int, help="number of days (default: all)")
     site.add_argument("--tariff", default="onee-default", help="tariff name or JSON file")
     site.add_argument("--period-s", type=int, default=900)
+    site.add_argument("--forecast", metavar="KIND", choices=("workplace", "public", "private"),
+                      help="online: forecast the cars to come from the file's 28 days before "
+                           "--start, with this ElaadNL class as prior")
     sub.set_defaults(handler="csms.evaluate.cli:run")
 
 
@@ -54,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
 
     if bool(args.scenario) == bool(args.sessions):
         print("csms evaluate: give either SCENARIO.json or --sessions FILE.csv", file=sys.stderr)
+        return 2
+    if args.forecast and (args.oracle or not args.sessions or not args.start):
+        print("csms evaluate: --forecast needs --sessions and --start, online (not --oracle)",
+              file=sys.stderr)
         return 2
     policies = list(POLICIES) if args.policy == "all" else [args.policy]
     if args.policy != "all" and args.policy not in POLICIES:
@@ -75,14 +83,30 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError) as exc:
         print(f"csms evaluate: cannot read input: {exc}", file=sys.stderr)
         return 2
-    report = evaluate(scenario, policies, oracle=args.oracle, with_sessions=args.json)
+    future = None
+    if args.forecast:
+        from zoneinfo import ZoneInfo
+
+        from csms.charging.forecast import fit_forecast
+        from csms.charging.prior import elaad_prior
+        from csms.evaluate.acn import SITE_TZ
+        from csms.evaluate.history import acn_history
+
+        forecast = fit_forecast(acn_history(args.sessions, scenario.start),
+                                elaad_prior(args.forecast))
+        future = forecast.future_demand(scenario.start.astimezone(ZoneInfo(SITE_TZ)),
+                                        scenario.period_s, scenario.periods, args.max_kw)
+    report = evaluate(scenario, policies, oracle=args.oracle, with_sessions=args.json,
+                      future=future)
     if args.plot:
         plot_site_load(report, args.plot)
     public = {k: v for k, v in report.items() if not k.startswith("_")}
     if args.json:
         print(json.dumps(public, indent=1))
     else:
+        expected = (f", {report['forecast_cars']:.1f} cars forecast"
+                    if "forecast_cars" in report else "")
         print(f"# {report['scenario']}: {len(scenario.sessions)} sessions, "
-              f"{scenario.periods} x {scenario.period_s} s, mode {report['mode']}\n")
+              f"{scenario.periods} x {scenario.period_s} s, mode {report['mode']}{expected}\n")
         print(markdown_table(public["results"]))
     return 0

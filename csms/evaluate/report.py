@@ -4,7 +4,8 @@
 
 A developer tool (it reads ../shared/data/acn by default, which the product never does).
 Site: 50 chargers of 6.6 kW, 150 kW grid connection, the default ONEE tariff; ACN wall-clock
-times moved to Africa/Casablanca. Both modes: online (re-plan every period) and oracle.
+times moved to Africa/Casablanca. Both modes: online (re-plan every period) and oracle; then
+online quality on the month's congested days under a smaller connection (``congestion``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 from csms.evaluate.acn import acn_scenario
+from csms.evaluate.congestion import day_quality, markdown, month_days
 from csms.evaluate.run import evaluate
 from csms.evaluate.table import markdown_table
 from csms.machine import describe
@@ -29,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--month", default="2019-10")
     ap.add_argument("--chargers", type=int, default=50)
     ap.add_argument("--capacity-kw", type=float, default=150.0)
+    ap.add_argument("--congested-capacity-kw", type=float, default=30.0,
+                    help="grid connection of the congested-days section")
     ap.add_argument("--out", default=str(ROOT / "docs" / "acn-results.md"))
     args = ap.parse_args(argv)
     year, month = (int(x) for x in args.month.split("-"))
@@ -43,6 +47,22 @@ def main(argv: list[str] | None = None) -> int:
             "Online (model-predictive, re-plan every 15 min, only arrived sessions known)"
         sections.append(f"## {mode}\n\n" + markdown_table(report["results"]))
         print(sections[-1], flush=True)
+    rows = [r for day in month_days(args.month)
+            if (r := day_quality(args.csv, day, args.congested_capacity_kw, args.chargers))]
+    cap = args.congested_capacity_kw
+    sections.append(f"""## Online quality on congested days ({cap:.0f} kW)
+
+The same chargers under a {cap:.0f} kW connection, one day at a time (`python -m
+csms.evaluate.congestion --month {args.month} --capacity-kw {cap:.0f}`). A day is congested when
+the limit takes at least 1 % of the energy deliverable without it; E_max is the most energy
+deliverable under the limit (what every oracle delivers). Each policy runs online knowing only
+the cars present ("present"), then with the forecast of the cars to come ("forecast") built
+from the site's own sessions of the 28 days before the day, with the ElaadNL workplace
+statistics as prior (`csms/charging/forecast.py`). Shares of E_max; the last line gives the
+lowest day and the share over all congested days.
+
+""" + markdown(rows))
+    print(sections[-1], flush=True)
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = f"""# Smart charging on a real ACN-Data month
 

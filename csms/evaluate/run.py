@@ -6,6 +6,7 @@ import logging
 import time
 
 from csms.charging import POLICIES, online_schedule, schedule
+from csms.charging.expected import FutureDemand
 from csms.evaluate.metrics import add_savings, kpis
 from csms.evaluate.scenario import Scenario, to_problem
 
@@ -13,10 +14,12 @@ log = logging.getLogger(__name__)
 
 
 def evaluate(scenario: Scenario, policies: list[str] | None = None, oracle: bool = False,
-             with_sessions: bool = True) -> dict:
+             with_sessions: bool = True, future: FutureDemand | None = None) -> dict:
     """``{"scenario", "period_s", "mode", "results": {policy: {...kpis, sessions}}}``.
 
-    Uncontrolled always runs (the baseline for savings) even if not asked for.
+    Uncontrolled always runs (the baseline for savings) even if not asked for. ``future``
+    (online only): the expected cars to come over the scenario's periods; the report then
+    says ``"forecast_cars"``, how many were expected.
     """
     policies = list(policies or POLICIES)
     for name in policies:
@@ -29,7 +32,8 @@ def evaluate(scenario: Scenario, policies: list[str] | None = None, oracle: bool
               problem.n_sessions, problem.n_periods, time.perf_counter() - t0)
     results, schedules = {}, {}
     for name in run_list:
-        result = schedule(problem, name) if oracle else online_schedule(problem, name)
+        result = schedule(problem, name) if oracle else online_schedule(problem, name,
+                                                                         future=future)
         schedules[name] = result
         entry = kpis(problem, result.power_kw)
         entry["runtime_s"] = result.runtime_s
@@ -43,6 +47,9 @@ def evaluate(scenario: Scenario, policies: list[str] | None = None, oracle: bool
     add_savings(results)
     if "uncontrolled" not in policies:
         results.pop("uncontrolled")
-    return {"scenario": scenario.name, "period_s": scenario.period_s,
-            "mode": "oracle" if oracle else "online", "results": results,
-            "_problem": problem, "_schedules": schedules}
+    report = {"scenario": scenario.name, "period_s": scenario.period_s,
+              "mode": "oracle" if oracle else "online", "results": results,
+              "_problem": problem, "_schedules": schedules}
+    if future is not None and not oracle:
+        report["forecast_cars"] = float(future.cars.sum())
+    return report

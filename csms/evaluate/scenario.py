@@ -39,6 +39,7 @@ class Session:
     phases: int = 1
     v2g: bool = False
     discharge_max_kw: float = 0.0
+    energy_floor_kwh: float = 0.0     # V2G: energy the battery may give beyond what it receives
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ def scenario_from_dict(data: dict) -> Scenario:
             departure=parse_time(s["departure"]), energy_kwh=float(s["energy_kwh"]),
             max_kw=float(s.get("max_kw", 7.0)), min_kw=float(s.get("min_kw", 0.0)),
             phases=int(s.get("phases", 1)), v2g=v2g,
-            discharge_max_kw=float(s.get("discharge_max_kw", 0.0)) if v2g else 0.0))
+            discharge_max_kw=float(s.get("discharge_max_kw", 0.0)) if v2g else 0.0,
+            energy_floor_kwh=float(s.get("energy_floor_kwh", 0.0)) if v2g else 0.0))
     return Scenario(
         name=str(data.get("name", "scenario")), start=parse_time(data["start"]),
         period_s=int(data.get("period_s", 900)), periods=int(data.get("periods", 96)),
@@ -115,6 +117,7 @@ def to_problem(sc: Scenario) -> Problem:
         min_kw=np.array([s.min_kw for s in sc.sessions], float),
         discharge_max_kw=np.array([s.discharge_max_kw for s in sc.sessions], float),
         phases=np.array([s.phases for s in sc.sessions], int),
+        energy_floor_kwh=np.array([s.energy_floor_kwh for s in sc.sessions], float),
         capacity_kw=_series(sc.capacity_kw, t, "capacity_kw"),
         base_load_kw=_series(sc.base_load_kw, t, "base_load_kw"),
         pv_kw=_series(sc.pv_kw, t, "pv_kw"),

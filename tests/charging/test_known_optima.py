@@ -118,3 +118,26 @@ def test_when_not_every_kwh_fits_the_car_leaving_first_charges_first(policy):
     p = one_hour([[1, 1, 0], [1, 1, 1]], [100.0, 100.0], [7.0, 7.0], cap=7.0)
     np.testing.assert_allclose(schedule(p, policy).power_kw, [[7, 7, 0], [0, 0, 7]],
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", [schedule, online_schedule])
+@pytest.mark.parametrize(("floor_kwh", "band_import_kwh", "power_kw"), [
+    # Nothing in the battery to give: the car must take before it gives (4 in, 4 back), then
+    # gets its 4 kWh: 6+4 + 6-4 = 12 kWh imported in the band.
+    (0.0, 12.0, [4, -4, 4, 0]),
+    # 10 kWh above its V2X minimum: it covers 10 of the band's 12 kWh of base load and
+    # takes 10 + 4 kWh back at 7 kW off-band.
+    (10.0, 2.0, [-4, -6, 7, 7]),
+])
+def test_grid_support_reaches_the_peak_band_minimum_with_the_battery(mode, floor_kwh,
+                                                                     band_import_kwh,
+                                                                     power_kw):
+    # Base 6 kW, peak band = hours 0-1; one V2G car (7 kW both ways) wants 4 kWh net.
+    p = one_hour([[1, 1, 1, 1]], [4.0], [7.0], cap=20.0, base_load_kw=6.0,
+                 discharge_max_kw=[7.0], energy_floor_kwh=[floor_kwh],
+                 peak_mask=[True, True, False, False], price_mad_per_kwh=[2.0, 2.0, 1.0, 1.0])
+    result = mode(p, "grid_support")
+    band = np.maximum(p.site_import_kw(result.power_kw), 0.0)[p.peak_mask].sum()
+    assert band == pytest.approx(band_import_kwh, abs=1e-6)
+    np.testing.assert_allclose(result.power_kw[0], power_kw, atol=1e-6)
+    assert result.power_kw.sum() == pytest.approx(4.0, abs=1e-6)   # leaves with its energy

@@ -68,3 +68,20 @@ def test_cost_and_kpis_by_hand():
     assert k["peak_kw"] == pytest.approx(8.0)
     assert k["pv_self_consumption_pct"] == pytest.approx(100.0)
     assert k["energy_delivered_kwh"] == pytest.approx(7.0)
+
+
+@pytest.mark.parametrize(("floor_kwh", "band_import_kwh"), [(0.0, 10.0), (20.0, 1.0)])
+def test_a_v2g_battery_covers_the_evening_peak_band(floor_kwh, band_import_kwh):
+    # Base 5 kW; peak band 18-21 h local (15 kWh of base load). A V2G car (7 kW both ways)
+    # from 17 to 23 h wants 5 kWh net. Without a floor it can only give back the 5 kWh it took
+    # before 18 h: 10 kWh imported. With 20 kWh in its battery it gives 14 (what 21-23 h at
+    # 7 kW can put back, on top of the 5 taken before the band): 1 kWh imported.
+    s = {"id": "v", "arrival": "2019-06-12T17:00:00+01:00",
+         "departure": "2019-06-12T23:00:00+01:00", "energy_kwh": 5.0, "max_kw": 7.0,
+         "v2g": True, "discharge_max_kw": 7.0, "energy_floor_kwh": floor_kwh}
+    p = to_problem(scenario_from_dict(scenario([s], base_load_kw=5.0)))
+    assert p.energy_floor_kwh.tolist() == [floor_kwh]
+    power = schedule(p, "grid_support").power_kw
+    band = np.maximum(p.site_import_kw(power), 0.0)[p.peak_mask].sum() * p.period_h
+    assert band == pytest.approx(band_import_kwh, abs=1e-5)
+    assert power.sum() * p.period_h == pytest.approx(5.0, abs=1e-6)
