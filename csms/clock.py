@@ -10,6 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+# The sites' local time: the ONEE tariff's bands and the drivers' days are in it.
+SITE_TZ = ZoneInfo("Africa/Casablanca")
 
 
 @dataclass

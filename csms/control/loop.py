@@ -25,6 +25,7 @@ from csms.control.verify import in_force, judge, offered_w, store_verdicts, veri
 from csms.control.warmup import warm_up
 from csms.domain import events as ev
 from csms.ocpp import profiles as pf
+from csms.sites.forecast import site_forecast
 from csms.sites.snapshot import SiteSnapshot, site_snapshot
 from csms.store.tables import SiteLoadRow
 
@@ -59,6 +60,7 @@ class ControlLoop:
         # (charger, "tx", transaction ref) -> (limit W, confirmed at): for deviation triggers
         self._limits: dict[tuple, tuple[float, datetime]] = {}
         self._peak_kw: dict[tuple[int, object], float] = {}
+        self._forecasts: dict[int, tuple[object, object]] = {}  # site -> (local day, forecast)
         self._tasks: set[asyncio.Task] = set()
         self._main: asyncio.Task | None = None
         self.runs = 0
@@ -150,6 +152,15 @@ class ControlLoop:
         self._site_of.pop(charger_id, None)
         self.trigger_charger(charger_id)
 
+    async def _forecast(self, site_id: int, now: datetime):
+        """The site's demand forecast, fitted once per local day (``csms.sites.forecast``)."""
+        today = now.astimezone(clock.SITE_TZ).date()
+        cached = self._forecasts.get(site_id)
+        if cached is None or cached[0] != today:
+            cached = (today, await self.worker.read(site_forecast, site_id, now))
+            self._forecasts[site_id] = cached
+        return cached[1]
+
     # -- the loop ------------------------------------------------------------------------------
     async def _run_forever(self) -> None:
         while True:
@@ -214,7 +225,8 @@ class ControlLoop:
                                               c.phases) for c in snap.chargers}
             day = now.date()
             peak = self._peak_kw.get((site_id, day), -np.inf)
-            plan = await asyncio.to_thread(planner.plan, snap, applied, peak)
+            forecast = await self._forecast(site_id, now)
+            plan = await asyncio.to_thread(planner.plan, snap, applied, peak, forecast)
             lease_s = float(snap.policy_params.get("lease_s",
                                                    LEASE_PERIODS * snap.control_period_s))
             # ``states`` still holds what apply compares with: verify and the fail-safe

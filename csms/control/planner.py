@@ -27,7 +27,8 @@ from datetime import datetime
 
 import numpy as np
 
-from csms.charging import Problem
+from csms import clock
+from csms.charging import DemandForecast, FutureDemand, Problem
 from csms.charging.policies import FREQUENCY_POLICIES, controlled_power, uncontrolled_power
 from csms.charging.why import binding
 from csms.control.allocate import (
@@ -254,6 +255,15 @@ def priority(steered: tuple[EvseSession, ...]) -> np.ndarray:
     return out
 
 
+def _future(snap: SiteSnapshot, forecast: DemandForecast | None, period_s: float,
+            periods: int) -> FutureDemand | None:
+    """The expected cars over the plan's horizon, each at most the site's median EVSE rating."""
+    if forecast is None or not snap.chargers:
+        return None
+    max_kw = float(np.median([c.evse_max_w for c in snap.chargers])) / 1000.0
+    return forecast.future_demand(snap.now.astimezone(clock.SITE_TZ), period_s, periods, max_kw)
+
+
 def v2g_now_kw_of(row_kw: np.ndarray, peak: np.ndarray, price: np.ndarray) -> float:
     """What a V2G session does now: its plan's first period, unless the plan charges and
     discharges within the leading run of periods of equal price and peak state. The LP does not
@@ -268,9 +278,10 @@ def v2g_now_kw_of(row_kw: np.ndarray, peak: np.ndarray, price: np.ndarray) -> fl
     return float(row_kw[0])
 
 
-def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw: float = -np.inf
-         ) -> Plan:
-    """Run the site's policy for the sessions present now."""
+def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw: float = -np.inf,
+         forecast: DemandForecast | None = None) -> Plan:
+    """Run the site's policy for the sessions present now (``forecast``: the cars the site
+    expects, from its history; room is left for them)."""
     steered = tuple(s for s in snap.sessions if s.obeying)
     horizon_s = max([0.0] + [(s.departure - snap.now).total_seconds() for s in steered])
     period_s = plan_period_s(snap, horizon_s)
@@ -315,7 +326,8 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         power_kw = uncontrolled_power(problem)
     else:
         problem = replace(problem, peak_floor_kw=peak_floor_kw)
-        power_kw = controlled_power(problem, snap.policy)
+        power_kw = controlled_power(problem, snap.policy,
+                                    future=_future(snap, forecast, period_s, periods))
     why = binding(problem, power_kw, snap.policy,
                   frequency_response=snap.policy in FREQUENCY_POLICIES)[:, 0]
     wanted_w = np.maximum(power_kw[:, 0], 0.0) * 1000.0
