@@ -12,9 +12,12 @@ import ocpp.messages
 from sqlalchemy.engine import Engine
 
 from csms import clock, security
+from csms.certificate_desk import CertificateDesk
+from csms.certificates import CertificateAuthority
 from csms.commands import CommandService
 from csms.handlers import HandlerConfig, handle
 from csms.ocpp.server import ChargerCredentials, Gateway
+from csms.passwords import PasswordRotation
 from csms.settings import Settings
 from csms.store.db import create_engine
 from csms.store.tables import ChargerRow
@@ -35,7 +38,9 @@ def _credentials(session, identity: str, open_mode: bool, now) -> ChargerCredent
         session.add(ChargerRow(id=identity, registered_at=now, auto_registered=True,
                                site_id=default_site_id(session, now)))
         return ChargerCredentials(exists=True)
-    return ChargerCredentials(exists=True, password_hash=row.password_hash)
+    return ChargerCredentials(exists=True, password_hash=row.password_hash,
+                              security_profile=row.security_profile or 0,
+                              pending_password_hash=row.password_pending_hash)
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Services:
     # must not block: it runs on the gateway's message path.
     event_hooks: list = field(default_factory=list)
     control: object | None = None
+    certificates: CertificateDesk | None = None
+    passwords: PasswordRotation | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -72,8 +79,24 @@ class Services:
             return await worker.run(_credentials, identity, settings.open, clock.now())
 
         gateway = Gateway(settings, dispatch, credentials, security.verify_password, clock.now)
-        return cls(settings, engine, worker, gateway, CommandService(worker, gateway), config,
-                   hooks)
+        commands = CommandService(worker, gateway)
+        services = cls(settings, engine, worker, gateway, commands, config, hooks)
+        services.certificates = CertificateDesk(_load_ca(settings), dispatch, commands, worker,
+                                                settings.tls_require_org)
+        gateway.certificates = services.certificates
+        services.passwords = PasswordRotation(worker, gateway, dispatch)
+        return services
+
+    async def start_tls(self) -> int | None:
+        """The wss listener, when a server certificate is configured (``csms serve``)."""
+        if not self.settings.tls_cert:
+            return None
+        from csms.tls import server_context
+
+        context = server_context(self.settings.tls_cert, self.settings.tls_key,
+                                 self.settings.tls_client_ca)
+        return await self.gateway.start_tls(self.settings.host, self.settings.ocpp_tls_port,
+                                            context)
 
     def start_control(self):
         """Start the smart-charging loop (``csms serve`` does; tests opt in)."""
@@ -100,9 +123,21 @@ class Services:
         if self.control is not None:
             await self.control.stop()
         await self.gateway.stop()
+        if self.certificates is not None:
+            await self.certificates.stop()
+        if self.passwords is not None:
+            await self.passwords.drain()
         await self.commands.drain()
         await self.worker.stop()
         self.engine.dispose()
+
+
+def _load_ca(settings: Settings) -> CertificateAuthority | None:
+    if not (settings.ca_cert or settings.ca_key):
+        return None
+    if not (settings.ca_cert and settings.ca_key):
+        raise ValueError("the CA needs both --ca-cert and --ca-key")
+    return CertificateAuthority.load(settings.ca_cert, settings.ca_key)
 
 
 def _mark_all_offline(session) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from csms.domain import events as ev
-from csms.handlers import chargers, sessions
+from csms.handlers import chargers, security, sessions
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,10 @@ _ROUTES = {
     ev.SessionUpdated: sessions.session_updated,
     ev.SessionEnded: sessions.session_ended,
     ev.MeterValuesReported: sessions.meter_values_reported,
+    ev.SecurityEventReported: security.security_event_reported,
+    ev.CertificatePresented: security.certificate_presented,
+    ev.CertificateIssued: security.certificate_issued,
+    ev.PasswordConfirmed: security.password_confirmed,
 }
 
 

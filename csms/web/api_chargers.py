@@ -6,9 +6,15 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from sqlmodel import select
 
 from csms import clock, security
-from csms.store.tables import ChargerEventRow, ChargerRow, ConnectorRow
+from csms.store.tables import ChargerCertificateRow, ChargerEventRow, ChargerRow, ConnectorRow
 from csms.web.deps import DB, Admin, Viewer
-from csms.web.schemas import ChargerCreate, ChargerOut, ChargerUpdate, ConnectorOut
+from csms.web.schemas import (
+    CertificateOut,
+    ChargerCreate,
+    ChargerOut,
+    ChargerUpdate,
+    ConnectorOut,
+)
 
 router = APIRouter(prefix="/api/v1/chargers", tags=["chargers"])
 
@@ -45,7 +51,9 @@ def list_chargers(request: Request, session: DB, connected: bool | None = None):
     if connected is not None:
         rows = [r for r in rows if (r.id in links) == connected]
     conns = _connectors(session, [r.id for r in rows])
-    return [charger_out(request, r, conns[r.id]) for r in rows]
+    certs = latest_certificates(session, [r.id for r in rows])
+    return [_secured(request, charger_out(request, r, conns[r.id]), r, certs.get(r.id))
+            for r in rows]
 
 
 @router.post("", response_model=ChargerOut, status_code=201, dependencies=[Admin])
@@ -54,15 +62,17 @@ def create_charger(request: Request, body: ChargerCreate, session: DB):
         raise HTTPException(409, f"charger {body.id!r} already exists")
     row = ChargerRow(id=body.id, description=body.description, registered_at=clock.now(),
                      password_hash=_hash(body.password))
+    _set_profile(row, body.security_profile)
     session.add(row)
     session.commit()
-    return charger_out(request, row, [])
+    return _secured(request, charger_out(request, row, []), row, None)
 
 
 @router.get("/{charger_id}", response_model=ChargerOut, dependencies=[Viewer])
 def get_charger(request: Request, charger_id: str, session: DB):
     row = _get(session, charger_id)
-    return charger_out(request, row, _connectors(session, [row.id])[row.id])
+    return _secured(request, charger_out(request, row, _connectors(session, [row.id])[row.id]),
+                    row, latest_certificates(session, [row.id]).get(row.id))
 
 
 @router.patch("/{charger_id}", response_model=ChargerOut, dependencies=[Admin])
@@ -70,10 +80,17 @@ def update_charger(request: Request, charger_id: str, body: ChargerUpdate, sessi
     row = _get(session, charger_id)
     if "password" in body.model_fields_set:
         row.password_hash = _hash(body.password)
+        row.password_pending_hash = row.password_pending_at = None
+        if body.password is None and row.security_profile == 1 \
+                and "security_profile" not in body.model_fields_set:
+            row.security_profile = 0  # removing the password removes Basic auth
+    _set_profile(row, body.security_profile if "security_profile" in body.model_fields_set
+                 else row.security_profile)
     if "description" in body.model_fields_set:
         row.description = body.description
     session.commit()
-    return charger_out(request, row, _connectors(session, [row.id])[row.id])
+    return _secured(request, charger_out(request, row, _connectors(session, [row.id])[row.id]),
+                    row, latest_certificates(session, [row.id]).get(row.id))
 
 
 @router.delete("/{charger_id}", status_code=204, dependencies=[Admin])
@@ -120,3 +137,39 @@ def _hash(password: str | None) -> str | None:
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return security.hash_password(password)
+
+
+def _set_profile(row: ChargerRow, profile: int | None) -> None:
+    """Security profile rules: Basic needs a password (profiles 1, 2); a password alone means
+    profile 1; profile 3 authenticates by certificate and keeps any password it had."""
+    if profile is None:
+        profile = 1 if row.password_hash else 0
+    if profile == 0 and row.password_hash:
+        profile = 1  # a registered password is always checked
+    if profile in (1, 2) and not row.password_hash:
+        raise HTTPException(422, f"security profile {profile} uses HTTP Basic auth: set a "
+                                 "password (16-40 characters) too")
+    row.security_profile = profile
+
+
+def latest_certificates(session, charger_ids: list[str]) -> dict[str, ChargerCertificateRow]:
+    """The newest certificate row of each charger."""
+    out: dict[str, ChargerCertificateRow] = {}
+    if not charger_ids:
+        return out
+    rows = session.exec(select(ChargerCertificateRow)
+                        .where(ChargerCertificateRow.charger_id.in_(charger_ids))
+                        .order_by(ChargerCertificateRow.id))
+    for row in rows:
+        out[row.charger_id] = row
+    return out
+
+
+def _secured(request: Request, out: ChargerOut, row: ChargerRow,
+             certificate: ChargerCertificateRow | None) -> ChargerOut:
+    link = request.app.state.services.gateway.links.get(row.id)
+    return out.model_copy(update={
+        "security_profile": row.security_profile,
+        "password_pending": row.password_pending_hash is not None,
+        "connected_tls": link.tls if link else None,
+        "certificate": CertificateOut(**certificate.model_dump()) if certificate else None})
