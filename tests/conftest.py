@@ -184,3 +184,10 @@ async def tls_api(tls_services):
     """``api_client`` on ``tls_services``."""
     async with api_client(tls_services) as client:
         yield client
+
+
+@pytest.fixture
+async def api_closed(closed_services):
+    """``api_client`` on ``closed_services``."""
+    async with api_client(closed_services) as client:
+        yield client

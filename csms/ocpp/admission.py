@@ -2,10 +2,12 @@
 
 Profile 0: no authentication (lab, legacy). Profile 1: HTTP Basic over ws or wss. Profile 2:
 Basic over TLS. Profile 3: TLS with a client certificate whose subject CN is the identity; no
-Basic needed. No downgrade (2.0.1 part 2 A00 "Generic security profile requirements"; 1.6 security
-whitepaper section 2.1): a charger registered with
-profile 2 or 3 is refused over plain ws, a profile-3 charger without its certificate is refused
-even with a correct password. A profile-1 charger may use wss (TLS only adds protection).
+Basic needed. No downgrade (1.6 security whitepaper section 2.2 A00.FR.002: a charger connecting
+with another profile than the CSMS uses for it is rejected; A00.FR.005: a profile is never
+lowered through OCPP - here only an admin can, through the registry): a profile 2 or 3 charger
+is refused over plain ws, a profile-3 charger without its certificate is refused even with a
+correct password. A profile-1 charger may use wss (TLS only adds protection). One gateway
+serves several profiles on two ports, as A00.FR.006 allows.
 
 Each refusal that says something about the charger (not the plain challenge of a first request
 without credentials) carries an ``incident`` kind, recorded as a security event.
