@@ -77,7 +77,8 @@ class CertificateDesk:
             payload["certificateType"] = kind
         row = await self.commands.submit(charger_id, "CertificateSigned", payload,
                                          source="certificates", wait=True)
-        state = row.state if row.state in ("accepted", "rejected") else "error"
+        state = {"accepted": "accepted", "rejected": "rejected", "offline": "unconfirmed",
+                 "timeout": "unconfirmed"}.get(row.state, "error")
         await self.worker.run(_set_state, certificate_id, state, clock.now())
         log.info("%s: CertificateSigned -> %s", charger_id, row.state)
 

@@ -295,7 +295,8 @@ class SiteLoadRow(SQLModel, table=True):
 class ChargerCertificateRow(SQLModel, table=True):
     """A charger certificate: one we signed (SignCertificate -> CertificateSigned) or one a
     charger presented at a profile-3 login. ``state``: signed (sent, no answer yet) | accepted |
-    rejected | error (CertificateSigned failed) | presented (seen at login, not ours)."""
+    rejected | error (CALLERROR or a bad answer) | unconfirmed (offline or no answer) |
+    presented (seen at login, not signed by us)."""
 
     __tablename__ = "charger_certificates"
 

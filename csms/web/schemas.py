@@ -24,7 +24,8 @@ class CertificateOut(BaseModel):
     id: int
     charger_id: str
     certificate_type: str
-    state: str = Field(description="signed | accepted | rejected | error | presented")
+    state: str = Field(description="signed | accepted | rejected | error | unconfirmed | "
+                       "presented")
     subject: str
     issuer: str
     serial_hex: str
