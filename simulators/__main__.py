@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "slow=SHARE,ignore=SHARE (share of chargers), slow_s=S")
     p.add_argument("--duration-h", type=float, help="stop after this many simulated hours")
     p.add_argument("--summary-every", type=float, default=1.0, help="wall seconds")
+    p.add_argument("--tls-ca", metavar="FILE", help="CA bundle that signed the CSMS's "
+                   "certificate; connect over wss (profile 2 with --password-file)")
+    p.add_argument("--tls-cert", metavar="FILE", help="client certificate for every charger "
+                   "(profile 3; its CN must be the charger id)")
+    p.add_argument("--tls-key", metavar="FILE", help="the --tls-cert key")
+    p.add_argument("--tls-cert-dir", metavar="DIR", help="per-charger client certificates "
+                   "DIR/ID.pem and DIR/ID.key (as `csms ca issue` writes them)")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -88,13 +95,28 @@ def build_site(args: argparse.Namespace, clock: SimClock | None = None,
                backoff: BackOff | None = None) -> Site:
     """The site the command line describes (``clock``/``backoff``: tests pass their own)."""
     passwords, default_password = read_passwords(args.password_file)
-    return Site(args.url, args.chargers, args.profile, args.protocol,
+    site = Site(args.url, args.chargers, args.profile, args.protocol,
                 clock or SimClock(args.speed, parse_start(args.start)), seed=args.seed,
                 mix=FleetMix.parse(args.fleet_mix) if args.fleet_mix else FleetMix.default(),
                 passwords=passwords, default_password=default_password,
                 id_prefix=args.id_prefix, meter_interval_s=args.meter_interval,
                 sessions_scale=args.sessions_scale, chaos=ChaosConfig.parse(args.faults),
                 backoff=backoff or BackOff(), v2g_share=args.v2g_share)
+    use_tls(site, args)
+    return site
+
+
+def use_tls(site: Site, args: argparse.Namespace) -> None:
+    """wss:// URLs get a TLS context per charger (client certificates for profile 3)."""
+    if not site.url.startswith("wss://"):
+        return
+    from simulators.tls import contexts_for
+
+    contexts = contexts_for([c.id for c in site.chargers], getattr(args, "tls_ca", None),
+                            getattr(args, "tls_cert", None), getattr(args, "tls_key", None),
+                            getattr(args, "tls_cert_dir", None))
+    for charger in site.chargers:
+        charger.ssl_context = contexts[charger.id]
 
 
 async def amain(args: argparse.Namespace) -> int:
@@ -128,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0.0 <= args.v2g_share <= 1.0:
         parser.error("--v2g-share must be between 0 and 1")
+    tls_options = args.tls_ca or args.tls_cert or args.tls_cert_dir
+    if tls_options and not args.url.startswith("wss://"):
+        parser.error("--tls-ca/--tls-cert/--tls-cert-dir need a wss:// --url")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     if args.v2g_share > 0 and args.protocol != "mixed":
         parser.error("--v2g-share applies to --protocol mixed (2.1 is all V2G already)")
     logging.basicConfig(level=args.log_level.upper(),
