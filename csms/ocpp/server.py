@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 ADAPTERS = {"ocpp1.6": (v16.V16Adapter, v16.KNOWN_ACTIONS),
             "ocpp2.0.1": (v201.V201Adapter, v201.KNOWN_ACTIONS),
             "ocpp2.1": (v21.V21Adapter, v21.KNOWN_ACTIONS)}
+# Listen queue of each OCPP listener: after a network outage a whole fleet reconnects at once;
+# asyncio's default of 100 overflowed (SYNs dropped, chargers retrying 1-3 s later) in the TLS
+# reconnect storm of 1,000 chargers (benchmarks/bench_tls.py). The kernel caps it at somaxconn.
+LISTEN_BACKLOG = 2048
 REPLACEMENT_ALERT_COUNT = 3  # replacements within an hour before we warn of a cloned identity
 
 
@@ -102,7 +106,7 @@ class Gateway:
             compression="deflate" if self.settings.compression else None,
             ping_interval=self.settings.ping_interval_s, ping_timeout=self.settings.ping_timeout_s,
             max_size=max(4 * self.settings.max_frame_bytes, 2**20), server_header="csms",
-            ssl=ssl, logger=_server_log)
+            ssl=ssl, backlog=LISTEN_BACKLOG)
 
     async def start(self, host: str, port: int) -> int:
         self._server = await self._listen(host, port)
