@@ -169,7 +169,8 @@ def _secured(request: Request, out: ChargerOut, row: ChargerRow,
              certificate: ChargerCertificateRow | None) -> ChargerOut:
     link = request.app.state.services.gateway.links.get(row.id)
     return out.model_copy(update={
-        "security_profile": row.security_profile,
+        # A password always means at least Basic auth (rows from before profiles).
+        "security_profile": max(row.security_profile or 0, 1 if row.password_hash else 0),
         "password_pending": row.password_pending_hash is not None,
         "connected_tls": link.tls if link else None,
         "certificate": CertificateOut(**certificate.model_dump()) if certificate else None})

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from csms.grid.model import grid_kpis
 from csms.store.tables import ChargerRow, ConnectorRow
-from csms.web.console import control_state, energy, fleet, profiles
+from csms.web.console import control_state, energy, fleet, profiles, security
 from csms.web.console.site import (
     PERIOD_S,
     connection_of,
@@ -138,4 +138,5 @@ def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> li
     more = ov.counts.chargers - ov.counts.connected - len(offline)
     if more > 0:
         alerts.append(Alert("warning", "alert_offline_more", (more,)))
+    alerts += [Alert(*a) for a in security.alerts(session, now)]
     return alerts
