@@ -73,6 +73,14 @@ class PasswordRotation:
         task.add_done_callback(self._tasks.discard)
         return row
 
+    async def record_offline(self, charger_id: str, action: str, payload: dict) -> CommandRow:
+        """A password change asked of an offline charger: recorded (redacted), not sent."""
+        now = clock.now()
+        return await self.worker.run(_insert, CommandRow(
+            charger_id=charger_id, action=action, payload=redact_password(action, payload),
+            state="offline", source=SOURCE, created_at=now, completed_at=now,
+            error="charger is not connected"))
+
     async def _send(self, charger_id: str, protocol: str, call, command_id: int) -> None:
         outcome, fields = "unknown", {}
         try:

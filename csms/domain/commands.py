@@ -59,7 +59,7 @@ def translate(protocol: str, action: str, params: dict) -> OcppCall:
         if sets_password(action, params):
             raise CommandError("a charger's Basic-auth password is changed with POST "
                                "/api/v1/chargers/{id}/password (kept hashed, confirmed before "
-                               "the old one is dropped), not with a raw command")
+                               "the old one is dropped)")
         return OcppCall(action, params)
     if action not in NEUTRAL:
         raise CommandError(f"unknown action {action!r} for an OCPP {protocol} charger; use one "
@@ -85,6 +85,22 @@ def sets_password(action: str, params: dict) -> bool:
 
 
 REDACTED = "***"
+
+
+def password_of(action: str, params: dict) -> str:
+    """The password a raw password-setting call carries (``sets_password`` is true); a call that
+    sets anything else with it is refused, so that rotation sends exactly this password."""
+    if action == "ChangeConfiguration":
+        value = params.get("value")
+    else:
+        data = params.get("setVariableData") or []
+        if len(data) != 1:
+            raise CommandError("send SecurityCtrlr.BasicAuthPassword alone, not with other "
+                               "variables")
+        value = data[0].get("attributeValue")
+    if not isinstance(value, str):
+        raise CommandError("the password must be a string")
+    return value
 
 
 def password_call(protocol: str, password: str) -> OcppCall:
@@ -171,7 +187,17 @@ def _availability(v16: bool, p: dict) -> OcppCall:
     return OcppCall("ChangeAvailability", payload)
 
 
+# Messages a 1.6 charger sends on request only through the security whitepaper's
+# ExtendedTriggerMessage (1.6 TriggerMessage's enum does not have them).
+EXTENDED_TRIGGERS_16 = frozenset({"SignChargePointCertificate", "LogStatusNotification"})
+
+
 def _trigger(v16: bool, p: dict) -> OcppCall:
+    if v16 and p["message"] in EXTENDED_TRIGGERS_16:
+        payload = {"requestedMessage": p["message"]}
+        if p.get("connector_id") is not None:
+            payload["connectorId"] = int(p["connector_id"])
+        return OcppCall("ExtendedTriggerMessage", payload)
     payload: dict = {"requestedMessage": p["message"]}
     if v16 and p.get("connector_id") is not None:
         payload["connectorId"] = int(p["connector_id"])

@@ -198,6 +198,22 @@ INVALID = {
 }
 
 
+async def test_neutral_trigger_of_a_certificate_signing(tls_services, tls_lab, tls_api):
+    """1.6 has SignChargePointCertificate only in ExtendedTriggerMessage (security whitepaper);
+    the neutral ``trigger`` picks it, 2.0.1 uses TriggerMessage."""
+    for cid, protocol, message, received in (
+            ("TRG-16", "1.6", "SignChargePointCertificate", "ExtendedTriggerMessage"),
+            ("TRG-201", "2.0.1", "SignChargingStationCertificate", "TriggerMessage")):
+        register(tls_services, cid, 2)
+        async with connect(tls_services.wss_url, cid, protocol, cls=CHARGERS[protocol],
+                           ssl=tls_lab.client_context(), additional_headers=basic(cid)) as cp:
+            r = await tls_api.post(f"/api/v1/chargers/{cid}/commands", json={
+                "action": "trigger", "params": {"message": message}},
+                headers=tls_api.tokens["operator"])
+            assert r.status_code == 202 and r.json()["action"] == received
+            assert (await cp.next(received))["message"] == message
+
+
 @PROTOCOLS
 async def test_certificate_commands(tls_services, tls_lab, tls_api, protocol):
     register(tls_services, "CMD", 2)

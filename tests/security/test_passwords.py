@@ -124,8 +124,7 @@ async def test_password_change_errors(closed_services, api_closed):
 
 
 @PROTOCOLS
-async def test_generated_password_and_no_raw_password_commands(closed_services, api_closed,
-                                                               protocol):
+async def test_generated_password(closed_services, api_closed, protocol):
     register(closed_services, "GEN", 1)
     async with connect(closed_services.ocpp_url, "GEN", protocol, cls=CHARGERS[protocol],
                        additional_headers=basic("GEN")) as cp:
@@ -136,13 +135,45 @@ async def test_generated_password_and_no_raw_password_commands(closed_services, 
             "ChangeConfiguration" if protocol == "1.6" else "SetVariables"))
         security.validate_charger_password(sent)
         await _finished(closed_services, r.json()["id"])
-        raw_call = ({"action": "ChangeConfiguration",
-                     "params": {"key": "AuthorizationKey", "value": NEW}} if protocol == "1.6"
-                    else {"action": "SetVariables", "params": {"setVariableData": [{
-                        "attributeValue": NEW, "component": {"name": "SecurityCtrlr"},
-                        "variable": {"name": "BasicAuthPassword"}}]}})
-        r = await api_closed.post("/api/v1/chargers/GEN/commands", json=raw_call,
-                                  headers=api_closed.tokens["admin"])
-        assert r.status_code == 422 and "password" in r.json()["detail"]
     assert await handshake(f"{closed_services.ocpp_url}/GEN",
                            headers=basic("GEN", sent), protocol=protocol) == 101
+
+
+def _raw_password_call(protocol: str, password: str) -> dict:
+    if protocol == "1.6":
+        return {"action": "ChangeConfiguration",
+                "params": {"key": "AuthorizationKey", "value": password}}
+    return {"action": "SetVariables", "params": {"setVariableData": [{
+        "attributeValue": password, "component": {"name": "SecurityCtrlr"},
+        "variable": {"name": "BasicAuthPassword"}}]}}
+
+
+@PROTOCOLS
+async def test_raw_password_command_is_a_rotation(closed_services, api_closed, protocol):
+    """The command API's ChangeConfiguration AuthorizationKey / SetVariables BasicAuthPassword
+    takes the same path: hashed, redacted, the old password kept until confirmed."""
+    register(closed_services, "RAW", 1)
+    admin, operator = api_closed.tokens["admin"], api_closed.tokens["operator"]
+    url = "/api/v1/chargers/RAW/commands"
+    async with connect(closed_services.ocpp_url, "RAW", protocol, cls=CHARGERS[protocol],
+                       additional_headers=basic("RAW")) as cp:
+        cp.password_status = "RebootRequired"
+        assert (await api_closed.post(url, json=_raw_password_call(protocol, NEW),
+                                      headers=operator)).status_code == 403
+        short = await api_closed.post(url, json=_raw_password_call(protocol, "short"),
+                                      headers=admin)
+        assert short.status_code == 422 and "16-40" in short.json()["detail"]
+        other = _raw_password_call("2.0.1" if protocol == "1.6" else "1.6", NEW)
+        assert (await api_closed.post(url, json=other, headers=admin)).status_code == 422
+        r = await api_closed.post(url, json=_raw_password_call(protocol, NEW), headers=admin)
+        assert r.status_code == 202 and NEW not in r.text and "***" in r.text
+        assert _sent_password(protocol, await cp.next(
+            "ChangeConfiguration" if protocol == "1.6" else "SetVariables")) == NEW
+        await _finished(closed_services, r.json()["id"])
+    url_ws = f"{closed_services.ocpp_url}/RAW"
+    assert await handshake(url_ws, headers=basic("RAW"), protocol=protocol) == 101
+    assert await handshake(url_ws, headers=basic("RAW", NEW), protocol=protocol) == 101
+    assert await handshake(url_ws, headers=basic("RAW"), protocol=protocol) == 401
+    offline = await api_closed.post(url, json=_raw_password_call(protocol, NEW), headers=admin)
+    assert offline.status_code == 202 and offline.json()["state"] == "offline"
+    assert NEW not in offline.text
