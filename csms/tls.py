@@ -54,9 +54,3 @@ def server_context(cert_file: str | Path, key_file: str | Path,
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
 
-
-def peer_certificate_der(ssl_object: ssl.SSLObject | None) -> bytes | None:
-    """The verified client certificate (DER) of a TLS connection, None without one."""
-    if ssl_object is None:
-        return None
-    return ssl_object.getpeercert(binary_form=True) or None
