@@ -252,6 +252,18 @@ class Gateway:
                         "used by two chargers?", identity, len(recent))
         await old.rpc.ws.close(1000, "replaced by a newer connection")
 
+    async def enforce_profile(self, charger_id: str, profile: int) -> bool:
+        """Close a live connection its charger's (raised) security profile no longer allows
+        (1.6 security whitepaper A00.FR.002): it must reconnect with the new profile."""
+        link = self.links.get(charger_id)
+        if link is None:
+            return False
+        if (profile >= 2 and not link.tls) or (profile == 3 and link.security_profile != 3):
+            await self.disconnect(charger_id, f"security profile raised to {profile}; "
+                                              "reconnect with it")
+            return True
+        return False
+
     async def disconnect(self, charger_id: str, reason: str) -> None:
         """Close a charger's connection (e.g. it was removed from the registry)."""
         link = self.links.get(charger_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anyio import from_thread
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlmodel import select
 
@@ -89,6 +90,10 @@ def update_charger(request: Request, charger_id: str, body: ChargerUpdate, sessi
     if "description" in body.model_fields_set:
         row.description = body.description
     session.commit()
+    if "security_profile" in body.model_fields_set:
+        # A connection made under a lower profile ends; the charger reconnects with the new one.
+        from_thread.run(request.app.state.services.gateway.enforce_profile, row.id,
+                        row.security_profile)
     return _secured(request, charger_out(request, row, _connectors(session, [row.id])[row.id]),
                     row, latest_certificates(session, [row.id]).get(row.id))
 

@@ -138,3 +138,36 @@ async def test_no_secret_in_any_log(tls_services, tls_lab, caplog):
         assert secret not in text  # ... without the password or the Basic header value
     with Session(tls_services.engine) as s:
         assert s.get(ChargerRow, "SECRET").password_hash != PASSWORD
+
+
+@PROTOCOLS
+async def test_raising_the_profile_closes_a_connection_it_no_longer_allows(
+        tls_services, tls_lab, tls_api, protocol):
+    import asyncio
+
+    import websockets
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.security.helpers import SUBPROTOCOL
+
+    register(tls_services, "RAISE", 1)
+    admin = tls_api.tokens["admin"]
+    async with websockets.connect(f"{tls_services.ocpp_url}/RAISE", additional_headers=basic(
+            "RAISE"), subprotocols=[SUBPROTOCOL[protocol]]) as plain, \
+            websockets.connect(f"{tls_services.wss_url}/RAISE", additional_headers=basic("RAISE"),
+                               ssl=tls_lab.client_context(),
+                               subprotocols=[SUBPROTOCOL[protocol]]) as secure:
+        # The wss connection replaced the ws one; raise to 2: the wss link stays.
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(plain.recv(), 5)
+        r = await tls_api.patch("/api/v1/chargers/RAISE", json={"security_profile": 2},
+                                headers=admin)
+        assert r.status_code == 200
+        assert tls_services.gateway.links["RAISE"].tls
+        # Raise to 3: a Basic-authenticated link is not enough any more.
+        r = await tls_api.patch("/api/v1/chargers/RAISE", json={"security_profile": 3},
+                                headers=admin)
+        assert r.status_code == 200
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(secure.recv(), 5)
+        assert "security profile raised to 3" in closed.value.rcvd.reason
