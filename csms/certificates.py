@@ -204,7 +204,11 @@ class CertificateAuthority:
     @classmethod
     def load(cls, cert_path: str | Path, key_path: str | Path) -> CertificateAuthority:
         chain = x509.load_pem_x509_certificates(Path(cert_path).read_bytes())
-        key = serialization.load_pem_private_key(Path(key_path).read_bytes(), password=None)
+        try:
+            key = serialization.load_pem_private_key(Path(key_path).read_bytes(), password=None)
+        except TypeError:
+            raise ValueError("the CA key is encrypted; give csms an unencrypted key file "
+                             "(mode 0600)") from None
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise ValueError("the CA key must be RSA or EC")
         return cls(chain[0], key, chain)

@@ -114,6 +114,6 @@ def _check_security(settings: Settings) -> None:
             server_context(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
         if settings.ca_cert:
             CertificateAuthority.load(settings.ca_cert, settings.ca_key)
-    except (OSError, ssl.SSLError, ValueError) as exc:
+    except (OSError, ssl.SSLError, ValueError, TypeError) as exc:
         # The message names the file or the mismatch, never key material.
         raise SystemExit(f"csms serve: cannot use the TLS/CA files: {exc}") from None

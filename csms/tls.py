@@ -46,7 +46,7 @@ def server_context(cert_file: str | Path, key_file: str | Path,
     ctx.set_ciphers(TLS12_CIPHERS)
     ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE | ssl.OP_NO_COMPRESSION
     ctx.options |= ssl.OP_NO_RENEGOTIATION
-    ctx.load_cert_chain(str(cert_file), str(key_file))
+    ctx.load_cert_chain(str(cert_file), str(key_file), password=_no_passphrase)
     if client_ca_file:
         ctx.load_verify_locations(cafile=str(client_ca_file))
         ctx.verify_mode = ssl.CERT_OPTIONAL
@@ -54,3 +54,9 @@ def server_context(cert_file: str | Path, key_file: str | Path,
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
 
+
+
+def _no_passphrase() -> str:
+    # Without a callback OpenSSL would ask for the passphrase on the terminal and the server
+    # would hang at start.
+    raise ValueError("the TLS key is encrypted; give csms an unencrypted key file (mode 0600)")

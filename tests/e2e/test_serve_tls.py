@@ -138,14 +138,42 @@ async def test_serve_with_tls_environment_and_ecdsa(tmp_path, pki):
         server.stop()
 
 
-@pytest.mark.parametrize("args,message", [
-    (("--tls-cert", "x.pem"), "--tls-cert and --tls-key"),
-    (("--tls-client-ca", "ca.pem"), "--tls-client-ca needs"),
-    (("--ca-cert", "ca.pem"), "--ca-cert and --ca-key"),
-    (("--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.key"), "cannot use"),
+def test_encrypted_keys_are_refused_without_a_prompt(tmp_path, pki):
+    from csms.serve import _check_security
+    from csms.settings import Settings
+
+    key = serialization.load_pem_private_key((pki / "server-ecdsa.key").read_bytes(), None)
+    encrypted = tmp_path / "encrypted.key"
+    encrypted.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret-passphrase")))
+    # As a process with no terminal: refused at once, no passphrase prompt that would hang.
+    done = subprocess.run(csms_command(
+        "serve", "--database-url", f"sqlite:///{tmp_path / 'x.db'}",
+        "--tls-cert", str(pki / "server-ecdsa.pem"), "--tls-key", str(encrypted)),
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode != 0 and "encrypted" in done.stderr, done.stderr
+    with pytest.raises(SystemExit, match="encrypted"):
+        _check_security(Settings(ca_cert=str(pki / "ca.pem"), ca_key=str(encrypted)))
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"tls_cert": "x.pem"}, "--tls-cert and --tls-key"),
+    ({"tls_client_ca": "ca.pem"}, "--tls-client-ca needs"),
+    ({"ca_cert": "ca.pem"}, "--ca-cert and --ca-key"),
+    ({"tls_cert": "/nonexistent.pem", "tls_key": "/nonexistent.key"}, "cannot use"),
+    ({"ca_cert": "/nonexistent.pem", "ca_key": "/nonexistent.key"}, "cannot use"),
 ])
-def test_bad_tls_options_stop_at_start(tmp_path, args, message):
+def test_bad_tls_options_stop_at_start(options, message):
+    from csms.serve import _check_security
+    from csms.settings import Settings
+
+    with pytest.raises(SystemExit, match=message):
+        _check_security(Settings(**options))
+
+
+def test_bad_tls_option_exits_the_process(tmp_path):
     done = subprocess.run(csms_command("serve", "--database-url",
-                                       f"sqlite:///{tmp_path / 'x.db'}", *args),
+                                       f"sqlite:///{tmp_path / 'x.db'}", "--tls-cert", "x.pem"),
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0 and message in done.stderr
+    assert done.returncode != 0 and "--tls-cert and --tls-key" in done.stderr
