@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--password-file", help="Basic-auth passwords: 'ID PASSWORD' per line, "
                    "or one line with a password for every charger")
+    p.add_argument("--tls-ca", metavar="FILE", help="CA bundle that signed the CSMS's "
+                   "certificate; connect over wss (profile 2 with --password-file)")
+    p.add_argument("--tls-cert", metavar="FILE", help="client certificate for every charger "
+                   "(profile 3; its CN must be the charger id)")
+    p.add_argument("--tls-key", metavar="FILE", help="the --tls-cert key")
+    p.add_argument("--tls-cert-dir", metavar="DIR", help="per-charger client certificates "
+                   "DIR/ID.pem and DIR/ID.key (as `csms ca issue` writes them)")
     p.add_argument("--id-prefix", default="SIM", help="charger ids are PREFIX-0001, ...")
     p.add_argument("--meter-interval", type=float, default=60.0,
                    help="MeterValueSampleInterval in simulated seconds")
@@ -50,13 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
                    "slow=SHARE,ignore=SHARE (share of chargers), slow_s=S")
     p.add_argument("--duration-h", type=float, help="stop after this many simulated hours")
     p.add_argument("--summary-every", type=float, default=1.0, help="wall seconds")
-    p.add_argument("--tls-ca", metavar="FILE", help="CA bundle that signed the CSMS's "
-                   "certificate; connect over wss (profile 2 with --password-file)")
-    p.add_argument("--tls-cert", metavar="FILE", help="client certificate for every charger "
-                   "(profile 3; its CN must be the charger id)")
-    p.add_argument("--tls-key", metavar="FILE", help="the --tls-cert key")
-    p.add_argument("--tls-cert-dir", metavar="DIR", help="per-charger client certificates "
-                   "DIR/ID.pem and DIR/ID.key (as `csms ca issue` writes them)")
     p.add_argument("--log-level", default="WARNING")
     return p
 

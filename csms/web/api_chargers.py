@@ -7,15 +7,11 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from sqlmodel import select
 
 from csms import clock, security
-from csms.store.tables import ChargerCertificateRow, ChargerEventRow, ChargerRow, ConnectorRow
+from csms.store.tables import ChargerEventRow, ChargerRow, ConnectorRow
+from csms.web.api_security import latest_certificates
+from csms.web.api_security import secured as _secured
 from csms.web.deps import DB, Admin, Viewer
-from csms.web.schemas import (
-    CertificateOut,
-    ChargerCreate,
-    ChargerOut,
-    ChargerUpdate,
-    ConnectorOut,
-)
+from csms.web.schemas import ChargerCreate, ChargerOut, ChargerUpdate, ConnectorOut
 
 router = APIRouter(prefix="/api/v1/chargers", tags=["chargers"])
 
@@ -63,8 +59,8 @@ def create_charger(request: Request, body: ChargerCreate, session: DB):
         raise HTTPException(409, f"charger {body.id!r} already exists")
     row = ChargerRow(id=body.id, description=body.description, registered_at=clock.now(),
                      password_hash=_hash(body.password))
-    _set_profile(row, body.security_profile)
     session.add(row)
+    _set_profile(row, body.security_profile)
     session.commit()
     return _secured(request, charger_out(request, row, []), row, None)
 
@@ -156,26 +152,3 @@ def _set_profile(row: ChargerRow, profile: int | None) -> None:
                                  "password (16-40 characters) too")
     row.security_profile = profile
 
-
-def latest_certificates(session, charger_ids: list[str]) -> dict[str, ChargerCertificateRow]:
-    """The newest certificate row of each charger."""
-    out: dict[str, ChargerCertificateRow] = {}
-    if not charger_ids:
-        return out
-    rows = session.exec(select(ChargerCertificateRow)
-                        .where(ChargerCertificateRow.charger_id.in_(charger_ids))
-                        .order_by(ChargerCertificateRow.id))
-    for row in rows:
-        out[row.charger_id] = row
-    return out
-
-
-def _secured(request: Request, out: ChargerOut, row: ChargerRow,
-             certificate: ChargerCertificateRow | None) -> ChargerOut:
-    link = request.app.state.services.gateway.links.get(row.id)
-    return out.model_copy(update={
-        # A password always means at least Basic auth (rows from before profiles).
-        "security_profile": max(row.security_profile or 0, 1 if row.password_hash else 0),
-        "password_pending": row.password_pending_hash is not None,
-        "connected_tls": link.tls if link else None,
-        "certificate": CertificateOut(**certificate.model_dump()) if certificate else None})

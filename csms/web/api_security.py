@@ -15,7 +15,7 @@ from sqlmodel import select
 from csms.passwords import NotConnected
 from csms.store.tables import ChargerCertificateRow, ChargerRow
 from csms.web.deps import DB, Admin, Viewer
-from csms.web.schemas import CertificateOut, CommandOut, PasswordChange
+from csms.web.schemas import CertificateOut, ChargerOut, CommandOut, PasswordChange
 
 router = APIRouter(prefix="/api/v1", tags=["security"])
 
@@ -52,3 +52,28 @@ def certificates(session: DB, limit: int = 500):
     return session.exec(select(ChargerCertificateRow)
                         .order_by(ChargerCertificateRow.not_after)
                         .limit(max(1, min(limit, 5000)))).all()
+
+
+# -- used by /chargers (csms/web/api_chargers.py) ----------------------------------------------
+def latest_certificates(session, charger_ids: list[str]) -> dict[str, ChargerCertificateRow]:
+    """The newest certificate row of each charger."""
+    out: dict[str, ChargerCertificateRow] = {}
+    if not charger_ids:
+        return out
+    rows = session.exec(select(ChargerCertificateRow)
+                        .where(ChargerCertificateRow.charger_id.in_(charger_ids))
+                        .order_by(ChargerCertificateRow.id))
+    for row in rows:
+        out[row.charger_id] = row
+    return out
+
+
+def secured(request: Request, out: ChargerOut, row: ChargerRow,
+            certificate: ChargerCertificateRow | None) -> ChargerOut:
+    link = request.app.state.services.gateway.links.get(row.id)
+    return out.model_copy(update={
+        # A password always means at least Basic auth (rows from before profiles).
+        "security_profile": max(row.security_profile or 0, 1 if row.password_hash else 0),
+        "password_pending": row.password_pending_hash is not None,
+        "connected_tls": link.tls if link else None,
+        "certificate": CertificateOut(**certificate.model_dump()) if certificate else None})
