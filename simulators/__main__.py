@@ -95,15 +95,13 @@ def build_site(args: argparse.Namespace, clock: SimClock | None = None,
                backoff: BackOff | None = None) -> Site:
     """The site the command line describes (``clock``/``backoff``: tests pass their own)."""
     passwords, default_password = read_passwords(args.password_file)
-    site = Site(args.url, args.chargers, args.profile, args.protocol,
+    return Site(args.url, args.chargers, args.profile, args.protocol,
                 clock or SimClock(args.speed, parse_start(args.start)), seed=args.seed,
                 mix=FleetMix.parse(args.fleet_mix) if args.fleet_mix else FleetMix.default(),
                 passwords=passwords, default_password=default_password,
                 id_prefix=args.id_prefix, meter_interval_s=args.meter_interval,
                 sessions_scale=args.sessions_scale, chaos=ChaosConfig.parse(args.faults),
                 backoff=backoff or BackOff(), v2g_share=args.v2g_share)
-    use_tls(site, args)
-    return site
 
 
 def use_tls(site: Site, args: argparse.Namespace) -> None:
@@ -124,6 +122,7 @@ async def amain(args: argparse.Namespace) -> int:
 
     ocpp.messages.ASYNC_VALIDATION = False  # inline validation: much cheaper per connection
     site = build_site(args)
+    use_tls(site, args)
     clock = site.clock
     print(f"csms-sim: {args.chargers} {args.protocol} chargers, profile {args.profile}, "
           f"speed {args.speed:g}, start {clock.start.isoformat()}, url {args.url}", flush=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from sqlmodel import select
 
+from csms.domain.commands import OUTGOING, CommandError, password_of
 from csms.passwords import NotConnected
 from csms.store.tables import ChargerCertificateRow, ChargerRow
 from csms.web.deps import DB, Admin, Viewer
@@ -77,3 +78,22 @@ def secured(request: Request, out: ChargerOut, row: ChargerRow,
         "password_pending": row.password_pending_hash is not None,
         "connected_tls": link.tls if link else None,
         "certificate": CertificateOut(**certificate.model_dump()) if certificate else None})
+
+
+async def password_command(request: Request, charger_id: str, action: str, params: dict):
+    """A raw password-setting command (the command API) run as a password rotation."""
+    from csms.store.tokens import role_of
+
+    services = request.app.state.services
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    if await services.worker.run(role_of, token) != "admin":
+        raise HTTPException(403, "changing a charger's password needs the admin role")
+    protocol = services.gateway.protocol(charger_id)
+    if protocol is not None and action not in OUTGOING.get(protocol, ()):
+        raise HTTPException(422, f"{action} is not an OCPP {protocol} action")
+    try:
+        return await services.passwords.rotate(charger_id, password_of(action, params))
+    except (CommandError, ValueError) as exc:
+        raise HTTPException(422, str(exc)) from None
+    except NotConnected:  # recorded like any command to an offline charger
+        return await services.passwords.record_offline(charger_id, action, params)

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from simulators.__main__ import build_parser, build_site
+from simulators.__main__ import build_parser, build_site, use_tls
 from simulators.clock import SimClock
 from tests.security.helpers import PASSWORD, register
 from tests.server import csms_command
@@ -31,6 +31,7 @@ async def test_simulated_chargers_over_tls(tls_services, tls_lab, tmp_path):
         "--id-prefix", "TLS", "--password-file", str(passwords),
         "--tls-ca", str(tls_lab.ca_cert), "--tls-cert-dir", str(tmp_path / "certs")])
     site = build_site(args, clock=SimClock(60.0, START), backoff=FAST_BACKOFF)
+    use_tls(site, args)  # what amain does after build_site
     task = asyncio.ensure_future(site.run(None))
     try:
         await asyncio.wait_for(asyncio.gather(*(c.connected.wait() for c in site.chargers)), 20)
