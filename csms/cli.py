@@ -1,4 +1,4 @@
-"""`csms` command line: serve, db, token, evaluate, user.
+"""`csms` command line: serve, db, token, evaluate, user, ca.
 
 Each subcommand's module is imported lazily so `csms evaluate` does not pay for the web stack.
 Every `serve` option is also an env var with the CSMS_ prefix (see csms.settings).
@@ -25,6 +25,15 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
                    help="do not run the smart-charging control loop (gateway and API only)")
     p.add_argument("--speed", type=float, help="demo clock speed (simulated s per wall s)")
     p.add_argument("--start", help="demo clock start, ISO 8601 with offset")
+    p.add_argument("--tls-cert", help="server certificate (PEM, chain after it): also listen "
+                   "with TLS for security profiles 2 and 3")
+    p.add_argument("--tls-key", help="the server certificate's private key (PEM)")
+    p.add_argument("--tls-client-ca", help="CA bundle charger certificates must chain to "
+                   "(security profile 3)")
+    p.add_argument("--ocpp-tls-port", type=int, help="OCPP-J TLS port (default 9443; 0 = free)")
+    p.add_argument("--tls-require-org", help="charger certificates must have this O (the CPO)")
+    p.add_argument("--ca-cert", help="CA certificate that signs charger CSRs (SignCertificate)")
+    p.add_argument("--ca-key", help="the CA's private key (PEM)")
     p.add_argument("--log-level", default="INFO")
 
 
@@ -58,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[str]:
     """Modules of subcommands that live next to their feature (evaluate, user), if present."""
     found = []
-    for target in ("csms.evaluate.cli", "csms.web.users_cli"):
+    for target in ("csms.evaluate.cli", "csms.web.users_cli", "csms.ca_cli"):
         try:
             if importlib.util.find_spec(target) is not None:
                 found.append(target)

@@ -48,6 +48,7 @@ async def serve(settings: Settings) -> None:
                     "is authorized; never use this on a public network")
     services = Services.build(settings)
     ocpp_port = await services.start()
+    tls_port = await services.start_tls()
     if settings.control:
         services.start_control()
     else:
@@ -60,6 +61,8 @@ async def serve(settings: Settings) -> None:
     server.install_signal_handlers = lambda: None  # we own SIGINT/SIGTERM below
     host = settings.host
     print(f"OCPP gateway: ws://{host}:{ocpp_port}/ocpp/{{charge_point_id}}", flush=True)
+    if tls_port is not None:
+        print(f"OCPP gateway (TLS): wss://{host}:{tls_port}/ocpp/{{charge_point_id}}", flush=True)
     print(f"HTTP console: http://{host}:{http_port}/  (API docs: http://{host}:{http_port}/docs)",
           flush=True)
     stop = asyncio.Event()
@@ -78,9 +81,39 @@ def run(args) -> int:
     settings = load(database_url=args.database_url, host=args.host, http_port=args.http_port,
                     ocpp_port=args.ocpp_port, open=args.open, migrate=args.migrate,
                     speed=args.speed, start=args.start,
-                    control=args.control)
+                    control=args.control, **_security_args(args))
     setup_logging(args.log_level)
+    _check_security(settings)
     if settings.migrate:
         upgrade(settings.database_url)
     asyncio.run(serve(settings))
     return 0
+
+
+def _security_args(args) -> dict:
+    return {name: getattr(args, name, None) for name in (
+        "tls_cert", "tls_key", "tls_client_ca", "ocpp_tls_port", "tls_require_org", "ca_cert",
+        "ca_key")}
+
+
+def _check_security(settings: Settings) -> None:
+    """Fail at start, with the option's name, rather than at the first charger."""
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise SystemExit("csms serve: --tls-cert and --tls-key go together")
+    if settings.tls_client_ca and not settings.tls_cert:
+        raise SystemExit("csms serve: --tls-client-ca needs --tls-cert and --tls-key")
+    if bool(settings.ca_cert) != bool(settings.ca_key):
+        raise SystemExit("csms serve: --ca-cert and --ca-key go together")
+    import ssl
+
+    from csms.certificates import CertificateAuthority
+    from csms.tls import server_context
+
+    try:
+        if settings.tls_cert:
+            server_context(settings.tls_cert, settings.tls_key, settings.tls_client_ca)
+        if settings.ca_cert:
+            CertificateAuthority.load(settings.ca_cert, settings.ca_key)
+    except (OSError, ssl.SSLError, ValueError, TypeError) as exc:
+        # The message names the file or the mismatch, never key material.
+        raise SystemExit(f"csms serve: cannot use the TLS/CA files: {exc}") from None

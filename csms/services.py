@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import ocpp.messages
 from sqlalchemy.engine import Engine
@@ -20,6 +21,11 @@ from csms.settings import Settings
 from csms.store.db import create_engine
 from csms.store.tables import ChargerRow
 from csms.store.worker import StoreWorker
+
+if TYPE_CHECKING:
+    from csms.certificate_desk import CertificateDesk
+    from csms.certificates import CertificateAuthority
+    from csms.passwords import PasswordRotation
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +42,9 @@ def _credentials(session, identity: str, open_mode: bool, now) -> ChargerCredent
         session.add(ChargerRow(id=identity, registered_at=now, auto_registered=True,
                                site_id=default_site_id(session, now)))
         return ChargerCredentials(exists=True)
-    return ChargerCredentials(exists=True, password_hash=row.password_hash)
+    return ChargerCredentials(exists=True, password_hash=row.password_hash,
+                              security_profile=row.security_profile or 0,
+                              pending_password_hash=row.password_pending_hash)
 
 
 @dataclass
@@ -50,11 +58,16 @@ class Services:
     # Called with each domain event after it is stored (the control loop's triggers); a hook
     # must not block: it runs on the gateway's message path.
     event_hooks: list = field(default_factory=list)
+    certificates: CertificateDesk | None = None  # SignCertificate -> CertificateSigned
+    passwords: PasswordRotation | None = None  # Basic password rotation
     control: object | None = None
     background: list = field(default_factory=list)  # tasks cancelled on stop
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
+        from csms.certificate_desk import CertificateDesk
+        from csms.passwords import PasswordRotation
+
         # Inline validation (no thread hop per message): ~1.7x throughput per DESIGN.md section 3.
         ocpp.messages.ASYNC_VALIDATION = not settings.validate_inline
         engine = create_engine(settings.database_url)
@@ -74,8 +87,24 @@ class Services:
             return await worker.run(_credentials, identity, settings.open, clock.now())
 
         gateway = Gateway(settings, dispatch, credentials, security.verify_password, clock.now)
-        return cls(settings, engine, worker, gateway, CommandService(worker, gateway), config,
-                   hooks)
+        commands = CommandService(worker, gateway)
+        services = cls(settings, engine, worker, gateway, commands, config, hooks)
+        services.certificates = CertificateDesk(_load_ca(settings), dispatch, commands, worker,
+                                                settings.tls_require_org)
+        gateway.certificates = services.certificates
+        services.passwords = PasswordRotation(worker, gateway, dispatch)
+        return services
+
+    async def start_tls(self) -> int | None:
+        """The wss listener, when a server certificate is configured (``csms serve``)."""
+        if not self.settings.tls_cert:
+            return None
+        from csms.tls import server_context
+
+        context = server_context(self.settings.tls_cert, self.settings.tls_key,
+                                 self.settings.tls_client_ca)
+        return await self.gateway.start_tls(self.settings.host, self.settings.ocpp_tls_port,
+                                            context)
 
     def start_control(self):
         """Start the smart-charging loop (``csms serve`` does; tests opt in)."""
@@ -111,9 +140,23 @@ class Services:
         if self.control is not None:
             await self.control.stop()
         await self.gateway.stop()
+        if self.certificates is not None:
+            await self.certificates.stop()
+        if self.passwords is not None:
+            await self.passwords.drain()
         await self.commands.drain()
         await self.worker.stop()
         self.engine.dispose()
+
+
+def _load_ca(settings: Settings) -> CertificateAuthority | None:
+    from csms.certificates import CertificateAuthority
+
+    if not (settings.ca_cert or settings.ca_key):
+        return None
+    if not (settings.ca_cert and settings.ca_key):
+        raise ValueError("the CA needs both --ca-cert and --ca-key")
+    return CertificateAuthority.load(settings.ca_cert, settings.ca_key)
 
 
 def _mark_all_offline(session) -> None:

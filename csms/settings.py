@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     max_frame_bytes: int = 65536
     auth_failures_per_minute: int = 10
 
+    # TLS for security profiles 2 and 3 (csms/tls.py) and the CA that signs charger CSRs
+    # (csms/certificates.py). Paths to PEM files; no TLS listener without tls_cert.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = Field(None, description="CA bundle charger certificates chain to")
+    ocpp_tls_port: int = 9443
+    tls_require_org: str | None = Field(None, description="required O of charger certificates")
+    ca_cert: str | None = None
+    ca_key: str | None = None
+
     # Demo clock: simulated seconds per wall second, and ISO start time.
     speed: float = 1.0
     start: str | None = None

@@ -43,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--password-file", help="Basic-auth passwords: 'ID PASSWORD' per line, "
                    "or one line with a password for every charger")
+    p.add_argument("--tls-ca", metavar="FILE", help="CA bundle that signed the CSMS's "
+                   "certificate; connect over wss (profile 2 with --password-file)")
+    p.add_argument("--tls-cert", metavar="FILE", help="client certificate for every charger "
+                   "(profile 3; its CN must be the charger id)")
+    p.add_argument("--tls-key", metavar="FILE", help="the --tls-cert key")
+    p.add_argument("--tls-cert-dir", metavar="DIR", help="per-charger client certificates "
+                   "DIR/ID.pem and DIR/ID.key (as `csms ca issue` writes them)")
     p.add_argument("--id-prefix", default="SIM", help="charger ids are PREFIX-0001, ...")
     p.add_argument("--meter-interval", type=float, default=60.0,
                    help="MeterValueSampleInterval in simulated seconds")
@@ -108,11 +115,25 @@ def build_site(args: argparse.Namespace, clock: SimClock | None = None,
                 recorder=Recorder() if getattr(args, "record", None) else None)
 
 
+def use_tls(site: Site, args: argparse.Namespace) -> None:
+    """wss:// URLs get a TLS context per charger (client certificates for profile 3)."""
+    if not site.url.startswith("wss://"):
+        return
+    from simulators.tls import contexts_for
+
+    contexts = contexts_for([c.id for c in site.chargers], getattr(args, "tls_ca", None),
+                            getattr(args, "tls_cert", None), getattr(args, "tls_key", None),
+                            getattr(args, "tls_cert_dir", None))
+    for charger in site.chargers:
+        charger.ssl_context = contexts[charger.id]
+
+
 async def amain(args: argparse.Namespace) -> int:
     import ocpp.messages
 
     ocpp.messages.ASYNC_VALIDATION = False  # inline validation: much cheaper per connection
     site = build_site(args)
+    use_tls(site, args)
     clock = site.clock
     start = "the CSMS's time" if site.join_csms_clock else clock.start.isoformat()
     print(f"csms-sim: {args.chargers} {args.protocol} chargers, profile {args.profile}, "
@@ -154,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0.0 <= args.v2g_share <= 1.0:
         parser.error("--v2g-share must be between 0 and 1")
+    tls_options = args.tls_ca or args.tls_cert or args.tls_cert_dir
+    if tls_options and not args.url.startswith("wss://"):
+        parser.error("--tls-ca/--tls-cert/--tls-cert-dir need a wss:// --url")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     if args.v2g_share > 0 and args.protocol != "mixed":
         parser.error("--v2g-share applies to --protocol mixed (2.1 is all V2G already)")
     logging.basicConfig(level=args.log_level.upper(),

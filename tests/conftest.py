@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import pytest
@@ -105,8 +106,8 @@ async def closed_services(database_url):
         await svc.stop()
 
 
-@pytest.fixture
-async def api(services):
+@contextlib.asynccontextmanager
+async def api_client(services):
     """An HTTP client on the app of ``services``, with ``client.tokens[role]`` auth headers for
     admin, operator and viewer tokens, and ``client.engine``."""
     import httpx
@@ -122,4 +123,71 @@ async def api(services):
     async with httpx.AsyncClient(transport=transport, base_url="http://csms") as client:
         client.tokens = {r: {"Authorization": f"Bearer {t}"} for r, t in tokens.items()}
         client.engine = services.engine
+        yield client
+
+
+@pytest.fixture
+async def api(services):
+    """``api_client`` on the open in-process CSMS."""
+    async with api_client(services) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def tls_lab(tmp_path_factory):
+    """The session's lab PKI (tests/tlslab.py)."""
+    from tests.tlslab import make_lab
+
+    return make_lab(tmp_path_factory.mktemp("pki"))
+
+
+async def _tls_services(database_url: str, lab, kind: str = "rsa", **overrides):
+    from csms.services import Services
+    from csms.settings import Settings
+
+    cert, key = lab.server[kind]
+    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=False,
+                        call_timeout_s=5.0, ping_interval_s=None, auth_failures_per_minute=50,
+                        tls_cert=str(cert), tls_key=str(key), tls_client_ca=str(lab.ca_cert),
+                        ocpp_tls_port=0, ca_cert=str(lab.ca_cert), ca_key=str(lab.ca_key),
+                        **overrides)
+    svc = Services.build(settings)
+    await svc.start()
+    await svc.start_tls()
+    svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    svc.wss_url = f"wss://127.0.0.1:{svc.gateway.tls_port}/ocpp"
+    return svc
+
+
+@pytest.fixture
+async def tls_services(database_url, tls_lab):
+    """A closed CSMS with both listeners (RSA server certificate), the lab CA as client CA and
+    as the CSR-signing CA."""
+    svc = await _tls_services(database_url, tls_lab)
+    try:
+        yield svc
+    finally:
+        await svc.stop()
+
+
+@pytest.fixture
+async def tls_services_ecdsa(database_url, tls_lab):
+    svc = await _tls_services(database_url, tls_lab, "ecdsa")
+    try:
+        yield svc
+    finally:
+        await svc.stop()
+
+
+@pytest.fixture
+async def tls_api(tls_services):
+    """``api_client`` on ``tls_services``."""
+    async with api_client(tls_services) as client:
+        yield client
+
+
+@pytest.fixture
+async def api_closed(closed_services):
+    """``api_client`` on ``closed_services``."""
+    async with api_client(closed_services) as client:
         yield client

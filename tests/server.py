@@ -19,6 +19,7 @@ from pathlib import Path
 
 OCPP_RE = re.compile(r"OCPP gateway: (ws://[\d.]+:\d+)/ocpp/")
 HTTP_RE = re.compile(r"HTTP console: (http://[\d.]+:\d+)/")
+TLS_RE = re.compile(r"OCPP gateway \(TLS\): (wss://[\d.]+:\d+)/ocpp/")
 
 
 def test_database_url(tmp_path: Path) -> str:
@@ -33,6 +34,7 @@ class ServerHandle:
     database_url: str
     api_token: str = ""
     output: list[str] = field(default_factory=list)
+    wss_base: str | None = None  # wss://127.0.0.1:PORT when started with --tls-cert
 
     @property
     def ocpp_url(self) -> str:
@@ -78,6 +80,7 @@ def start_server(tmp_path: Path, open_mode: bool = True, extra: tuple[str, ...] 
                             env=full_env)
     output: list[str] = []
     found: dict[str, str] = {}
+    tls_found: list[str] = []  # printed before the HTTP line, so read when ready is set
     ready = threading.Event()
 
     def pump() -> None:
@@ -87,6 +90,8 @@ def start_server(tmp_path: Path, open_mode: bool = True, extra: tuple[str, ...] 
                 found["ocpp"] = m.group(1)
             if (m := HTTP_RE.search(line)):
                 found["http"] = m.group(1)
+            if (m := TLS_RE.search(line)):
+                tls_found.append(m.group(1))
             if len(found) == 2:
                 ready.set()
         ready.set()
@@ -99,7 +104,8 @@ def start_server(tmp_path: Path, open_mode: bool = True, extra: tuple[str, ...] 
             raise RuntimeError("csms serve did not start:\n" + "".join(output))
     if len(found) != 2:
         raise RuntimeError("csms serve exited:\n" + "".join(output))
-    return ServerHandle(proc, found["ocpp"], found["http"], db_url, token, output)
+    return ServerHandle(proc, found["ocpp"], found["http"], db_url, token, output,
+                        tls_found[0] if tls_found else None)
 
 
 def _reset_postgres(db_url: str) -> None:

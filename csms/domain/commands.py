@@ -15,12 +15,18 @@ OUTGOING = {
         "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "UnlockConnector",
         "ChangeAvailability", "ChangeConfiguration", "GetConfiguration", "ClearCache",
         "TriggerMessage", "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
-        "DataTransfer"}),
+        "DataTransfer",
+        # 1.6 security whitepaper (section 4): certificate management.
+        "CertificateSigned", "InstallCertificate", "DeleteCertificate",
+        "GetInstalledCertificateIds", "ExtendedTriggerMessage"}),
     "2.0.1": frozenset({
         "RequestStartTransaction", "RequestStopTransaction", "Reset", "UnlockConnector",
         "ChangeAvailability", "GetVariables", "SetVariables", "GetBaseReport", "TriggerMessage",
         "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
-        "GetChargingProfiles", "DataTransfer", "ClearCache"}),
+        "GetChargingProfiles", "DataTransfer", "ClearCache",
+        # A02-A05, M03-M05: certificate management.
+        "CertificateSigned", "InstallCertificate", "DeleteCertificate",
+        "GetInstalledCertificateIds"}),
 }
 # 2.1 keeps the 2.0.1 calls and adds V2X / DER control (discharge set-points travel in
 # SetChargingProfile; see csms/ocpp/profiles.py).
@@ -50,6 +56,10 @@ class OcppCall:
 def translate(protocol: str, action: str, params: dict) -> OcppCall:
     """A neutral or raw command as the OCPP call for ``protocol`` ("1.6" or "2.0.1")."""
     if action in OUTGOING.get(protocol, ()):
+        if sets_password(action, params):
+            raise CommandError("a charger's Basic-auth password is changed with POST "
+                               "/api/v1/chargers/{id}/password (kept hashed, confirmed before "
+                               "the old one is dropped)")
         return OcppCall(action, params)
     if action not in NEUTRAL:
         raise CommandError(f"unknown action {action!r} for an OCPP {protocol} charger; use one "
@@ -58,6 +68,72 @@ def translate(protocol: str, action: str, params: dict) -> OcppCall:
         return _NEUTRAL[action](protocol == "1.6", params)
     except KeyError as missing:
         raise CommandError(f"{action} needs parameter {missing}") from None
+
+
+def sets_password(action: str, params: dict) -> bool:
+    """Would this raw call set the Basic-auth password (1.6 ChangeConfiguration AuthorizationKey,
+    2.0.1 SetVariables SecurityCtrlr.BasicAuthPassword)?"""
+    if action == "ChangeConfiguration":
+        return str(params.get("key", "")).lower() == "authorizationkey"
+    if action == "SetVariables":
+        return any(isinstance(d, dict)
+                   and str((d.get("component") or {}).get("name", "")).lower() == "securityctrlr"
+                   and str((d.get("variable") or {}).get("name", "")).lower()
+                   == "basicauthpassword"
+                   for d in params.get("setVariableData") or ())
+    return False
+
+
+REDACTED = "***"
+
+
+def password_of(action: str, params: dict) -> str:
+    """The password a raw password-setting call carries (``sets_password`` is true); a call that
+    sets anything else with it is refused, so that rotation sends exactly this password."""
+    if action == "ChangeConfiguration":
+        value = params.get("value")
+    else:
+        data = params.get("setVariableData") or []
+        if len(data) != 1:
+            raise CommandError("send SecurityCtrlr.BasicAuthPassword alone, not with other "
+                               "variables")
+        value = data[0].get("attributeValue")
+    if not isinstance(value, str):
+        raise CommandError("the password must be a string")
+    return value
+
+
+def password_call(protocol: str, password: str) -> OcppCall:
+    """The call that sets a charger's Basic-auth password: 1.6 ChangeConfiguration
+    AuthorizationKey (security whitepaper section 4.1), 2.0.1 SetVariables
+    SecurityCtrlr.BasicAuthPassword (A01)."""
+    if protocol == "1.6":
+        return OcppCall("ChangeConfiguration", {"key": "AuthorizationKey", "value": password})
+    return OcppCall("SetVariables", {"setVariableData": [{
+        "attributeValue": password, "component": {"name": "SecurityCtrlr"},
+        "variable": {"name": "BasicAuthPassword"}}]})
+
+
+def redact_password(action: str, payload: dict) -> dict:
+    """``payload`` with any password it sets replaced by ***: what may be stored or logged
+    (2.0.1 A01.FR.09: the password is never logged)."""
+    if not sets_password(action, payload):
+        return payload
+    if action == "ChangeConfiguration":
+        return {**payload, "value": REDACTED}
+    return {**payload, "setVariableData": [
+        {**d, "attributeValue": REDACTED} if sets_password(action, {"setVariableData": [d]})
+        else d for d in payload["setVariableData"]]}
+
+
+def password_outcome(protocol: str, response: dict) -> str:
+    """accepted | reboot_required | rejected, from the answer to ``password_call``."""
+    if protocol == "1.6":
+        status = response.get("status")
+    else:
+        results = response.get("setVariableResult") or [{}]
+        status = results[0].get("attributeStatus")
+    return {"Accepted": "accepted", "RebootRequired": "reboot_required"}.get(status, "rejected")
 
 
 def _remote_start(v16: bool, p: dict) -> OcppCall:
@@ -111,7 +187,17 @@ def _availability(v16: bool, p: dict) -> OcppCall:
     return OcppCall("ChangeAvailability", payload)
 
 
+# Messages a 1.6 charger sends on request only through the security whitepaper's
+# ExtendedTriggerMessage (1.6 TriggerMessage's enum does not have them).
+EXTENDED_TRIGGERS_16 = frozenset({"SignChargePointCertificate", "LogStatusNotification"})
+
+
 def _trigger(v16: bool, p: dict) -> OcppCall:
+    if v16 and p["message"] in EXTENDED_TRIGGERS_16:
+        payload = {"requestedMessage": p["message"]}
+        if p.get("connector_id") is not None:
+            payload["connectorId"] = int(p["connector_id"])
+        return OcppCall("ExtendedTriggerMessage", payload)
     payload: dict = {"requestedMessage": p["message"]}
     if v16 and p.get("connector_id") is not None:
         payload["connectorId"] = int(p["connector_id"])

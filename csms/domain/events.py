@@ -131,3 +131,54 @@ class ConnectionChanged(Event):
     connected: bool
     protocol: str | None = None
     remote: str | None = None
+
+
+# Security events the spec marks critical (OCPP 2.0.1 part 2 appendix "Security Events"; the 1.6
+# security whitepaper's list is the same with CentralSystem for Csms): they raise an alert.
+CRITICAL_SECURITY_EVENTS = frozenset({
+    "FirmwareUpdated", "SettingSystemTime", "StartupOfTheDevice", "ResetOrReboot",
+    "SecurityLogWasCleared", "MemoryExhaustion", "TamperDetectionActivated"})
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityEventReported(Event):
+    """SecurityEventNotification (1.6 security whitepaper section 4.8, 2.0.1 A04)."""
+
+    event_type: str
+    timestamp: datetime | None
+    tech_info: str | None = None
+
+    @property
+    def critical(self) -> bool:
+        return self.event_type in CRITICAL_SECURITY_EVENTS
+
+
+@dataclass(frozen=True, slots=True)
+class CertificatePresented(Event):
+    """A security-profile-3 charger logged in with this client certificate (TLS verified it)."""
+
+    sha256_hex: str
+    subject: str
+    issuer: str
+    serial_hex: str
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateIssued(Event):
+    """The CA signed a charger's CSR; the chain goes out in CertificateSigned."""
+
+    certificate_type: str
+    chain_pem: str
+    sha256_hex: str
+    subject: str
+    issuer: str
+    serial_hex: str
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordConfirmed(Event):
+    """The charger confirmed (or proved, by logging in with it) its new Basic password."""

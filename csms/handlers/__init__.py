@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from csms.domain import events as ev
 from csms.domain.clock_offset import ClockBook
-from csms.handlers import chargers, clocks, sessions
+from csms.handlers import chargers, clocks, security, sessions
 from csms.handlers.facts import SampleFacts
 
 
@@ -34,6 +34,10 @@ _ROUTES = {
     ev.SessionUpdated: sessions.session_updated,
     ev.SessionEnded: sessions.session_ended,
     ev.MeterValuesReported: sessions.meter_values_reported,
+    ev.SecurityEventReported: security.security_event_reported,
+    ev.CertificatePresented: security.certificate_presented,
+    ev.CertificateIssued: security.certificate_issued,
+    ev.PasswordConfirmed: security.password_confirmed,
 }
 
 

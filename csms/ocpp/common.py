@@ -47,6 +47,9 @@ class Adapter:
 
     def __init__(self, charger_id: str, dispatch: Dispatch, now: Callable[[], datetime]) -> None:
         self.charger_id, self.dispatch, self.now = charger_id, dispatch, now
+        # Set by the gateway: ``await certificates.request(charger_id, version, csr, type)``
+        # -> bool (csms/certificate_desk.py); None answers every CSR with Rejected.
+        self.certificates = None
 
     async def record(self, action: str, payload: dict, evse_id: int | None = None) -> None:
         await self.dispatch(ev.ChargerNotified(self.charger_id, self.now(), action, payload,
@@ -58,6 +61,21 @@ class Adapter:
             await self.record(action, p, p.get("evseId"))
             return {}
         return handler
+
+    async def security_event(self, p: dict) -> dict:
+        """SecurityEventNotification: same payload in the 1.6 security whitepaper (section 4.8)
+        and 2.0.1 (A04); the response is empty in both."""
+        await self.dispatch(ev.SecurityEventReported(
+            self.charger_id, self.now(), p["type"], parse_time(p.get("timestamp")),
+            p.get("techInfo")))
+        return {}
+
+    async def sign_request(self, csr: str, certificate_type: str | None) -> dict:
+        """SignCertificate (1.6 whitepaper section 4.6, 2.0.1 A02/A03): Accepted means the CSR
+        is valid and CertificateSigned follows; Rejected without a CA or for a bad CSR."""
+        accepted = self.certificates is not None and await self.certificates.request(
+            self.charger_id, self.version, csr, certificate_type)
+        return {"status": "Accepted" if accepted else "Rejected"}
 
     async def data_transfer(self, p: dict) -> dict:
         await self.record("DataTransfer", p)

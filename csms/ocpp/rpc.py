@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import time
 from collections import deque
@@ -20,6 +21,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
+from csms.domain.commands import redact_password
 from csms.ocpp import framing, schemas
 from csms.ocpp.framing import (
     CALL,
@@ -216,6 +218,28 @@ class RpcConnection:
 
     def _log(self, direction: str, raw: Any) -> None:
         text = raw if isinstance(raw, str) else f"<binary {len(raw)} bytes>"
+        if "AuthorizationKey" in text or "BasicAuthPassword" in text:
+            text = _redact(text)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s: %s %s", self.charger_id, direction, text[:2000])
         self.frame_log.append(LoggedFrame(time.time(), direction, text[:2000]))
+
+
+def _redact(text: str) -> str:
+    """A frame that sets a Basic-auth password, with the password replaced (2.0.1 A01.FR.09:
+    never logged; the frame log is shown in the console too)."""
+    try:
+        frame = json.loads(text)
+        if isinstance(frame, list) and len(frame) == 4 and frame[0] == CALL \
+                and isinstance(frame[3], dict):
+            return json.dumps([*frame[:3], redact_password(str(frame[2]), frame[3])])
+        if isinstance(frame, list) and len(frame) == 3 and frame[0] == CALLRESULT \
+                and isinstance(frame[2], dict) and "BasicAuthPassword" not in text:
+            keys = frame[2].get("configurationKey") or []  # a 1.6 GetConfiguration answer
+            frame[2]["configurationKey"] = [
+                {**k, "value": "***"} if isinstance(k, dict) and k.get("key") == "AuthorizationKey"
+                else k for k in keys]
+            return json.dumps(frame)
+    except ValueError:
+        pass
+    return "<frame withheld: it may carry a password>"

@@ -1,8 +1,9 @@
 """The OCPP-J gateway: websocket server, charger registry and the one way to call a charger.
 
-Handshake: identity from the path, 404 for an unknown charger (unless open mode), HTTP Basic
-(security profile 1) when the charger has a password, subprotocol chosen in the charger's order
-of preference. With no common subprotocol the handshake completes without the header and we
+Handshake: identity from the path, 404 for an unknown charger (unless open mode), then the
+charger's security profile decides (csms/ocpp/admission.py): HTTP Basic for profiles 1 and 2, TLS
+for 2 and 3, a client certificate for 3; subprotocol chosen in the charger's order of
+preference. The same handlers serve the plain listener and the TLS one (``start_tls``). With no common subprotocol the handshake completes without the header and we
 close the socket (OCTT TC_088); python-websockets would answer HTTP 400, hence our selector.
 An authenticated second connection for the same identity replaces the first.
 """
@@ -23,7 +24,8 @@ from websockets.datastructures import Headers
 from websockets.http11 import Response
 
 from csms.domain import events as ev
-from csms.ocpp import handshake, v16, v21, v201
+from csms.ocpp import admission, handshake, v16, v21, v201
+from csms.ocpp.admission import AdmissionRefused, Admitted, ClientCertificate
 from csms.ocpp.common import Dispatch
 from csms.ocpp.handshake import HandshakeRejected
 from csms.ocpp.rpc import ChargerOffline, RpcConnection
@@ -34,6 +36,10 @@ log = logging.getLogger(__name__)
 ADAPTERS = {"ocpp1.6": (v16.V16Adapter, v16.KNOWN_ACTIONS),
             "ocpp2.0.1": (v201.V201Adapter, v201.KNOWN_ACTIONS),
             "ocpp2.1": (v21.V21Adapter, v21.KNOWN_ACTIONS)}
+# Listen queue of each OCPP listener: after a network outage a whole fleet reconnects at once;
+# asyncio's default of 100 overflowed (SYNs dropped, chargers retrying 1-3 s later) in the TLS
+# reconnect storm of 1,000 chargers (benchmarks/bench_tls.py). The kernel caps it at somaxconn.
+LISTEN_BACKLOG = 2048
 REPLACEMENT_ALERT_COUNT = 3  # replacements within an hour before we warn of a cloned identity
 
 
@@ -43,6 +49,8 @@ class ChargerCredentials:
 
     exists: bool
     password_hash: str | None = None
+    security_profile: int = 0
+    pending_password_hash: str | None = None  # during a password change (TC_073)
 
 
 @dataclass
@@ -51,6 +59,24 @@ class Link:
     protocol: str
     connected_at: datetime
     remote: str
+    tls: bool = False
+    security_profile: int = 0
+
+
+class _NoCredentialsInLogs(logging.Filter):
+    """websockets logs every request header at DEBUG: the Authorization value is replaced
+    (2.0.1 A01.FR.09: passwords never appear in a log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], str) \
+                and args[0].lower() in ("authorization", "proxy-authorization"):
+            record.args = (args[0], "<withheld>")
+        return True
+
+
+_server_log = logging.getLogger("websockets.server")  # the library's (quieted in csms serve)
+_server_log.addFilter(_NoCredentialsInLogs())
 
 
 class Gateway:
@@ -66,23 +92,38 @@ class Gateway:
         self.address_limiter = FailureLimiter(10 * settings.auth_failures_per_minute)
         self._replacements: dict[str, deque[float]] = defaultdict(deque)
         self._server = None
+        self._tls_server = None
         self.port: int | None = None
+        self.tls_port: int | None = None
         self.on_connect: list[Callable[[str, str], Awaitable[None]]] = []
+        # Answers SignCertificate (csms/certificate_desk.py); None: every CSR is Rejected.
+        self.certificates = None
 
-    async def start(self, host: str, port: int) -> int:
-        self._server = await serve(
+    async def _listen(self, host: str, port: int, ssl=None):
+        return await serve(
             self._handle, host, port, process_request=self._process_request,
             select_subprotocol=self._select_subprotocol, subprotocols=list(ADAPTERS),
             compression="deflate" if self.settings.compression else None,
             ping_interval=self.settings.ping_interval_s, ping_timeout=self.settings.ping_timeout_s,
-            max_size=max(4 * self.settings.max_frame_bytes, 2**20), server_header="csms")
+            max_size=max(4 * self.settings.max_frame_bytes, 2**20), server_header="csms",
+            ssl=ssl, backlog=LISTEN_BACKLOG)
+
+    async def start(self, host: str, port: int) -> int:
+        self._server = await self._listen(host, port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
+    async def start_tls(self, host: str, port: int, ssl_context) -> int:
+        """The wss listener for security profiles 2 and 3 (profile 1 may use it too)."""
+        self._tls_server = await self._listen(host, port, ssl_context)
+        self.tls_port = self._tls_server.sockets[0].getsockname()[1]
+        return self.tls_port
+
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                server.close()
+                await server.wait_closed()
 
     # -- handshake ---------------------------------------------------------------------------
     @staticmethod
@@ -91,40 +132,59 @@ class Gateway:
 
     async def _process_request(self, connection: ServerConnection, request) -> Response | None:
         remote = _remote(connection)
+        ssl_object = connection.transport.get_extra_info("ssl_object")
         try:
             identity = handshake.identity_from_path(request.path)
             creds = await self.credentials(identity)
             if not creds.exists and not self.settings.open:
                 raise HandshakeRejected(404, f"unknown charge point {identity!r}")
-            if creds.password_hash:
-                self._authenticate(identity, remote, request.headers, creds.password_hash)
+            admitted = await self._admit(identity, remote, creds, ssl_object, request.headers)
+            await self._after_admission(identity, admitted)
         except HandshakeRejected as rej:
             log.warning("%s: handshake rejected (%d): %s", request.path[:80], rej.status,
                         rej.message)
             return _reject(connection, rej)
         connection.csms_identity = identity  # read back in _handle
+        connection.csms_admitted = admitted
         return None
 
-    def _authenticate(self, identity: str, remote: str, headers: Headers, stored: str) -> None:
+    async def _admit(self, identity: str, remote: str, creds: ChargerCredentials, ssl_object,
+                     headers: Headers) -> Admitted:
+        tls = ssl_object is not None
+        profile = admission.effective_profile(creds.security_profile, bool(creds.password_hash))
         address = remote.rsplit(":", 1)[0]
-        if self.limiter.blocked(identity) or self.address_limiter.blocked(address):
+        if profile >= 1 and (self.limiter.blocked(identity)
+                             or self.address_limiter.blocked(address)):
             log.warning("%s: authentication attempt from %s refused: too many failures",
                         identity, remote)
             raise HandshakeRejected(429, "too many failed authentication attempts; retry later")
-        if headers.get("Authorization") is None:
-            # The usual first step of HTTP auth (a challenge), not a failed attempt.
-            raise HandshakeRejected(401, "HTTP Basic authentication required")
+        der = ssl_object.getpeercert(binary_form=True) if tls else None
         try:
-            username, password = handshake.basic_credentials(headers.get("Authorization"))
-            if username != identity:
-                raise HandshakeRejected(401, "Basic auth username must equal the identity")
-            if not self.verify_password(password, stored):
-                raise HandshakeRejected(401, "wrong password")
-        except HandshakeRejected as rej:
-            self.limiter.fail(identity)
-            self.address_limiter.fail(address)
-            log.warning("%s: authentication failed from %s: %s", identity, remote, rej.message)
+            certificate = ClientCertificate.from_der(der) if der else None
+            return admission.admit(
+                identity, profile, tls=tls, certificate=certificate,
+                authorization=headers.get("Authorization"),
+                check_password=lambda pw: self._check_password(pw, creds),
+                require_org=self.settings.tls_require_org)
+        except AdmissionRefused as rej:
+            if rej.incident is not None:
+                self.limiter.fail(identity)
+                self.address_limiter.fail(address)
+                scheme = "wss" if tls else "ws"
+                log.warning("%s: authentication failed from %s over %s (profile %d): %s",
+                            identity, remote, scheme, profile, rej.message)
+                await self.dispatch(ev.SecurityIncident(
+                    identity, self.now(), rej.incident,
+                    f"{rej.message} (profile {profile}, {scheme} from {remote})"))
             raise
+
+    def _check_password(self, password: str, creds: ChargerCredentials) -> str | None:
+        if creds.password_hash and self.verify_password(password, creds.password_hash):
+            return "current"
+        if creds.pending_password_hash and self.verify_password(password,
+                                                                creds.pending_password_hash):
+            return "pending"
+        return None
 
     # -- connection lifetime -----------------------------------------------------------------
     async def _handle(self, connection: ServerConnection) -> None:
@@ -144,13 +204,17 @@ class Gateway:
                             call_timeout_s=self.settings.call_timeout_s,
                             validate_inline=self.settings.validate_inline,
                             frame_log=self.frame_logs[identity])
+        adapter.certificates = self.certificates
         remote = _remote(connection)
         await self._replace_existing(identity, remote)
-        link = Link(rpc, adapter.version, self.now(), remote)
+        admitted: Admitted = connection.csms_admitted
+        tls = connection.transport.get_extra_info("ssl_object") is not None
+        link = Link(rpc, adapter.version, self.now(), remote, tls, admitted.profile)
         self.links[identity] = link
         await self.dispatch(ev.ConnectionChanged(identity, self.now(), True, adapter.version,
                                                  remote))
-        log.info("%s: connected with OCPP %s from %s", identity, adapter.version, remote)
+        log.info("%s: connected with OCPP %s from %s over %s (security profile %d)", identity,
+                 adapter.version, remote, "wss" if tls else "ws", admitted.profile)
         for callback in self.on_connect:
             asyncio.ensure_future(callback(identity, adapter.version))
         try:
@@ -160,6 +224,16 @@ class Gateway:
                 del self.links[identity]
                 await self.dispatch(ev.ConnectionChanged(identity, self.now(), False))
                 log.info("%s: disconnected", identity)
+
+    async def _after_admission(self, identity: str, admitted: Admitted) -> None:
+        if admitted.used_pending_password:
+            # Logging in with the new password is the charger's confirmation of the change.
+            await self.dispatch(ev.PasswordConfirmed(identity, self.now()))
+        cert = admitted.certificate
+        if cert is not None and admitted.profile == 3:
+            await self.dispatch(ev.CertificatePresented(
+                identity, self.now(), cert.sha256_hex, cert.subject, cert.issuer,
+                cert.serial_hex, cert.not_before, cert.not_after))
 
     async def _replace_existing(self, identity: str, remote: str) -> None:
         old = self.links.pop(identity, None)
@@ -177,6 +251,18 @@ class Gateway:
             log.warning("%s: %d connection replacements in the last hour: is the identity "
                         "used by two chargers?", identity, len(recent))
         await old.rpc.ws.close(1000, "replaced by a newer connection")
+
+    async def enforce_profile(self, charger_id: str, profile: int) -> bool:
+        """Close a live connection its charger's (raised) security profile no longer allows
+        (1.6 security whitepaper A00.FR.002): it must reconnect with the new profile."""
+        link = self.links.get(charger_id)
+        if link is None:
+            return False
+        if (profile >= 2 and not link.tls) or (profile == 3 and link.security_profile != 3):
+            await self.disconnect(charger_id, f"security profile raised to {profile}; "
+                                              "reconnect with it")
+            return True
+        return False
 
     async def disconnect(self, charger_id: str, reason: str) -> None:
         """Close a charger's connection (e.g. it was removed from the registry)."""

@@ -10,8 +10,7 @@ from csms.ocpp.common import Adapter, format_time, parse_time, sampled_values
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
 _RECORDED = ("DiagnosticsStatusNotification", "FirmwareStatusNotification",
-             "SecurityEventNotification", "LogStatusNotification",
-             "SignedFirmwareStatusNotification")
+             "LogStatusNotification", "SignedFirmwareStatusNotification")
 
 
 def id_tag_info(auth: Authorization | None) -> dict:
@@ -54,6 +53,9 @@ class V16Adapter(Adapter):
             "StartTransaction": self.start_transaction,
             "StopTransaction": self.stop_transaction, "MeterValues": self.meter_values,
             "DataTransfer": self.data_transfer,
+            # The 1.6 security whitepaper's messages (schemas shipped with the ocpp package).
+            "SecurityEventNotification": self.security_event,
+            "SignCertificate": self.sign_certificate,
             # Status reports, including the 1.6 security extension's, are kept as records.
             **{action: self.notification(action) for action in _RECORDED},
         }
@@ -66,6 +68,9 @@ class V16Adapter(Adapter):
             p.get("firmwareVersion")))
         return {"status": "Accepted" if result.accepted else "Rejected",
                 "currentTime": format_time(now), "interval": result.interval_s}
+
+    async def sign_certificate(self, p: dict) -> dict:
+        return await self.sign_request(p["csr"], None)
 
     async def heartbeat(self, p: dict) -> dict:
         now = self.now()

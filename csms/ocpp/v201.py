@@ -12,7 +12,7 @@ KNOWN_ACTIONS = frozenset(a.value for a in Action)
 
 # Charger-initiated messages we keep as records and acknowledge with an empty response.
 _RECORDED = ("NotifyChargingLimit", "ReportChargingProfiles", "NotifyReport", "NotifyEvent",
-             "SecurityEventNotification", "FirmwareStatusNotification", "LogStatusNotification",
+             "FirmwareStatusNotification", "LogStatusNotification",
              "ClearedChargingLimit", "NotifyMonitoringReport", "NotifyCustomerInformation",
              "NotifyDisplayMessages", "PublishFirmwareStatusNotification")
 
@@ -53,6 +53,8 @@ class V201Adapter(Adapter):
             "TransactionEvent": self.transaction_event, "MeterValues": self.meter_values,
             "NotifyEVChargingNeeds": self.notify_ev_charging_needs,
             "DataTransfer": self.data_transfer,
+            "SecurityEventNotification": self.security_event,
+            "SignCertificate": self.sign_certificate,
             **{action: self.notification(action) for action in _RECORDED},
         }
 
@@ -64,6 +66,9 @@ class V201Adapter(Adapter):
             station.get("serialNumber"), station.get("firmwareVersion"), p.get("reason")))
         return {"currentTime": format_time(now), "interval": result.interval_s,
                 "status": "Accepted" if result.accepted else "Rejected"}
+
+    async def sign_certificate(self, p: dict) -> dict:
+        return await self.sign_request(p["csr"], p.get("certificateType"))
 
     async def heartbeat(self, p: dict) -> dict:
         now = self.now()

@@ -20,6 +20,12 @@ class ChargerRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=48)
     password_hash: str | None = None
+    # OCPP security profile 0-3 (0: no authentication, 1: Basic over ws, 2: Basic over wss,
+    # 3: wss with a client certificate); see csms/ocpp/admission.py.
+    security_profile: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Password rotation (TC_073): the new password's hash until the charger confirms it.
+    password_pending_hash: str | None = None
+    password_pending_at: datetime | None = Field(default=None, sa_column=_ts())
     description: str | None = None
     protocol: str | None = None
     vendor: str | None = None
@@ -305,3 +311,28 @@ class SiteLoadRow(SQLModel, table=True):
     pv_kw: float = 0.0
     policy: str
     sessions: int = 0
+
+
+class ChargerCertificateRow(SQLModel, table=True):
+    """A charger certificate: one we signed (SignCertificate -> CertificateSigned) or one a
+    charger presented at a profile-3 login. ``state``: signed (sent, no answer yet) | accepted |
+    rejected | error (CALLERROR or a bad answer) | unconfirmed (offline or no answer) |
+    presented (seen at login, not signed by us)."""
+
+    __tablename__ = "charger_certificates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    charger_id: str = Field(foreign_key="chargers.id", index=True, ondelete="CASCADE",
+                            max_length=48)
+    certificate_type: str = "ChargingStationCertificate"
+    state: str = "signed"
+    subject: str
+    issuer: str
+    serial_hex: str = Field(max_length=64)
+    sha256_hex: str = Field(max_length=64, index=True)
+    not_before: datetime = Field(sa_column=_ts(nullable=False))
+    not_after: datetime = Field(sa_column=_ts(nullable=False))
+    chain_pem: str | None = Field(default=None, sa_column=Column(sa.Text))
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(sa_column=_ts(nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=_ts())

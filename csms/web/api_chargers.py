@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anyio import from_thread
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlmodel import select
 
@@ -10,6 +11,8 @@ from csms.domain.charger_facts import OPERATOR, charger_class
 from csms.domain.clock_offset import clock_alert
 from csms.sites.service import set_electrical
 from csms.store.tables import ChargerEventRow, ChargerRow, ConnectorRow
+from csms.web.api_security import latest_certificates
+from csms.web.api_security import secured as _secured
 from csms.web.deps import DB, Admin, Viewer
 from csms.web.schemas import ChargerCreate, ChargerOut, ChargerUpdate, ConnectorOut
 
@@ -50,7 +53,9 @@ def list_chargers(request: Request, session: DB, connected: bool | None = None):
     if connected is not None:
         rows = [r for r in rows if (r.id in links) == connected]
     conns = _connectors(session, [r.id for r in rows])
-    return [charger_out(request, r, conns[r.id]) for r in rows]
+    certs = latest_certificates(session, [r.id for r in rows])
+    return [_secured(request, charger_out(request, r, conns[r.id]), r, certs.get(r.id))
+            for r in rows]
 
 
 @router.post("", response_model=ChargerOut, status_code=201, dependencies=[Admin])
@@ -61,14 +66,16 @@ def create_charger(request: Request, body: ChargerCreate, session: DB):
                      password_hash=_hash(body.password))
     set_electrical(row, charger_type=body.charger_type, max_power_w=body.max_power_w)
     session.add(row)
+    _set_profile(row, body.security_profile)
     session.commit()
-    return charger_out(request, row, [])
+    return _secured(request, charger_out(request, row, []), row, None)
 
 
 @router.get("/{charger_id}", response_model=ChargerOut, dependencies=[Viewer])
 def get_charger(request: Request, charger_id: str, session: DB):
     row = _get(session, charger_id)
-    return charger_out(request, row, _connectors(session, [row.id])[row.id])
+    return _secured(request, charger_out(request, row, _connectors(session, [row.id])[row.id]),
+                    row, latest_certificates(session, [row.id]).get(row.id))
 
 
 @router.patch("/{charger_id}", response_model=ChargerOut, dependencies=[Admin])
@@ -76,6 +83,12 @@ def update_charger(request: Request, charger_id: str, body: ChargerUpdate, sessi
     row = _get(session, charger_id)
     if "password" in body.model_fields_set:
         row.password_hash = _hash(body.password)
+        row.password_pending_hash = row.password_pending_at = None
+        if body.password is None and row.security_profile == 1 \
+                and "security_profile" not in body.model_fields_set:
+            row.security_profile = 0  # removing the password removes Basic auth
+    _set_profile(row, body.security_profile if "security_profile" in body.model_fields_set
+                 else row.security_profile)
     if "description" in body.model_fields_set:
         row.description = body.description
     if {"charger_type", "max_power_w"} & body.model_fields_set:
@@ -86,7 +99,12 @@ def update_charger(request: Request, charger_id: str, body: ChargerUpdate, sessi
             max_power_w=body.max_power_w if "max_power_w" in body.model_fields_set
             else (row.max_power_w if row.max_power_source == OPERATOR else None))
     session.commit()
-    return charger_out(request, row, _connectors(session, [row.id])[row.id])
+    if "security_profile" in body.model_fields_set:
+        # A connection made under a lower profile ends; the charger reconnects with the new one.
+        from_thread.run(request.app.state.services.gateway.enforce_profile, row.id,
+                        row.security_profile)
+    return _secured(request, charger_out(request, row, _connectors(session, [row.id])[row.id]),
+                    row, latest_certificates(session, [row.id]).get(row.id))
 
 
 @router.delete("/{charger_id}", status_code=204, dependencies=[Admin])
@@ -133,3 +151,17 @@ def _hash(password: str | None) -> str | None:
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return security.hash_password(password)
+
+
+def _set_profile(row: ChargerRow, profile: int | None) -> None:
+    """Security profile rules: Basic needs a password (profiles 1, 2); a password alone means
+    profile 1; profile 3 authenticates by certificate and keeps any password it had."""
+    if profile is None:
+        profile = 1 if row.password_hash else 0
+    if profile == 0 and row.password_hash:
+        profile = 1  # a registered password is always checked
+    if profile in (1, 2) and not row.password_hash:
+        raise HTTPException(422, f"security profile {profile} uses HTTP Basic auth: set a "
+                                 "password (16-40 characters) too")
+    row.security_profile = profile
+

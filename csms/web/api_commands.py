@@ -20,6 +20,13 @@ async def send_command(request: Request, charger_id: str, body: CommandIn):
     exists = await services.worker.run(lambda s: s.get(ChargerRow, charger_id) is not None)
     if not exists:
         raise HTTPException(404, f"charger {charger_id!r} not found")
+    from csms.domain.commands import sets_password
+    from csms.web.api_security import password_command
+
+    if sets_password(body.action, body.params):
+        # A raw AuthorizationKey / BasicAuthPassword change is a password rotation: hashed,
+        # redacted in the outbox, the old password kept until the charger confirms.
+        return await password_command(request, charger_id, body.action, body.params)
     try:
         return await services.commands.submit(charger_id, body.action, body.params)
     except CommandError as exc:

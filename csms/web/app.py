@@ -11,7 +11,14 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from csms.web import api_chargers, api_commands, api_id_tokens, api_sessions, api_sites
+from csms.web import (
+    api_chargers,
+    api_commands,
+    api_id_tokens,
+    api_security,
+    api_sessions,
+    api_sites,
+)
 
 DOCS_STATIC = Path(__file__).resolve().parent / "docs_static"
 
@@ -30,7 +37,8 @@ def create_app(services) -> FastAPI:
                                    swagger_js_url="/docs-static/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-static/swagger-ui.css",
                                    swagger_favicon_url="/docs-static/favicon-32x32.png")
-    for module in (api_chargers, api_sessions, api_id_tokens, api_commands, api_sites):
+    for module in (api_chargers, api_sessions, api_id_tokens, api_commands, api_sites,
+                   api_security):
         app.include_router(module.router)
 
     from csms.web import console  # the operator console (pages, static files)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,26 @@ class ConnectorOut(BaseModel):
     status_at: datetime
 
 
+class CertificateOut(BaseModel):
+    id: int
+    charger_id: str
+    certificate_type: str
+    state: str = Field(description="signed | accepted | rejected | error | unconfirmed | "
+                       "presented")
+    subject: str
+    issuer: str
+    serial_hex: str
+    sha256_hex: str
+    not_before: datetime
+    not_after: datetime
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+SecurityProfile = Annotated[int, Field(ge=0, le=3, strict=True, description=(
+    "0: no auth, 1: Basic over ws, 2: Basic over wss, 3: wss + client certificate"))]
+
+
 class ChargerOut(BaseModel):
     id: str
     description: str | None
@@ -28,6 +48,12 @@ class ChargerOut(BaseModel):
     model: str | None
     serial_number: str | None
     firmware_version: str | None
+    security_profile: int = Field(0, description="OCPP security profile 0-3")
+    password_pending: bool = Field(False, description="a new Basic password awaits the "
+                                   "charger's confirmation (the old one still works)")
+    connected_tls: bool | None = Field(None, description="connected over wss (None: offline)")
+    certificate: CertificateOut | None = Field(None, description="the charger's newest "
+                                               "certificate we signed or saw at login")
     connected: bool
     last_seen: datetime | None
     registered_at: datetime
@@ -57,6 +83,7 @@ class ChargerOut(BaseModel):
 class ChargerCreate(Strict):
     id: str = Field(min_length=1, max_length=48, pattern=r"^[^:/\s]+$")
     password: str | None = Field(None, description="16-40 characters (security profile 1)")
+    security_profile: SecurityProfile | None = None
     description: str | None = None
     charger_type: Literal["AC", "DC"] | None = Field(
         None, description="the operator's word: never overwritten by what the charger reports")
@@ -66,6 +93,7 @@ class ChargerCreate(Strict):
 
 class ChargerUpdate(Strict):
     password: str | None = None
+    security_profile: SecurityProfile | None = None
     description: str | None = None
     charger_type: Literal["AC", "DC"] | None = Field(
         None, description="null: forget the operator's value, use what the charger reports")
@@ -150,3 +178,8 @@ class CommandOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     completed_at: datetime | None
+
+
+class PasswordChange(Strict):
+    password: str | None = Field(None, description="16-40 printable characters; omitted: a "
+                                 "random one is generated (and never shown)")

@@ -257,16 +257,35 @@ async def _read_api(svc: Services, site_id: int, token: str, start: datetime, en
     return r.json(), k.json()
 
 
-def _git_state() -> str:
-    """The commit recorded, and whether csms/ or simulators/ had uncommitted changes."""
+def _git(*args: str) -> str:
     import subprocess
 
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False).stdout.strip()
-    dirty = git("status", "--porcelain", "--", "csms", "simulators")
-    return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes in csms/ or "
-                                                  "simulators/)" if dirty else "")
+    return subprocess.run(["git", "--no-optional-locks", *args], cwd=ROOT, capture_output=True, text=True,
+                          check=False).stdout.strip()
+
+
+def _git_state() -> str:
+    """The commit recorded, and whether csms/ or simulators/ had uncommitted changes."""
+    dirty = _git("status", "--porcelain", "--", "csms", "simulators")
+    return _git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes in csms/ or "
+                                                   "simulators/)" if dirty else "")
+
+
+def _code_fingerprint() -> tuple[str, str]:
+    """HEAD and the working tree's diff of the code the runs import (read-only git)."""
+    import hashlib
+
+    diff = _git("diff", "HEAD", "--", "csms", "simulators", "alembic")
+    return _git("rev-parse", "HEAD"), hashlib.sha1(diff.encode()).hexdigest()
+
+
+def _git_label(start: str, start_fp: tuple[str, str]) -> str:
+    """The code the runs imported is the tree at the start (modules load once per process);
+    if the tree changed before the end, say so instead of naming the end's commit."""
+    if _code_fingerprint() == start_fp:
+        return start
+    return (f"{start} at the start (the code that ran); the tree changed during the "
+            f"recording, {_git_state()} at its end")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -315,6 +334,7 @@ async def amain(argv: list[str] | None = None) -> int:
     if BASELINE not in policies:
         policies.insert(0, BASELINE)
     out.mkdir(parents=True, exist_ok=True)
+    git_start, fp_start = _git_state(), _code_fingerprint()
     results = []
     with tempfile.TemporaryDirectory(prefix="demo-day-") as tmp:
         for policy in policies:
@@ -322,7 +342,7 @@ async def amain(argv: list[str] | None = None) -> int:
             log.warning("%s: %.0f s wall, %d sessions, %d loop runs", policy, r.wall_s,
                         r.sessions_started, r.loop_runs)
             results.append(r)
-    raw = {"config": cfg.__dict__, "argv": sys.argv[1:], "git": _git_state(),
+    raw = {"config": cfg.__dict__, "argv": sys.argv[1:], "git": _git_label(git_start, fp_start),
            "results": [r.__dict__ for r in results]}
     (out / "results.json").write_text(json.dumps(raw, default=str))
     if not args.no_report:

@@ -51,6 +51,7 @@ WIRE_LOG.addFilter(_WireFilter())
 class SimCharger(ChargingMixin):
     protocol = ""
     subprotocol = ""
+    ssl_context = None  # set for wss:// (csms-sim --tls-ca): security profiles 2 and 3
 
     def __init__(self, charger_id: str, url: str, ctype: ChargerType, clock: SimClock, *,
                  seed: int = 0, password: str | None = None, backoff: BackOff | None = None,
@@ -174,6 +175,7 @@ class SimCharger(ChargingMixin):
                     async with websockets.connect(
                             self.url, subprotocols=[self.subprotocol], compression=None,
                             additional_headers=self._headers(), open_timeout=10,
+                            ssl=self.ssl_context,
                             ping_interval=None, close_timeout=2, max_size=2**20) as ws:
                         attempt = 0
                         await self._serve(ws)

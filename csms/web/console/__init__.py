@@ -24,13 +24,14 @@ def install(app: FastAPI) -> None:
         routes_chargers,
         routes_energy,
         routes_overview,
+        routes_security,
         routes_sessions,
         routes_settings,
         routes_smart,
     )
 
     for module in (routes_auth, routes_overview, routes_chargers, routes_sessions,
-                   routes_energy, routes_smart, routes_settings):
+                   routes_energy, routes_smart, routes_settings, routes_security):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.console_load = None

@@ -217,3 +217,12 @@ def pick_lang(query: str | None, cookie: str | None, user_lang: str | None) -> s
         if lang in LANGS:
             return lang
     return "en"
+
+
+def _merge_feature_labels() -> None:
+    from csms.web.console.i18n_security import LABELS as SECURITY
+
+    LABELS.update(SECURITY)
+
+
+_merge_feature_labels()

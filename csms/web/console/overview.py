@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from csms.domain.clock_offset import ALERT_S
 from csms.grid.model import grid_kpis
 from csms.store.tables import ChargerRow, ConnectorRow
-from csms.web.console import control_state, energy, fleet, profiles
+from csms.web.console import control_state, energy, fleet, profiles, security
 from csms.web.console.site import (
     PERIOD_S,
     connection_of,
@@ -145,4 +145,5 @@ def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> li
     more = ov.counts.chargers - ov.counts.connected - len(offline)
     if more > 0:
         alerts.append(Alert("warning", "alert_offline_more", (more,)))
+    alerts += [Alert(*a) for a in security.alerts(session, now)]
     return alerts
