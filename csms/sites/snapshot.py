@@ -229,6 +229,10 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
                     max_w = min(max_w, cap_w)
         phases = info.phases if not info.ac else min(info.phases,
                                                     drawn.get(s.id) or ev_phases or 3)
+        if info.ac and 0 < phases < info.phases:
+            # An AC rating is per phase times the charger's phases: a one-phase car on an
+            # 11 kW three-phase EVSE gets at most 16 A on its one phase, 3.68 kW.
+            max_w = min(max_w, info.evse_max_w * phases / info.phases)
         sessions.append(EvseSession(
             s.charger_id, s.evse_id, s.id, s.transaction_ref, info.ac, phases, max_w,
             session_start(s, info.clock_offset_s), s.energy_wh or 0.0, requested_wh,

@@ -257,11 +257,17 @@ async def _read_api(svc: Services, site_id: int, token: str, start: datetime, en
     return r.json(), k.json()
 
 
+def _machine() -> str:
+    from csms.machine import describe
+
+    return describe()
+
+
 def _git(*args: str) -> str:
     import subprocess
 
-    return subprocess.run(["git", "--no-optional-locks", *args], cwd=ROOT, capture_output=True, text=True,
-                          check=False).stdout.strip()
+    return subprocess.run(["git", "--no-optional-locks", *args], cwd=ROOT,
+                          capture_output=True, text=True, check=False).stdout.strip()
 
 
 def _git_state() -> str:
@@ -299,7 +305,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="office")
     p.add_argument("--hardware", default="ac11=0.5,ac22=0.5",
                    help="charger type shares, or 'profile' for the simulators' own mix "
-                   "(office: 10 %% dc50; see README, 'Known problems')")
+                   "(office: 10 %% dc50; see README, 'Sites with DC chargers')")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--sessions-scale", type=float, default=2.0)
     p.add_argument("--capacity-kw", type=float, default=60.0)
@@ -343,6 +349,8 @@ async def amain(argv: list[str] | None = None) -> int:
                         r.sessions_started, r.loop_runs)
             results.append(r)
     raw = {"config": cfg.__dict__, "argv": sys.argv[1:], "git": _git_label(git_start, fp_start),
+           "recorded_at": datetime.now(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC"),
+           "machine": _machine(),
            "results": [r.__dict__ for r in results]}
     (out / "results.json").write_text(json.dumps(raw, default=str))
     if not args.no_report:

@@ -156,7 +156,8 @@ def write(out: Path, raw: dict) -> None:
     lines = [
         "# A recorded demo day: site load against the limit, per policy",
         "",
-        f"Recorded {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {describe()}.",
+        f"Recorded {raw.get('recorded_at') or datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} "
+        f"on {raw.get('machine') or describe()}.",
         f"Code: commit {raw.get('git', 'unknown')}. Seed {cfg['seed']}. Command (from the "
         "repository root):",
         "", "```", cmd, "```", "",

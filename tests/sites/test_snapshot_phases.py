@@ -56,6 +56,8 @@ def test_phases_are_those_the_car_last_drew_on(api, samples, expected_phases):
         snap = site_snapshot(s, site_id, T0 + timedelta(minutes=5))
     (session,) = snap.sessions
     assert session.phases == expected_phases
+    # A 22 kW (32 A x 3) EVSE gives a one-phase car at most 32 A on its phase, 7.36 kW.
+    assert session.max_w == pytest.approx(22_080.0 * expected_phases / 3)
     if samples:
         assert session.measured_w == samples[-1][0]
 
