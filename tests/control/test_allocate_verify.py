@@ -96,7 +96,9 @@ LEARNED = 7000.0 * 1.02 + 150.0  # 7290 W: the draw plus the headroom
     (11_040.0, 0.0, T + timedelta(seconds=30), 0, True, None, (0, True, None)),  # waking up
     # A DC car tapering to 85 kW under a 97 kW limit: 12 kW of the site left unused is not
     # "close to the limit" (the gap allowed is at most 2 kW + 300 W on big limits).
-    (97_000.0, 85_000.0, LATER, 0, True, 97_000.0, (0, True, 85_000.0 * 1.02 + 150.0)),
+    (97_000.0, 85_000.0, LATER, 0, True, 97_000.0, (0, True, 85_000.0 + 500.0 + 150.0)),
+    (85_650.0, 85_000.0, LATER, 0, True, 85_650.0, (0, True, 85_650.0)),  # at its max: keep
+    (97_000.0, 85_400.0, LATER, 0, True, 85_650.0, (0, True, None)),  # past mid-headroom
     (97_000.0, 95_000.0, LATER, 0, True, 97_000.0, (0, True, 97_000.0)),  # within 2.3 kW
 ])
 def test_judge_table(limit, measured, at, violations, obeying, ev_max, expected):
