@@ -221,6 +221,10 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
         requested_wh, departure, source, ev_max_w, ev_phases = _needs(
             s, needs.get(s.id), history.get(s.id_token, []) if s.id_token else [],
             site.policy_params, info.clock_offset_s, stays.get(info.ac))
+        if source != "ev" and (s.energy_wh or 0.0) >= requested_wh:
+            # A guess met is not a car served: it gets another guess' worth, and stops
+            # drawing by itself when full (the loop then learns it takes nothing).
+            requested_wh += s.energy_wh or 0.0
         state = states.get((s.charger_id, s.evse_id))
         max_w = info.evse_max_w if ev_max_w is None else min(info.evse_max_w, ev_max_w)
         if state is not None and state.session_id == s.id:

@@ -95,3 +95,30 @@ def test_a_16_status_notification_is_the_sessions_charging_state(api):
         snap = site_snapshot(s, site_id, T0 + timedelta(minutes=5))
     (session,) = snap.sessions
     assert session.ev_state == "SuspendedEV"
+
+
+def test_a_guessed_need_that_is_met_is_extended_a_declared_one_is_not(api):
+    """A 1.6 car never says what it wants: when the site's guess (20 kWh) is delivered, it
+    still needs energy as far as the CSMS knows; a 2.0.1 car that asked for 10 kWh does not."""
+    with Session(api.engine) as s:
+        site_id, session_id = _setup(s, "CP-GUESS")
+        sites.update_site(s, site_id, {"policy_params": {"default_energy_kwh": 20}})
+        row = s.get(SessionRow, session_id)
+        row.energy_wh = 21_000.0
+        s.commit()
+        snap = site_snapshot(s, site_id, T0 + timedelta(minutes=30))
+        (guessed,) = snap.sessions
+        assert guessed.needs_source == "default"
+        assert guessed.requested_wh > guessed.energy_wh == 21_000.0
+        s.add(ChargerEventRow(charger_id="CP-GUESS", kind="NotifyEVChargingNeeds", evse_id=1,
+                              received_at=T0 + timedelta(seconds=5), payload={
+                                  "evseId": 1, "chargingNeeds": {
+                                      "requestedEnergyTransfer": "AC_three_phase",
+                                      "departureTime": "2026-03-03T16:00:00Z",
+                                      "acChargingParameters": {
+                                          "energyAmount": 10_000, "evMinCurrent": 6,
+                                          "evMaxCurrent": 32, "evMaxVoltage": 230}}}))
+        s.commit()
+        snap = site_snapshot(s, site_id, T0 + timedelta(minutes=30))
+    (declared,) = snap.sessions
+    assert declared.needs_source == "ev" and declared.requested_wh == 10_000
