@@ -210,37 +210,38 @@ def composite_start(response: dict) -> datetime | None:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def composite_first_limit(response: dict) -> tuple[float, str] | None:
-    """(value, unit) of the first period of a GetCompositeSchedule answer, or None."""
+def _composite_first_period(response: dict) -> tuple[dict, str] | None:
+    """(first period, unit) of a GetCompositeSchedule answer, or None."""
     if response.get("status") != "Accepted":
         return None
     schedule = response.get("chargingSchedule") or response.get("schedule") or {}
     periods = schedule.get("chargingSchedulePeriod") or []
     if not periods:
         return None
-    first = min(periods, key=lambda q: q.get("startPeriod", 0))
+    return (min(periods, key=lambda q: q.get("startPeriod", 0)),
+            schedule.get("chargingRateUnit", "A"))
+
+
+def composite_first_limit(response: dict) -> tuple[float, str] | None:
+    """(value, unit) of the first period of a GetCompositeSchedule answer, or None. 2.1:
+    ``limit`` is optional; a discharge set-point is what the EVSE follows."""
+    found = _composite_first_period(response)
+    if found is None:
+        return None
+    first, unit = found
     value = first.get("setpoint", first.get("limit"))
-    return None if value is None else (float(value), schedule.get("chargingRateUnit", "A"))
+    return None if value is None else (float(value), unit)
 
 
 def composite_first_limit_w(response: dict, phases: int) -> float | None:
     """Power (W) the first period of a GetCompositeSchedule answer allows an EV on ``phases``
     phases, or None. An A limit is per phase: the charger's composite may say three phases
     (its own maximum) while the car draws on one, which then gets one phase's worth."""
-    if response.get("status") != "Accepted":
+    found, limit = _composite_first_period(response), composite_first_limit(response)
+    if found is None or limit is None:
         return None
-    schedule = response.get("chargingSchedule") or response.get("schedule") or {}
-    periods = schedule.get("chargingSchedulePeriod") or []
-    if not periods:
-        return None
-    first = min(periods, key=lambda q: q.get("startPeriod", 0))
-    unit = schedule.get("chargingRateUnit", "A")
-    n = min(first.get("numberPhases") or phases, phases)
-    # 2.1: ``limit`` is optional; a discharge set-point is what the EVSE follows.
-    value = first.get("setpoint", first.get("limit"))
-    if value is None:
-        return None
-    return limit_power_w(float(value), unit, n)
+    n = min(found[0].get("numberPhases") or phases, phases)
+    return limit_power_w(limit[0], limit[1], n)
 
 
 # -- capability probing ------------------------------------------------------------------------
