@@ -40,6 +40,18 @@ def _sample(s: Session, charger_id: str, session_id: int, at: datetime, power_w:
                              phase=phase, value=a, unit="A"))
 
 
+def _needs_event(charger_id: str, transfer: str) -> ChargerEventRow:
+    """A 2.0.1 NotifyEVChargingNeeds: 10 kWh by 16:00, up to 32 A."""
+    return ChargerEventRow(charger_id=charger_id, kind="NotifyEVChargingNeeds", evse_id=1,
+                           received_at=T0 + timedelta(seconds=5), payload={
+                               "evseId": 1, "chargingNeeds": {
+                                   "requestedEnergyTransfer": transfer,
+                                   "departureTime": "2026-03-03T16:00:00Z",
+                                   "acChargingParameters": {
+                                       "energyAmount": 10_000, "evMinCurrent": 6,
+                                       "evMaxCurrent": 32, "evMaxVoltage": 230}}})
+
+
 @pytest.mark.parametrize("samples, expected_phases", [
     ([], 3),                                                    # nothing known: the charger's
     ([(3_680.0, (16.0, 0.0, 0.0))], 1),                         # one phase drawing
@@ -65,14 +77,7 @@ def test_phases_are_those_the_car_last_drew_on(api, samples, expected_phases):
 def test_a_car_that_asked_for_one_phase_is_planned_on_one(api):
     with Session(api.engine) as s:
         site_id, _ = _setup(s, "CP-NEEDS")
-        s.add(ChargerEventRow(charger_id="CP-NEEDS", kind="NotifyEVChargingNeeds", evse_id=1,
-                              received_at=T0 + timedelta(seconds=5), payload={
-                                  "evseId": 1, "chargingNeeds": {
-                                      "requestedEnergyTransfer": "AC_single_phase",
-                                      "departureTime": "2026-03-03T16:00:00Z",
-                                      "acChargingParameters": {
-                                          "energyAmount": 10_000, "evMinCurrent": 6,
-                                          "evMaxCurrent": 32, "evMaxVoltage": 230}}}))
+        s.add(_needs_event("CP-NEEDS", "AC_single_phase"))
         s.commit()
         snap = site_snapshot(s, site_id, T0 + timedelta(minutes=1))
     (session,) = snap.sessions
@@ -110,14 +115,7 @@ def test_a_guessed_need_that_is_met_is_extended_a_declared_one_is_not(api):
         (guessed,) = snap.sessions
         assert guessed.needs_source == "default"
         assert guessed.requested_wh > guessed.energy_wh == 21_000.0
-        s.add(ChargerEventRow(charger_id="CP-GUESS", kind="NotifyEVChargingNeeds", evse_id=1,
-                              received_at=T0 + timedelta(seconds=5), payload={
-                                  "evseId": 1, "chargingNeeds": {
-                                      "requestedEnergyTransfer": "AC_three_phase",
-                                      "departureTime": "2026-03-03T16:00:00Z",
-                                      "acChargingParameters": {
-                                          "energyAmount": 10_000, "evMinCurrent": 6,
-                                          "evMaxCurrent": 32, "evMaxVoltage": 230}}}))
+        s.add(_needs_event("CP-GUESS", "AC_three_phase"))
         s.commit()
         snap = site_snapshot(s, site_id, T0 + timedelta(minutes=30))
     (declared,) = snap.sessions
