@@ -194,6 +194,11 @@ class ControlLoop:
         async with lock:
             started = time.perf_counter()
             now = clock.now()
+            # Wait for the writer to commit what chargers already told us: cars plugged in
+            # together send their StartTransactions a few ms apart, and a snapshot taken
+            # while the writer still holds most of them plans for one car, then needs a
+            # second run (a control period's worth of reaction time on a busy store).
+            await self.worker.run(_committed)
             # One read for the snapshot and the limits in force: on an arrival every
             # millisecond before the first limit is a car waiting at its fail-safe.
             snap, states = await self.worker.read(_snapshot, site_id, now)
@@ -257,6 +262,10 @@ class ControlLoop:
                      snap.name, len(plan.sessions), float(plan.power_w.sum()) / 1000.0,
                      len(changes), time.perf_counter() - started)
             return snap
+
+
+def _committed(session) -> None:
+    """A no-op writer job: awaiting it means every job queued before it has committed."""
 
 
 def _snapshot(session, site_id: int, now: datetime) -> tuple[SiteSnapshot | None, dict]:

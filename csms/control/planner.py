@@ -244,12 +244,20 @@ def grid_left_s(departure: datetime, now: datetime, period_s: float) -> float:
     return aligned - now.timestamp()
 
 
-def priority(steered: tuple[EvseSession, ...]) -> np.ndarray:
-    """(N,) in [0, 1]: earliest departure first, then earliest arrival. A total order that
+def priority(steered: tuple[EvseSession, ...], grid_s: float) -> np.ndarray:
+    """(N,) in [0, 1]: earliest departure first, then first arrived. A total order that
     does not change between runs, so ties go to the same cars every minute: a car switched
-    off and another on for nothing costs the ramp and a meter interval of guessing."""
+    off and another on for nothing costs the ramp and a meter interval of guessing.
+
+    Departures count on a clock-aligned grid of ``grid_s`` (the control period) and arrivals
+    in the order the CSMS received them (session ids): a charger's timestamps reach our clock
+    through its offset estimate, which moves by a second or more while it settles (and with
+    every network hiccup), so cars plugged in together - and a 1.6 car's default departure,
+    counted from its start - traded places at every re-estimate and the site rotated its
+    power among them, losing the ramp each time."""
+    step = float(grid_s)
     order = sorted(range(len(steered)), key=lambda i: (
-        steered[i].departure, steered[i].started_at, steered[i].session_id))
+        math.floor(steered[i].departure.timestamp() / step), steered[i].session_id))
     out = np.zeros(len(steered))
     out[order] = np.arange(len(steered)) / max(1, len(steered) - 1)
     return out
@@ -297,6 +305,7 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         return Plan((), np.zeros(0), (), budget_w, reserve, base[0], pv[0], limit_kw,
                     phase_reserve)
     left_s = np.array([grid_left_s(s.departure, snap.now, period_s) for s in steered])
+    rank = priority(steered, snap.control_period_s)
     starts = np.arange(periods) * period_s
     available = starts[None, :] + period_s <= left_s[:, None]
     available[:, 0] = True  # present now, whatever was declared
@@ -315,7 +324,7 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         discharge_max_kw=discharge_kw, energy_floor_kwh=floor_kwh,
         capacity_kw=np.full(periods, limit_kw - reserve / 1000.0),
         base_load_kw=base, pv_kw=pv, price_mad_per_kwh=price, peak_mask=peak,
-        session_ids=tuple(str(s.session_id) for s in steered), priority=priority(steered))
+        session_ids=tuple(str(s.session_id) for s in steered), priority=rank)
     rows, rows_kw, names = phase_constraints(
         snap, steered, base, pv, phase_reserve,
         None if discharge_kw.any() else problem.ev_capacity_kw)
@@ -346,7 +355,7 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         site_caps = np.concatenate([[cap_w], rows_kw[:, 0] * 1000.0]) if names \
             else np.array([cap_w])
         power_w = lift_to_floor(power_w, np.array([floor_power_w(s) for s in steered]),
-                                max_w, needy, np.argsort(priority(steered), kind="stable"),
+                                max_w, needy, np.argsort(rank, kind="stable"),
                                 site_rows, site_caps)
     # Only V2G sessions can be planned below zero (their lower bound); keep the discharge.
     v2g_now_kw = np.array([v2g_now_kw_of(power_kw[i], peak, price) if discharge_kw[i] > 0

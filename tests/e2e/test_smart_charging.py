@@ -103,9 +103,11 @@ async def test_policies_drive_twenty_chargers(database_url):
             expected = _online_kwh(sessions, policy)
             report[policy] = (max(means), delivered, expected)
             assert max(means) <= CAPACITY_KW, (policy, max(means))
-            # Measured 2026-12-03: 0.6-1.3 % under on SQLite, up to 2.0 % on PostgreSQL (it was
-            # 0.6-0.9 % there on 2026-11-25: the slower reaction on PostgreSQL is not diagnosed
-            # yet, issue 11). 3 % keeps the suite from flaking on it.
+            # Measured 2026-12-03: 0.8-1.4 % under on SQLite, 0.9-1.7 % on PostgreSQL, mostly
+            # the first half-minute of a segment (arrivals wait at 0 A for their first limit,
+            # 0.5-0.9 wall s here). Before the planner ordered cars by received arrival and
+            # control-period departure, PostgreSQL runs were 2-6 % under: offset re-estimates
+            # reordered cars plugged in together and the site rotated its power among them.
             assert abs(delivered - expected) <= 0.03 * expected, (policy, delivered, expected)
         print(report)
         await _rogue_is_flagged(site)
