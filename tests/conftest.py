@@ -12,8 +12,14 @@ import contextlib
 import logging
 
 import pytest
+from hypothesis import settings
 
 from tests.server import ServerHandle, start_server
+
+# Property tests check properties, not speed: hypothesis's default 200-ms deadline per example
+# failed them on a busy 2-core machine. Speed lives in the benchmarks.
+settings.register_profile("csms", deadline=None)
+settings.load_profile("csms")
 
 
 class _ErrorCollector(logging.Handler):

@@ -9,6 +9,12 @@ and PV come from the site's models; import = base + EV - PV; the limit is the on
 loop had in force (else the capacity now). Readings are placed on our clock: each charger's
 timestamps less its estimated clock offset (``csms.domain.clock_offset``), so chargers whose
 clocks are minutes apart add up in the same steps.
+
+Chargers report at their own instants, so at the end of a window (the live edge) most
+sessions' last reading lies a little before the freshest one on the site. A session still in
+progress is held at its last measured rate up to that freshest reading (at most ``MAX_HOLD_S``):
+counting nothing there showed a busy site's current minute at a fraction of its draw. Nothing
+is held past what some charger of the site has already reported.
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ import numpy as np
 from sqlmodel import Session, select
 
 from csms.sites.phases import phase_weights
-from csms.store.tables import ChargerRow, MeterSampleRow, SiteLoadRow, SiteRow
+from csms.store.tables import ChargerRow, MeterSampleRow, SessionRow, SiteLoadRow, SiteRow
 
 log = logging.getLogger(__name__)
 
 REGISTER = "Energy.Active.Import.Register"
 CURRENT = "Current.Import"
 MAX_STEPS = 20_000
+MAX_HOLD_S = 900.0  # a session silent longer than this is not extrapolated
 
 
 @dataclass(frozen=True)
@@ -66,15 +73,20 @@ def _drawing_phases(session: Session, charger_ids: list[str], t0: datetime, t1: 
     return {sid: len(p) for sid, p in out.items()}
 
 
-def ev_energy_steps(times_s: np.ndarray, register_wh: np.ndarray, edges_s: np.ndarray
-                    ) -> np.ndarray:
+def ev_energy_steps(times_s: np.ndarray, register_wh: np.ndarray, edges_s: np.ndarray,
+                    hold_until_s: float | None = None) -> np.ndarray:
     """(T,) Wh gained per step [edges[k], edges[k+1]) by one register read at ``times_s``.
 
-    Outside the readings nothing is gained (the session was not there)."""
+    Outside the readings nothing is gained (the session was not there), except up to
+    ``hold_until_s`` after the last one, at the rate between the last two readings (a
+    session in progress whose next reading is not in yet)."""
     order = np.argsort(times_s)
     t, e = np.asarray(times_s, float)[order], np.asarray(register_wh, float)[order]
     if t.size < 2:
         return np.zeros(len(edges_s) - 1)
+    if hold_until_s is not None and hold_until_s > t[-1] and t[-1] > t[-2]:
+        rate = max(0.0, (e[-1] - e[-2]) / (t[-1] - t[-2]))
+        t, e = np.append(t, hold_until_s), np.append(e, e[-1] + rate * (hold_until_s - t[-1]))
     at = np.interp(np.clip(edges_s, t[0], t[-1]), t, e)
     return np.diff(at)
 
@@ -106,9 +118,15 @@ def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
             wh = value * (1000.0 if unit == "kWh" else 1.0)
             by_series.setdefault(key, []).append((ts.timestamp() - offset_s[charger_id], wh))
         drawing = _drawing_phases(session, list(chargers), t0 - margin, t1 + margin)
+        live = _in_progress(session, [k[1] for k in by_series if isinstance(k[1], int)])
+        freshest_s = min(max((p[0] for pts in by_series.values() for p in pts), default=0.0),
+                         t1.timestamp())
         for (charger_id, series), points in by_series.items():
             arr = np.array(points)
-            gained_wh = ev_energy_steps(arr[:, 0], arr[:, 1], edges)
+            hold = None
+            if series in live:
+                hold = min(freshest_s, float(arr[:, 0].max()) + MAX_HOLD_S)
+            gained_wh = ev_energy_steps(arr[:, 0], arr[:, 1], edges, hold)
             kw = gained_wh / 1000.0 / (step_s / 3600.0)
             c = chargers[charger_id]
             # As the planner sees it: the EV's k phases are the charger's first k wired ones.
@@ -119,6 +137,13 @@ def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
     base, pv = _models(site, t0, step_s, steps)
     return LoadSeries(times, step_s, ev_kw, ev_phase_kw, base, pv, base + ev_kw - pv,
                       _limits(session, site, times))
+
+
+def _in_progress(session: Session, session_ids: list[int]) -> set[int]:
+    if not session_ids:
+        return set()
+    return set(session.exec(select(SessionRow.id).where(
+        SessionRow.id.in_(session_ids), SessionRow.active == True)).all())  # noqa: E712
 
 
 def _models(site: SiteRow, start: datetime, step_s: int, steps: int

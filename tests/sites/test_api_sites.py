@@ -78,3 +78,35 @@ async def test_load_series_from_registers(api):
     k = kpis.json()
     assert {"grid", "cost", "savings", "chargers"} <= set(k)
     assert k["cost"]["projected_mad"] >= k["cost"]["today_mad"] >= 0
+
+
+async def test_the_live_edge_holds_sessions_in_progress(api):
+    """Chargers report at their own instants: at the end of the window a session in progress
+    whose next reading is not in yet is held at its last rate up to the site's freshest
+    reading (it showed the busy current minute at a fraction of its draw); an ended session
+    is not, and nothing is held past the freshest reading."""
+    admin, viewer = api.tokens["admin"], api.tokens["viewer"]
+    site = (await api.post("/api/v1/sites", json={"name": "edge", "capacity_kw": 60},
+                           headers=admin)).json()
+    plan = {"CP-A": ([0, 10, 20, 30], True), "CP-B": ([0, 10, 20, 30, 38], True),
+            "CP-C": ([0, 10, 20, 30], False)}
+    for cid in plan:
+        await api.put(f"/api/v1/sites/{site['id']}/chargers/{cid}",
+                      json={"phase_wiring": "L1L2L3", "max_power_w": 11040}, headers=admin)
+    with Session(api.engine) as s:
+        for cid, (minutes, active) in plan.items():
+            row = SessionRow(charger_id=cid, protocol="1.6", transaction_ref="1", evse_id=1,
+                             started_at=T0, started_received_at=T0, active=active)
+            s.add(row)
+            s.flush()
+            for m in minutes:  # 6 kW each: 1 kWh per 10 minutes
+                s.add(MeterSampleRow(charger_id=cid, session_id=row.id, evse_id=1,
+                                     timestamp=T0 + timedelta(minutes=m), received_at=T0,
+                                     measurand="Energy.Active.Import.Register",
+                                     value=100.0 * m, unit="Wh"))
+        s.commit()
+    r = await api.get(f"/api/v1/sites/{site['id']}/load", headers=viewer, params={
+        "from": T0.isoformat(), "to": (T0 + timedelta(minutes=50)).isoformat(), "step_s": 600})
+    assert r.status_code == 200, r.text
+    # Last step with data: B to 38 min (4.8 kW), A held to 38 min (4.8), C ended at 30.
+    assert r.json()["ev_kw"] == [18.0, 18.0, 18.0, 9.6, 0.0]
