@@ -76,7 +76,7 @@ def judge(limit_w: float | None, sent_at: datetime | None, measured_w: float | N
         return None
     if measured_at < sent_at + timedelta(seconds=grace_s):
         return None
-    if measured_w > limit_w * (1 + OVER_TOLERANCE) + OVER_SLACK_W:
+    if over_limit_w(limit_w, measured_w):
         count = violations + 1
         return Verdict(count, obeying and count < VIOLATIONS_TO_FLAG, ev_max_w)
     learned = ev_max_w
@@ -97,6 +97,12 @@ def judge(limit_w: float | None, sent_at: datetime | None, measured_w: float | N
         if ev_max_w is None or guess < ev_max_w:
             return Verdict(0, obeying, guess, learned_now=True)
     return Verdict(0, obeying, learned)
+
+
+def over_limit_w(limit_w: float, measured_w: float) -> bool:
+    """Does a draw exceed a limit beyond metering noise and the charger's rounding? The one
+    rule for the loop's verdicts and the console's alerts."""
+    return measured_w > limit_w * (1 + OVER_TOLERANCE) + OVER_SLACK_W
 
 
 def under_w(limit_w: float) -> float:

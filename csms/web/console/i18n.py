@@ -56,6 +56,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "alert_offline_more": ("{0} more chargers offline", "{0} autres bornes hors ligne"),
     "alert_limit": ("Charger {0} draws {1} kW above its limit of {2} kW",
                     "La borne {0} consomme {1} kW au-dessus de sa limite de {2} kW"),
+    "alert_not_obeying": ("Charger {0} ignored its limit; its draw stays reserved until it "
+                          "obeys again",
+                          "La borne {0} a ignoré sa limite ; sa consommation reste réservée "
+                          "jusqu'à ce qu'elle la respecte"),
     "alert_site": ("Site power {0} kW is above the limit {1} kW",
                    "La puissance du site {0} kW dépasse la limite {1} kW"),
     "alert_kpi": ("{0} out of range: {1} (limit {2})", "{0} hors plage : {1} (limite {2})"),

@@ -10,10 +10,11 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from csms.control.verify import over_limit_w
 from csms.domain.clock_offset import ALERT_S
 from csms.grid.model import grid_kpis
 from csms.store.tables import ChargerRow, ConnectorRow
-from csms.web.console import control_state, energy, fleet, profiles, security
+from csms.web.console import control_state, energy, fleet, security
 from csms.web.console.site import (
     PERIOD_S,
     connection_of,
@@ -23,8 +24,6 @@ from csms.web.console.site import (
     tariff_of,
 )
 
-LIMIT_TOLERANCE = 1.05  # a charger may overshoot its limit by 5 % (+ 200 W) before an alert
-LIMIT_SLACK_W = 200.0
 MAX_ALERTS_PER_KIND = 5
 OVERVIEW_MEASURANDS = ("Power.Active.Import", "SoC")
 
@@ -110,21 +109,17 @@ def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> li
     alerts: list[Alert] = []
     if ov.site_kw > ov.limit_kw:
         alerts.append(Alert("danger", "alert_site", (f"{ov.site_kw:.1f}", f"{ov.limit_kw:.0f}")))
-    power_by_charger: dict[str, float] = {}
-    for (cid, _), r in readings.items():
-        power_by_charger[cid] = power_by_charger.get(cid, 0.0) + (r.power_w or 0.0)
+    # The control loop's verdicts (csms.control.verify): it judges each reading against the
+    # limit in force on that EVSE, after the charger had time to apply it and within its lease.
+    # The console used to re-judge per charger from the outbox on our clock with its own
+    # tolerance, which flagged honest chargers (a fail-safe 0 A beside a transaction's limit).
     over = []
-    for cid, limit_w in profiles.latest_limits_w(session, now).items():
-        drawn = power_by_charger.get(cid, 0.0)
-        if drawn > limit_w * LIMIT_TOLERANCE + LIMIT_SLACK_W:
-            over.append(Alert("danger", "alert_limit", (cid, f"{(drawn - limit_w) / 1000:.1f}",
-                                                       f"{limit_w / 1000:.1f}")))
-    # The control loop's own verdict (csms/control) for the EVSEs it manages.
-    seen = {a.args[0] for a in over}
     for cid, measured_w, limit_w in control_state.disobeying(session, MAX_ALERTS_PER_KIND):
-        if cid not in seen and measured_w is not None and limit_w is not None:
+        if measured_w is not None and limit_w is not None and over_limit_w(limit_w, measured_w):
             over.append(Alert("danger", "alert_limit", (cid, f"{(measured_w - limit_w) / 1000:.1f}",
                                                        f"{limit_w / 1000:.1f}")))
+        else:  # caught earlier, within its limit now: its draw stays reserved until it obeys
+            over.append(Alert("warning", "alert_not_obeying", (cid,)))
     alerts += sorted(over, key=lambda a: a.args[0])[:MAX_ALERTS_PER_KIND]
     for name, (value, limit, ok) in ov.grid_now.items():
         if not ok:

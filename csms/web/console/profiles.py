@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from csms.store.tables import CommandRow
 
 VOLTAGE_V = 230.0
-RECENT_S = 3600  # limits older than this are not used for "limit not obeyed" alerts
 
 
 @dataclass(frozen=True)
@@ -71,19 +69,3 @@ def installed(session: Session, charger_id: str, limit: int = 20) -> list[Comman
     return out
 
 
-def latest_limits_w(session: Session, now: datetime) -> dict[str, float]:
-    """charger_id -> limit in W now, from each charger's latest accepted profile of the hour."""
-    latest = (select(sa.func.max(CommandRow.id))
-              .where(CommandRow.created_at >= now - timedelta(seconds=RECENT_S),
-                     CommandRow.state == "accepted",
-                     CommandRow.action.in_(("SetChargingProfile", "ClearChargingProfile")))
-              .group_by(CommandRow.charger_id))
-    rows = session.exec(select(CommandRow).where(CommandRow.id.in_(latest))).all()
-    out = {}
-    for row in rows:
-        if row.action != "SetChargingProfile":
-            continue
-        value = limit_at(periods(row.payload, row.sent_at or row.created_at), now)
-        if value is not None:
-            out[row.charger_id] = value
-    return out
