@@ -1,7 +1,10 @@
 """The command outbox: every CSMS-to-charger call is stored with its state and the answer.
 
 States: queued -> sent -> accepted | rejected | error | timeout; ``offline`` when the charger is
-not connected. The API returns the queued record at once (202); the call runs in the background.
+not connected. A restart ends what the previous process left open (`end_interrupted`): ``sent``
+becomes ``unknown`` (the charger may or may not have applied it: the operator decides whether to
+send it again; the control loop re-sends its limits on its own) and ``queued`` becomes
+``cancelled`` (never sent). The API returns the queued record at once (202); the call runs in the background.
 A caller that waits for the answer (the control loop) skips ``queued``: the call goes out while
 its row is stored as sent.
 """
@@ -42,6 +45,21 @@ def recent(session, charger_id: str, *, control: bool | None = None, limit: int 
     elif control is False:
         query = query.where(CommandRow.source != CONTROL)
     return list(session.exec(query.order_by(CommandRow.id.desc()).limit(limit)).all())
+
+
+def end_interrupted(session) -> dict[str, int]:
+    """At start-up: close the commands a crashed or killed process left ``sent``/``queued``."""
+    from sqlalchemy import update
+
+    now = clock.now()
+    counts = {}
+    for before, after, why in (
+            ("sent", "unknown", "the CSMS restarted before the charger's answer arrived"),
+            ("queued", "cancelled", "the CSMS restarted before the command was sent")):
+        result = session.execute(update(CommandRow).where(CommandRow.state == before).values(
+            state=after, error=why, completed_at=now))
+        counts[after] = result.rowcount or 0
+    return counts
 
 
 def _insert(session, row: CommandRow) -> CommandRow:

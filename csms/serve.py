@@ -14,6 +14,7 @@ from csms import clock
 from csms.services import Services
 from csms.settings import Settings, load
 from csms.store.migrate import upgrade
+from csms.web import connections
 from csms.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,14 @@ async def serve(settings: Settings) -> None:
     http_sock = _bind(settings.host, settings.http_port)
     http_port = http_sock.getsockname()[1]
     app = create_app(services)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    descriptors = connections.raise_descriptor_limit()
+    cap = connections.http_connection_cap(settings.http_max_connections, descriptors)
+    log.info("HTTP: at most %d connections (%d descriptors), head within %g s", cap,
+             descriptors, settings.http_head_timeout_s)
+    http_protocol = connections.guarded_protocol(cap, settings.http_head_timeout_s,
+                                                 settings.http_body_timeout_s)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                            http=http_protocol)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # we own SIGINT/SIGTERM below
     host = settings.host

@@ -126,6 +126,12 @@ class Services:
     async def start(self) -> int:
         self.worker.start()
         await self.worker.run(_mark_all_offline)
+        from csms.commands import end_interrupted
+
+        ended = await self.worker.run(end_interrupted)
+        if any(ended.values()):
+            log.warning("commands left open by the previous run: %d sent now unknown, "
+                        "%d queued now cancelled", ended["unknown"], ended["cancelled"])
         port = await self.gateway.start(self.settings.host, self.settings.ocpp_port)
         policy = retention.Retention(self.settings.retention_meter_days,
                                      self.settings.retention_control_days,

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
 
     secret_key: str = Field("", description="signs console cookies; random per process if empty")
 
+    # HTTP connection limits (csms.web.connections): slow or many clients of the console and
+    # API can never take the descriptors the OCPP gateway needs.
+    http_max_connections: int = Field(512, ge=8, description="open HTTP connections at most")
+    http_head_timeout_s: float = Field(10.0, gt=0, description="request line and headers")
+    http_body_timeout_s: float = Field(30.0, gt=0, description="between two body pieces")
+
     # Retention (csms.retention), in days of CSMS time; 0 keeps forever.
     retention_meter_days: float = Field(0.0, ge=0, description="meter samples, site-load records")
     retention_control_days: float = Field(7.0, ge=0, description="the control loop's commands")

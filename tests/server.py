@@ -65,9 +65,12 @@ def csms_command(*args: str) -> list[str]:
 
 
 def start_server(tmp_path: Path, open_mode: bool = True, extra: tuple[str, ...] = (),
-                 env: dict[str, str] | None = None, timeout_s: float = 30.0) -> ServerHandle:
+                 env: dict[str, str] | None = None, timeout_s: float = 30.0,
+                 fresh: bool = True, preexec_fn=None) -> ServerHandle:
+    """``fresh=False`` restarts on what an earlier server of the test stored;
+    ``preexec_fn`` runs in the child before exec (e.g. to lower its descriptor limit)."""
     db_url = test_database_url(tmp_path)
-    if "postgresql" in db_url:
+    if "postgresql" in db_url and fresh:
         _reset_postgres(db_url)
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     token = subprocess.run(
@@ -77,7 +80,7 @@ def start_server(tmp_path: Path, open_mode: bool = True, extra: tuple[str, ...] 
     cmd = csms_command("serve", "--database-url", db_url, "--http-port", "0", "--ocpp-port", "0",
                        "--no-migrate", *(["--open"] if open_mode else []), *extra)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=full_env)
+                            env=full_env, preexec_fn=preexec_fn)
     output: list[str] = []
     found: dict[str, str] = {}
     tls_found: list[str] = []  # printed before the HTTP line, so read when ready is set

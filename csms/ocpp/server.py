@@ -206,11 +206,17 @@ class Gateway:
                             frame_log=self.frame_logs[identity])
         adapter.certificates = self.certificates
         remote = _remote(connection)
-        await self._replace_existing(identity, remote)
         admitted: Admitted = connection.csms_admitted
         tls = connection.transport.get_extra_info("ssl_object") is not None
         link = Link(rpc, adapter.version, self.now(), remote, tls, admitted.profile)
+        # Take the identity's slot before any await: with simultaneous connections for one
+        # identity, each newer one closes the one it replaced, so exactly one stays served.
+        old = self.links.get(identity)
         self.links[identity] = link
+        if old is not None:
+            await self._replaced(identity, old, remote)
+        if self.links.get(identity) is not link:
+            return  # replaced by an even newer connection meanwhile (it closes this one)
         await self.dispatch(ev.ConnectionChanged(identity, self.now(), True, adapter.version,
                                                  remote))
         log.info("%s: connected with OCPP %s from %s over %s (security profile %d)", identity,
@@ -235,10 +241,7 @@ class Gateway:
                 identity, self.now(), cert.sha256_hex, cert.subject, cert.issuer,
                 cert.serial_hex, cert.not_before, cert.not_after))
 
-    async def _replace_existing(self, identity: str, remote: str) -> None:
-        old = self.links.pop(identity, None)
-        if old is None:
-            return
+    async def _replaced(self, identity: str, old: Link, remote: str) -> None:
         recent = self._replacements[identity]
         now_s = time.monotonic()
         recent.append(now_s)

@@ -219,7 +219,7 @@ class CommandRow(SQLModel, table=True):
     charger_id: str = Field(index=True, max_length=48)
     action: str
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    state: str = "queued"  # queued|sent|accepted|rejected|error|timeout|offline
+    state: str = "queued"  # queued|sent|accepted|rejected|error|timeout|offline|unknown|cancelled
     response: dict | None = Field(default=None, sa_column=Column(JSON))
     error: str | None = None
     source: str = "api"
