@@ -9,11 +9,15 @@ import socket
 from datetime import datetime
 
 import uvicorn
+from sqlalchemy.exc import OperationalError
 
 from csms import clock
+from csms.domain.durability import StoreUnavailable
 from csms.services import Services
 from csms.settings import Settings, load
+from csms.store.db import check_writable
 from csms.store.migrate import upgrade
+from csms.store.outage import outage_cause
 from csms.web import connections
 from csms.web.app import create_app
 
@@ -92,9 +96,16 @@ def run(args) -> int:
                     control=args.control, **_security_args(args))
     setup_logging(args.log_level)
     _check_security(settings)
-    if settings.migrate:
-        upgrade(settings.database_url)
-    asyncio.run(serve(settings))
+    # A database that cannot be used at start is fatal: one line and a non-zero exit for the
+    # supervisor, not a traceback (outages later are ridden out: csms/store/outage.py).
+    try:
+        check_writable(settings.database_url)
+        if settings.migrate:
+            upgrade(settings.database_url)
+        asyncio.run(serve(settings))
+    except (OperationalError, StoreUnavailable) as exc:
+        raise SystemExit(f"csms serve: cannot use the database: {outage_cause(exc) or exc}"
+                         ) from None
     return 0
 
 

@@ -87,6 +87,7 @@ class Services:
             return await worker.run(_credentials, identity, settings.open, clock.now())
 
         gateway = Gateway(settings, dispatch, credentials, security.verify_password, clock.now)
+        gateway.store_refusing = worker.outage.refusing
         commands = CommandService(worker, gateway)
         services = cls(settings, engine, worker, gateway, commands, config, hooks)
         services.certificates = CertificateDesk(_load_ca(settings), dispatch, commands, worker,

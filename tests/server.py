@@ -60,16 +60,28 @@ class ServerHandle:
         self.process.wait()
 
 
+def free_port_url() -> str:
+    """A PostgreSQL URL where nothing listens: a database that is down."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/csms"
+
+
 def csms_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "csms.cli", *args]
 
 
 def start_server(tmp_path: Path, open_mode: bool = True, extra: tuple[str, ...] = (),
                  env: dict[str, str] | None = None, timeout_s: float = 30.0,
-                 fresh: bool = True, preexec_fn=None) -> ServerHandle:
+                 fresh: bool = True, preexec_fn=None, database_url: str | None = None
+                 ) -> ServerHandle:
     """``fresh=False`` restarts on what an earlier server of the test stored;
-    ``preexec_fn`` runs in the child before exec (e.g. to lower its descriptor limit)."""
-    db_url = test_database_url(tmp_path)
+    ``preexec_fn`` runs in the child before exec (e.g. to lower its descriptor limit);
+    ``database_url`` overrides the test database (a private cluster, a small disk)."""
+    db_url = database_url or test_database_url(tmp_path)
     if "postgresql" in db_url and fresh:
         _reset_postgres(db_url)
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}

@@ -24,6 +24,7 @@ from csms.control.v2g import with_v2g
 from csms.control.verify import in_force, judge, offered_w, store_verdicts, verify_site
 from csms.control.warmup import warm_up
 from csms.domain import events as ev
+from csms.domain.durability import StoreUnavailable
 from csms.ocpp import profiles as pf
 from csms.sites.forecast import site_forecast
 from csms.sites.snapshot import SiteSnapshot, site_snapshot
@@ -168,6 +169,8 @@ class ControlLoop:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
+            except StoreUnavailable as exc:  # the store logs the outage itself
+                log.info("control loop: store unavailable (%s); retrying next period", exc.cause)
             except Exception:
                 log.exception("control loop: run failed; retrying next period")
             try:

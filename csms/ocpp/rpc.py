@@ -22,6 +22,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from csms.domain.commands import redact_password
+from csms.domain.durability import StoreUnavailable
 from csms.ocpp import framing, schemas
 from csms.ocpp.framing import (
     CALL,
@@ -35,6 +36,9 @@ from csms.ocpp.framing import (
 )
 
 log = logging.getLogger(__name__)
+
+# RFC 6455 section 7.4.1 / IANA registry: 1013 "Try Again Later".
+STORE_UNAVAILABLE_CLOSE = 1013
 
 Handler = Callable[[dict], Awaitable[dict]]
 
@@ -145,6 +149,9 @@ class RpcConnection:
         except FrameError as err:
             await self._send_error(err)
             return
+        except StoreUnavailable:
+            await self.close_unstored(frame.action)
+            return
         except Exception:  # our bug, not the charger's: log it, answer without details
             log.exception("%s: handler for %s failed", self.charger_id, frame.action)
             await self._send_error(FrameError("internal", "internal error", frame.unique_id))
@@ -164,8 +171,20 @@ class RpcConnection:
         except FrameError as err:
             log.warning("%s: SEND %s dropped: %s", self.charger_id, frame.action,
                         err.description)
+        except StoreUnavailable:
+            await self.close_unstored(frame.action)
         except Exception:
             log.exception("%s: handler for SEND %s failed", self.charger_id, frame.action)
+
+    async def close_unstored(self, action: str) -> None:
+        """The store could not keep the charger's message: no CALLRESULT (it would be a false
+        acknowledgement) and no CALLERROR (many chargers drop a message answered with one);
+        close the link so the charger queues its transaction messages offline and re-sends
+        them after reconnecting (1.6 section 4.7; 2.0.1 E12.FR.01). The store logs the outage;
+        this is a per-charger detail."""
+        log.info("%s: %s not stored (store unavailable); closing the link so the charger keeps "
+                 "it", self.charger_id, action)
+        await self.ws.close(STORE_UNAVAILABLE_CLOSE, "store unavailable; retry later")
 
     async def _validate(self, message_type: int, action: str, payload: dict,
                         unique_id: str) -> None:

@@ -11,6 +11,7 @@ An authenticated second connection for the same identity replaces the first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict, deque
@@ -24,6 +25,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Response
 
 from csms.domain import events as ev
+from csms.domain.durability import StoreUnavailable
 from csms.ocpp import admission, handshake, v16, v21, v201
 from csms.ocpp.admission import AdmissionRefused, Admitted, ClientCertificate
 from csms.ocpp.common import Dispatch
@@ -96,6 +98,8 @@ class Gateway:
         self.port: int | None = None
         self.tls_port: int | None = None
         self.on_connect: list[Callable[[str, str], Awaitable[None]]] = []
+        # True while the store is known to be down: handshakes get 503 without a lookup.
+        self.store_refusing: Callable[[], bool] = lambda: False
         # Answers SignCertificate (csms/certificate_desk.py); None: every CSR is Rejected.
         self.certificates = None
 
@@ -135,6 +139,8 @@ class Gateway:
         ssl_object = connection.transport.get_extra_info("ssl_object")
         try:
             identity = handshake.identity_from_path(request.path)
+            if self.store_refusing():
+                raise StoreUnavailable("failed moments ago")
             creds = await self.credentials(identity)
             if not creds.exists and not self.settings.open:
                 raise HandshakeRejected(404, f"unknown charge point {identity!r}")
@@ -144,6 +150,11 @@ class Gateway:
             log.warning("%s: handshake rejected (%d): %s", request.path[:80], rej.status,
                         rej.message)
             return _reject(connection, rej)
+        except StoreUnavailable:
+            # Until the store is back a charger stays offline and keeps its transaction
+            # messages; the store logs the outage once, not one line per reconnect.
+            return _reject(connection, HandshakeRejected(
+                503, "the CSMS cannot store messages now; retry later"))
         connection.csms_identity = identity  # read back in _handle
         connection.csms_admitted = admitted
         return None
@@ -217,8 +228,13 @@ class Gateway:
             await self._replaced(identity, old, remote)
         if self.links.get(identity) is not link:
             return  # replaced by an even newer connection meanwhile (it closes this one)
-        await self.dispatch(ev.ConnectionChanged(identity, self.now(), True, adapter.version,
-                                                 remote))
+        try:
+            await self.dispatch(ev.ConnectionChanged(identity, self.now(), True,
+                                                     adapter.version, remote))
+        except StoreUnavailable:
+            del self.links[identity]
+            await rpc.close_unstored("connection")
+            return
         log.info("%s: connected with OCPP %s from %s over %s (security profile %d)", identity,
                  adapter.version, remote, "wss" if tls else "ws", admitted.profile)
         for callback in self.on_connect:
@@ -228,8 +244,9 @@ class Gateway:
         finally:
             if self.links.get(identity) is link:
                 del self.links[identity]
-                await self.dispatch(ev.ConnectionChanged(identity, self.now(), False))
                 log.info("%s: disconnected", identity)
+                with contextlib.suppress(StoreUnavailable):  # marked offline at next start
+                    await self.dispatch(ev.ConnectionChanged(identity, self.now(), False))
 
     async def _after_admission(self, identity: str, admitted: Admitted) -> None:
         if admitted.used_pending_password:
@@ -296,4 +313,6 @@ def _reject(connection: ServerConnection, rej: HandshakeRejected) -> Response:
     response = connection.respond(HTTPStatus(rej.status), rej.message + "\n")
     if rej.status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+    if rej.status == 503:
+        response.headers["Retry-After"] = "10"
     return response

@@ -16,6 +16,25 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def check_writable(url: str) -> None:
+    """SQLite: the database file, its -wal and -shm files and their directory must be writable.
+    A read-only -shm is mapped into memory and the first write to it kills the process with
+    SIGBUS, with no log line; refuse to start instead."""
+    import os
+    from pathlib import Path
+
+    url = normalise_url(url)
+    if not url.startswith("sqlite:///") or ":memory:" in url:
+        return
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if candidate.exists() and not os.access(candidate, os.R_OK | os.W_OK):
+            raise sa.exc.OperationalError(None, None, OSError(f"{candidate} is not writable"))
+    directory = path.parent if str(path.parent) else Path(".")
+    if directory.exists() and not os.access(directory, os.W_OK):
+        raise sa.exc.OperationalError(None, None, OSError(f"{directory} is not writable"))
+
+
 def create_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):

@@ -19,6 +19,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from csms.domain.durability import StoreUnavailable
+from csms.store.outage import Outage, outage_cause
+
 log = logging.getLogger(__name__)
 
 def defer_insert(session: Session, table, row: dict) -> None:
@@ -55,6 +58,7 @@ class StoreWorker:
         self._thread: threading.Thread | None = None
         self.batches = 0
         self.jobs = 0
+        self.outage = Outage()
 
     def start(self) -> None:
         if self._thread is None:
@@ -82,8 +86,14 @@ class StoreWorker:
         writer, and they see everything committed before the call.
         """
         def job() -> Any:
-            with Session(self.engine, expire_on_commit=False) as session:
-                return fn(session, *args)
+            try:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    return fn(session, *args)
+            except Exception as exc:
+                cause = outage_cause(exc)
+                if cause is None:
+                    raise
+                raise StoreUnavailable(cause) from None  # the writer logs the outage
 
         return await asyncio.to_thread(job)
 
@@ -117,7 +127,14 @@ class StoreWorker:
                     results.append(fn(session, *args))
                 flush_deferred(session)
                 session.commit()
-        except Exception:
+        except Exception as exc:
+            cause = outage_cause(exc)
+            if cause is not None:  # retrying each job alone would only fail N times more
+                self.outage.failed(cause, len(batch))
+                error = StoreUnavailable(cause)
+                for _, _, future, loop in batch:
+                    loop.call_soon_threadsafe(_set_exception, future, error)
+                return
             if len(batch) == 1:
                 fn, args, future, loop = batch[0]
                 self._settle_error(future, loop, fn)
@@ -125,6 +142,7 @@ class StoreWorker:
             for job in batch:  # retry alone: one failing job must not lose the others
                 self._run_batch([job])
             return
+        self.outage.succeeded()
         # One wake-up per event loop for the whole batch, not one per job.
         by_loop: dict[asyncio.AbstractEventLoop, list] = {}
         for (_, _, future, loop), result in zip(batch, results, strict=True):
@@ -150,3 +168,8 @@ def _set_results(settled: list[tuple[asyncio.Future, Any]]) -> None:
 def _set_exception(future: asyncio.Future, exc: BaseException) -> None:
     if not future.done():
         future.set_exception(exc)
+        if isinstance(exc, StoreUnavailable):
+            # Marked as retrieved: a write nobody awaits (a background verdict) must not log a
+            # traceback per job; the outage is logged once (csms/store/outage.py). Awaiting the
+            # future still raises.
+            future.exception()

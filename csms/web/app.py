@@ -10,7 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
+from csms.domain.durability import StoreUnavailable
 from csms.web import (
     api_chargers,
     api_commands,
@@ -55,8 +57,18 @@ def create_app(services) -> FastAPI:
             "errors": [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")}
                        for e in errors]})
 
+    @app.exception_handler(StoreUnavailable)
+    @app.exception_handler(OperationalError)
+    async def _store_down(request: Request, exc: Exception) -> JSONResponse:
+        # The store logs the outage once (csms/store/outage.py); each request gets a 503.
+        return JSONResponse(status_code=503, headers={"Retry-After": "10"}, content={
+            "detail": "the database is unavailable; retry later"})
+
     @app.get("/api/v1/health", tags=["health"])
-    def health() -> dict:
-        return {"status": "ok", "connected_chargers": len(services.gateway.links)}
+    def health() -> JSONResponse:
+        available = services.worker.outage.available
+        return JSONResponse(status_code=200 if available else 503, content={
+            "status": "ok" if available else "store_unavailable",
+            "connected_chargers": len(services.gateway.links)})
 
     return app

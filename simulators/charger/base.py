@@ -81,7 +81,7 @@ class SimCharger(ChargingMixin):
         if allowed_units is None:  # DC chargers usually accept only W (DESIGN.md section 6)
             allowed_units = ("W",) if ctype.kind == "DC" else ("A", "W")
         self.store = ProfileStore(Rules(self.protocol, allowed_units=allowed_units))
-        self.outbox = Outbox(charger_id)
+        self.outbox = Outbox(charger_id, sleep=clock.sleep)
         self.ledger: list[LedgerEntry] = []
         self.connected = asyncio.Event()
         self.accepted = False  # BootNotification accepted on the current connection

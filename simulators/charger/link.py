@@ -5,6 +5,11 @@ RetryBackOffWaitMinimum plus a random part up to RetryBackOffRandomRange; each f
 doubles the wait, at most RetryBackOffRepeatTimes times. Transaction messages stay in the outbox
 while the link is down and are replayed in order after the next BootNotification; other messages
 (heartbeats, status) are dropped when the link goes (status is re-sent after boot).
+
+A transaction message the CSMS answers with a CALLERROR, or does not answer, is retried like the
+spec says (1.6 section 4.7 TransactionMessageAttempts / TransactionMessageRetryInterval; 2.0.1
+OCPPCommCtrlr.MessageAttempts / MessageAttemptInterval): after ``retry_interval_s`` x the attempt
+number, up to ``max_attempts`` attempts in all, then dropped. Other messages are not retried.
 """
 
 from __future__ import annotations
@@ -50,9 +55,13 @@ class OutMsg:
 class Outbox:
     """FIFO of messages for the CSMS, drained by one sender task per connection."""
 
-    def __init__(self, charger_id: str, max_attempts: int = 3) -> None:
+    def __init__(self, charger_id: str, max_attempts: int = 3,
+                 sleep: Callable[[float], Any] | None = None,
+                 retry_interval_s: float = 60.0) -> None:
         self.charger_id = charger_id
         self.max_attempts = max_attempts
+        self.retry_interval_s = retry_interval_s  # charger seconds
+        self._sleep = sleep or asyncio.sleep  # the charger's clock (scaled in a fast site)
         self.queue: deque[OutMsg] = deque()
         self._wake = asyncio.Event()
         self.sent = 0
@@ -81,17 +90,19 @@ class Outbox:
                 continue
             try:
                 result = await cp.call(payload, suppress=False)
-            except OCPPError as exc:
-                log.warning("%s: CSMS refused %s: %s", self.charger_id,
-                            type(payload).__name__, exc)
-                self.queue.popleft()
-                continue
-            except TimeoutError:
+            except (OCPPError, TimeoutError) as exc:
                 msg.attempts += 1
-                if msg.attempts >= self.max_attempts:
-                    log.warning("%s: no answer to %s after %d attempts; dropped",
-                                self.charger_id, type(payload).__name__, msg.attempts)
-                    self.queue.popleft()
+                name = type(payload).__name__
+                if not msg.transactional or msg.attempts >= self.max_attempts:
+                    log.warning("%s: %s dropped after %d attempt(s): %s", self.charger_id, name,
+                                msg.attempts, exc or "no answer")
+                    if self.queue and self.queue[0] is msg:
+                        self.queue.popleft()
+                    continue
+                log.info("%s: %s failed (%s); attempt %d of %d in %.0f s", self.charger_id,
+                         name, exc or "no answer", msg.attempts + 1, self.max_attempts,
+                         self.retry_interval_s * msg.attempts)
+                await self._sleep(self.retry_interval_s * msg.attempts)
                 continue
             if self.queue and self.queue[0] is msg:
                 self.queue.popleft()
