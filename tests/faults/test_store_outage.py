@@ -117,6 +117,34 @@ async def test_sqlite_disk_full_loses_nothing(tmp_path):
     assert len(_error_lines(server)) <= 3, _error_lines(server)[:10]
 
 
+def test_sqlite_on_a_read_only_filesystem_refuses_to_start_in_one_line(tmp_path):
+    """A read-only database (its -wal and -shm too) used to end in SIGBUS at the first write,
+    with no log line."""
+    import subprocess
+
+    from tests.server import csms_command
+
+    writable, read_only = tmp_path / "rw", tmp_path / "ro"
+    writable.mkdir()
+    read_only.mkdir()
+    url = f"sqlite:///{writable / 'csms.db'}"
+    subprocess.run(csms_command("db", "upgrade", "--database-url", url), check=True,
+                   capture_output=True)
+    subprocess.run(["mount", "--bind", str(writable), str(read_only)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(read_only)], check=True)
+        result = subprocess.run(
+            csms_command("serve", "--database-url", f"sqlite:///{read_only / 'csms.db'}",
+                         "--http-port", "0", "--ocpp-port", "0", "--no-migrate"),
+            capture_output=True, text=True, timeout=60)
+    finally:
+        subprocess.run(["umount", str(read_only)], check=False)
+    assert result.returncode not in (0, -7), result  # -7: SIGBUS
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [lines[0]] and "cannot use the database" in lines[0], result.stderr
+    assert "not writable" in lines[0]
+
+
 def test_a_database_that_cannot_be_used_at_start_is_one_line_and_a_nonzero_exit(tmp_path):
     import subprocess
 
