@@ -5,7 +5,7 @@ The charger sends a CSR; we answer Accepted only when the CA will sign it (valid
 identity, key strong enough, O as required), then send CertificateSigned with the chain through
 the command outbox, so it is recorded like any other command. The call is made after the
 SignCertificate answer went out: the gateway never awaits a CALL to the charger inside the
-handler of the charger's CALL (DESIGN.md section 3).
+handler of the charger's CALL (docs/architecture.md, "One outstanding CALL").
 """
 
 from __future__ import annotations

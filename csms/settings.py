@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     migrate: bool = True
     control: bool = Field(True, description="run the smart-charging control loop")
 
-    # Gateway tunables (DESIGN.md section 3).
+    # Gateway tunables (docs/architecture.md, "The OCPP-J gateway").
     ping_interval_s: float | None = 60.0
     ping_timeout_s: float | None = 60.0
     call_timeout_s: float = 30.0

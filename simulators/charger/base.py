@@ -78,7 +78,7 @@ class SimCharger(ChargingMixin):
         self.heartbeat_interval_s = heartbeat_interval_s
         self.tick_s = tick_s
         self.evses = [Evse(i + 1, ctype.supply()) for i in range(ctype.evses)]
-        if allowed_units is None:  # DC chargers usually accept only W (DESIGN.md section 6)
+        if allowed_units is None:  # DC chargers usually accept only W (docs/architecture.md)
             allowed_units = ("W",) if ctype.kind == "DC" else ("A", "W")
         self.store = ProfileStore(Rules(self.protocol, allowed_units=allowed_units))
         self.outbox = Outbox(charger_id, sleep=clock.sleep)

@@ -1,8 +1,8 @@
 """A small test-only central system on the ``ocpp`` library's central side (a real websocket
 server), so the simulator tests do not need the CSMS gateway.
 
-It records what a CSMS would persist: sessions (de-duplicated on business keys as DESIGN.md
-section 3 asks), status notifications, meter values, transaction events.
+It records what a CSMS would persist: sessions (de-duplicated on business keys as
+docs/architecture.md asks), status notifications, meter values, transaction events.
 """
 
 from __future__ import annotations
