@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +12,13 @@ from typing import Any
 from csms.domain import events as ev
 from csms.ocpp.framing import FrameError
 
+log = logging.getLogger(__name__)
+
 Dispatch = Callable[[ev.Event], Awaitable[Any]]
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def parse_time(value: str | None, unique_id: str = "-1") -> datetime | None:
@@ -19,15 +28,71 @@ def parse_time(value: str | None, unique_id: str = "-1") -> datetime | None:
         return None
     try:
         dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise FrameError("property", f"invalid dateTime {value!r}", unique_id) from None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+        dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (ValueError, TypeError):
+        raise FrameError("property", f"invalid dateTime {str(value)[:40]!r}", unique_id) from None
+    except OverflowError:  # year 1 or 9999 with an offset: no UTC instant
+        raise FrameError("property", f"dateTime {value[:40]!r} is out of range",
+                         unique_id) from None
+    if not EARLIEST <= dt < LATEST:
+        # A charger whose clock was reset reports 1970: kept. Year 1 or 9999 is no instant a
+        # charger lived through and breaks every date computation downstream: refused.
+        raise FrameError("property", f"dateTime {value[:40]!r} is outside "
+                         f"{EARLIEST.year}-{LATEST.year}", unique_id)
+    return dt
+
+
+# OCPP 2.0.1 UnitOfMeasureType.multiplier is a power of ten with no bound in the schema; a
+# multiplier of 10,000,000 made ``10 ** multiplier`` a 10-million-digit integer computed in the
+# event loop (every charger stalled ~11 s). Meters use kilo/mega/milli; +-9 leaves room.
+MAX_MULTIPLIER = 9
+
+
+def sample_value(value: Any, multiplier: Any = 0) -> float | None:
+    """A sampled value as a finite float scaled by 10**multiplier, or None when it is not a
+    number, not finite or its multiplier is out of range: that one sample is dropped (and
+    counted), the rest of the message is kept."""
+    if type(multiplier) is not int or abs(multiplier) > MAX_MULTIPLIER:
+        _dropped_samples.note(f"multiplier {multiplier!r} outside +-{MAX_MULTIPLIER}")
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        _dropped_samples.note(f"value {str(value)[:40]!r} is not a number")
+        return None
+    scaled = number * 10.0 ** multiplier
+    if not math.isfinite(scaled):
+        _dropped_samples.note(f"value {str(value)[:40]!r} is not finite")
+        return None
+    return scaled
+
+
+class _CountedDrops:
+    """One warning per minute for dropped samples, with the count and the latest reason."""
+
+    def __init__(self) -> None:
+        self.count, self.reported_s = 0, float("-inf")
+
+    def note(self, reason: str) -> None:
+        self.count += 1
+        now_s = time.monotonic()
+        if now_s - self.reported_s >= 60.0:
+            log.warning("meter samples dropped: %d in the last minute (latest: %s); the other "
+                        "samples of their messages are kept", self.count, reason)
+            self.count, self.reported_s = 0, now_s
+
+
+_dropped_samples = _CountedDrops()
 
 
 def sampled_values(meter_values: list[dict] | None, fallback: datetime):
     """(timestamp, sampledValue) pairs of a meterValue list (same shape in 1.6 and 2.0.1)."""
     for mv in meter_values or ():
-        ts = parse_time(mv.get("timestamp")) or fallback
+        try:
+            ts = parse_time(mv.get("timestamp")) or fallback
+        except FrameError as bad:  # this meterValue only: the others are kept
+            _dropped_samples.note(bad.description)
+            continue
         for sv in mv.get("sampledValue", ()):
             yield ts, sv
 

@@ -95,9 +95,16 @@ def parse(raw: str | bytes, max_bytes: int, version: str = "2.0.1") -> Frame:
         raise FrameError("format", f"frame of {len(raw)} bytes exceeds the {max_bytes} byte limit",
                          _peek_id(raw))
     try:
-        msg = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+        msg = json.loads(raw, parse_int=_bounded_int, parse_float=_finite_float,
+                         parse_constant=_no_constant)
+    except _Unreadable as bad:
+        # Answered only if it is a CALL: a broken CALLRESULT or CALLERROR is never answered.
+        is_call = raw.lstrip().removeprefix("[").lstrip().startswith(str(CALL))
+        raise FrameError("format", str(bad), _peek_id(raw), answerable=is_call) from None
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise FrameError("rpc", "frame is not valid JSON") from None
+    if "\\u" in raw:  # a lone surrogate or NUL can only arrive as an escape
+        msg = _storable(msg)
     if not isinstance(msg, list) or not msg:
         raise FrameError("rpc", "frame must be a non-empty JSON array")
     type_id = msg[0]
@@ -134,6 +141,50 @@ def parse(raw: str | bytes, max_bytes: int, version: str = "2.0.1") -> Frame:
     if type_id == CALLRESULTERROR:
         return CallResultError(unique_id, msg[2], msg[3], details)
     return CallError(unique_id, msg[2], msg[3], details)
+
+
+# Work per frame stays bounded: Python parses an integer of n digits in O(n^2) and refuses more
+# than 4,300 digits with a ValueError (a 5,000-digit meterStart used to close the link with 1011
+# and a traceback). No OCPP integer needs more than 20 digits.
+MAX_INT_DIGITS = 20
+REPLACEMENT = "\ufffd"
+
+
+class _Unreadable(ValueError):
+    """A JSON number we refuse to read (answered FormatViolation / FormationViolation)."""
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Unreadable(f"integer of {len(text.lstrip('-'))} digits (at most "
+                          f"{MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _Unreadable(f"number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise _Unreadable(f"{name} is not a JSON number (RFC 8259 section 6)")
+
+
+def _storable(value: Any) -> Any:
+    """Strings every store can keep: lone surrogates (not UTF-8) and NUL (refused by
+    PostgreSQL text) become U+FFFD, the same on SQLite and PostgreSQL."""
+    if isinstance(value, str):
+        if "\0" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            return "".join(REPLACEMENT if ch == "\0" or "\ud800" <= ch <= "\udfff" else ch
+                           for ch in value)
+        return value
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    return value
 
 
 def _peek_id(raw: str) -> str:

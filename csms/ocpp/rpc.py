@@ -147,6 +147,8 @@ class RpcConnection:
             await self._validate(CALL, frame.action, frame.payload, frame.unique_id)
             response = await handler(frame.payload)
         except FrameError as err:
+            if err.unique_id == framing.UNKNOWN_ID:  # raised deep in an adapter
+                err.unique_id = frame.unique_id
             await self._send_error(err)
             return
         except StoreUnavailable:

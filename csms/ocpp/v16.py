@@ -6,7 +6,7 @@ from ocpp.v16.enums import Action
 
 from csms.domain import events as ev
 from csms.domain.model import Authorization, AuthorizationStatus, MeterSample
-from csms.ocpp.common import Adapter, format_time, parse_time, sampled_values
+from csms.ocpp.common import Adapter, format_time, parse_time, sample_value, sampled_values
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
 _RECORDED = ("DiagnosticsStatusNotification", "FirmwareStatusNotification",
@@ -32,9 +32,8 @@ def samples(meter_values: list[dict], fallback) -> tuple[MeterSample, ...]:
     for ts, sv in sampled_values(meter_values, fallback):
         if sv.get("format") == "SignedData":
             continue  # signed blobs carry no plain number; the raw frame is in the log
-        try:
-            value = float(sv["value"])
-        except (TypeError, ValueError):
+        value = sample_value(sv["value"])
+        if value is None:
             continue
         out.append(MeterSample(
             ts, sv.get("measurand", "Energy.Active.Import.Register"), value,

@@ -6,7 +6,7 @@ from ocpp.v201.enums import Action
 
 from csms.domain import events as ev
 from csms.domain.model import Authorization, MeterSample
-from csms.ocpp.common import Adapter, format_time, parse_time, sampled_values
+from csms.ocpp.common import Adapter, format_time, parse_time, sample_value, sampled_values
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
 
@@ -30,7 +30,9 @@ def samples(meter_values: list[dict], fallback) -> tuple[MeterSample, ...]:
     out = []
     for ts, sv in sampled_values(meter_values, fallback):
         unit = sv.get("unitOfMeasure") or {}
-        value = float(sv["value"]) * 10 ** unit.get("multiplier", 0)
+        value = sample_value(sv["value"], unit.get("multiplier", 0))
+        if value is None:
+            continue
         out.append(MeterSample(
             ts, sv.get("measurand", "Energy.Active.Import.Register"), value,
             unit.get("unit", "Wh"), sv.get("phase"), sv.get("location"), sv.get("context")))
