@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from csms.domain import events as ev
 from csms.domain.model import MeterSample, Protocol
 from csms.domain.results import SessionResult
+from csms.handlers import plausibility
 from csms.handlers.chargers import authorize, security_incident
 from csms.store.tables import MeterSampleRow, SessionRow, TransactionEventRow
 from csms.store.worker import defer_insert
@@ -37,6 +38,9 @@ def session_started(session: Session, e: ev.SessionStarted, config) -> SessionRe
     _record_event(session, row, e.seq_no, "Started", e.trigger, e.timestamp, e.received_at)
     if row.started_at is None or e.timestamp < row.started_at:
         row.started_at = e.timestamp
+        if e.meter_start_wh is not None:
+            # The Started's register is the start, even when an Updated arrived before it.
+            row.meter_start_wh = e.meter_start_wh
     if e.id_token and not row.id_token:
         row.id_token = e.id_token
     _add_samples(session, row, e.charger_id, e.evse_id, e.connector_id, e.samples,
@@ -107,10 +111,16 @@ def session_ended(session: Session, e: ev.SessionEnded, config) -> SessionResult
     row.active = False
     row.stopped_at, row.stopped_received_at = e.timestamp, e.received_at
     row.stop_reason = e.reason
-    stop_wh = e.meter_stop_wh if e.meter_stop_wh is not None else row.last_register_wh
-    if stop_wh is not None and row.last_register_wh is not None and stop_wh < row.last_register_wh:
-        row.register_non_monotonic = True
-    row.meter_stop_wh = stop_wh
+    if row.protocol == Protocol.V16.value:
+        flag = plausibility.register_flag(e.meter_stop_wh)
+        row.meter_flags = plausibility.add_flag(row.meter_flags, flag)
+        if flag is None and e.meter_stop_wh is not None and row.last_register_wh is not None \
+                and e.meter_stop_wh < row.last_register_wh:
+            row.register_non_monotonic = True
+        row.meter_stop_wh = e.meter_stop_wh if e.meter_stop_wh is not None \
+            else row.last_register_wh
+    # 2.0.1: the Ended's register is one of its samples (added above); the session ends on the
+    # latest register in the charger's time, which a late Updated can still move.
     _update_energy(row)
     return SessionResult(row.id, auth)
 
@@ -178,30 +188,53 @@ def _add_samples(session: Session, row: SessionRow | None, charger_id: str, evse
     if not samples:
         return
     session_id = row.id if row else None
-    for s in samples:
+    flags = [plausibility.sample_flag(s) for s in samples]
+    for s, flag in zip(samples, flags, strict=True):
+        # A re-sent reading (same meter, instant, measurand, phase, location) is skipped by
+        # the unique index ux_samples_reading (insert-or-ignore).
         defer_insert(session, SAMPLES, {
             "charger_id": charger_id, "session_id": session_id, "evse_id": evse_id or 0,
             "connector_id": connector_id, "timestamp": s.timestamp, "received_at": received_at,
             "measurand": s.measurand, "value": s.value, "unit": s.unit, "phase": s.phase,
-            "location": s.location, "context": s.context})
+            "location": s.location, "context": s.context, "flag": flag},
+            ignore_duplicates=True)
     if row is None:
         return
-    registers = sorted((s.timestamp, s.energy_wh) for s in samples if s.energy_wh is not None)
-    for _, wh in registers:
+    registers = sorted((s.timestamp, s.energy_wh) for s, flag in zip(samples, flags,
+                                                                     strict=True)
+                       if s.energy_wh is not None and flag is None)
+    for at, wh in registers:
         if row.meter_start_wh is None:
             row.meter_start_wh = wh
-        if row.last_register_wh is not None and wh < row.last_register_wh:
-            row.register_non_monotonic = True
-        row.last_register_wh = wh if row.last_register_wh is None else max(
-            row.last_register_wh, wh)
+        if row.last_register_at is None or at >= row.last_register_at:
+            # Later in the charger's time: the register must not have gone down.
+            if row.last_register_wh is not None and wh < row.last_register_wh:
+                row.register_non_monotonic = True
+            row.last_register_wh, row.last_register_at = wh, at
+        elif row.last_register_wh is not None and wh > row.last_register_wh:
+            row.register_non_monotonic = True  # an earlier reading above a later one
     _update_energy(row)
 
 
 def _update_energy(row: SessionRow) -> None:
+    if row.protocol != Protocol.V16.value and not row.active:
+        row.meter_stop_wh = row.last_register_wh
     end_wh = row.meter_stop_wh if row.meter_stop_wh is not None else row.last_register_wh
+    if plausibility.register_flag(row.meter_stop_wh) is not None:
+        # A flagged meterStop is kept as sent, not used: the energy is what the register
+        # samples say, or unknown without any.
+        end_wh = row.last_register_wh if row.last_register_at is not None else None
+    start_flag = plausibility.register_flag(row.meter_start_wh)
+    if start_flag is not None:
+        row.meter_flags = plausibility.add_flag(row.meter_flags, start_flag)
+        row.energy_wh = None
+        return
     if row.meter_start_wh is None or end_wh is None or end_wh < row.meter_start_wh:
         row.energy_wh = None
         if end_wh is not None and row.meter_start_wh is not None:
             row.register_non_monotonic = True
         return
-    row.energy_wh = end_wh - row.meter_start_wh
+    energy_wh = end_wh - row.meter_start_wh
+    flag = plausibility.energy_flag(energy_wh)
+    row.meter_flags = plausibility.add_flag(row.meter_flags, flag)
+    row.energy_wh = None if flag else energy_wh

@@ -150,6 +150,11 @@ class SessionRow(SQLModel, table=True):
     last_register_wh: float | None = None
     energy_wh: float | None = None
     register_non_monotonic: bool = False
+    # The charger's time of ``last_register_wh``: registers are compared in the charger's time
+    # order, not arrival order (a reordered Ended must not leave stale energy).
+    last_register_at: datetime | None = Field(default=None, sa_column=_ts())
+    # Plausibility flags (csms/handlers/plausibility.py), e.g. ["energy_absurd"].
+    meter_flags: list | None = Field(default=None, sa_column=Column(JSON))
     stop_reason: str | None = None
     last_seq_no: int | None = None
     charging_state: str | None = None
@@ -180,7 +185,12 @@ class MeterSampleRow(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_samples_session_ts", "session_id", "timestamp"),
                       sa.Index("ix_samples_charger_ts", "charger_id", "timestamp"),
                       sa.Index("ix_samples_session_received", "session_id", "received_at"),
-                      sa.Index("ix_samples_charger_received", "charger_id", "received_at"))
+                      sa.Index("ix_samples_charger_received", "charger_id", "received_at"),
+                      # One row per reading (alembic 0007): inserts skip a re-sent one.
+                      sa.Index("ux_samples_reading", "charger_id",
+                               sa.text("coalesce(session_id, 0)"), "evse_id", "timestamp",
+                               "measurand", sa.text("coalesce(phase, '')"),
+                               sa.text("coalesce(location, '')"), unique=True))
 
     id: int | None = Field(default=None, primary_key=True)
     charger_id: str = Field(max_length=48)
@@ -195,6 +205,7 @@ class MeterSampleRow(SQLModel, table=True):
     phase: str | None = None
     location: str | None = None
     context: str | None = None
+    flag: str | None = None  # plausibility (csms/handlers/plausibility.py); None: plausible
 
 
 class ChargerEventRow(SQLModel, table=True):

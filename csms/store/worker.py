@@ -24,13 +24,15 @@ from csms.store.outage import Outage, outage_cause
 
 log = logging.getLogger(__name__)
 
-def defer_insert(session: Session, table, row: dict) -> None:
+def defer_insert(session: Session, table, row: dict, ignore_duplicates: bool = False) -> None:
     """Queue a plain INSERT to run once for the whole batch, just before the commit.
 
     Meter samples are most of what chargers send; one executemany per batch instead of an ORM
-    bulk insert per message was most of the writer thread's time.
+    bulk insert per message was most of the writer thread's time. ``ignore_duplicates``: a row
+    a unique index already holds is skipped (ON CONFLICT DO NOTHING, SQLite and PostgreSQL).
     """
-    session.info.setdefault("deferred_inserts", {}).setdefault(table, []).append(row)
+    session.info.setdefault("deferred_inserts", {}).setdefault(
+        (table, ignore_duplicates), []).append(row)
 
 
 def defer_update(session: Session, statement, key: object, params: dict) -> None:
@@ -40,10 +42,23 @@ def defer_update(session: Session, statement, key: object, params: dict) -> None
 
 
 def flush_deferred(session: Session) -> None:
-    for table, rows in session.info.pop("deferred_inserts", {}).items():
-        session.connection().execute(table.insert(), rows)
+    for (table, ignore), rows in session.info.pop("deferred_inserts", {}).items():
+        session.connection().execute(_insert(session, table, ignore), rows)
     for statement, by_key in session.info.pop("deferred_updates", {}).items():
         session.connection().execute(statement, list(by_key.values()))
+
+
+def _insert(session: Session, table, ignore_duplicates: bool):
+    if not ignore_duplicates:
+        return table.insert()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - SQLite and PostgreSQL are the supported stores
+        raise NotImplementedError(dialect)
+    return insert(table).on_conflict_do_nothing()
 
 
 _Job = tuple[Callable[..., Any], tuple, asyncio.Future, asyncio.AbstractEventLoop]

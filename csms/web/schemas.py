@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Strict(BaseModel):
@@ -116,8 +116,16 @@ class SessionOut(BaseModel):
     meter_stop_wh: float | None
     energy_wh: float | None
     register_non_monotonic: bool
+    meter_flags: list[str] = Field(default_factory=list, description=(
+        "why the meter data is not believed: negative_register, absurd_register, "
+        "absurd_energy (energy_wh is then null)"))
     stop_reason: str | None
     active: bool
+
+    @field_validator("meter_flags", mode="before")
+    @classmethod
+    def _no_flags(cls, value):
+        return value or []
 
 
 class MeterValueOut(BaseModel):
@@ -129,6 +137,7 @@ class MeterValueOut(BaseModel):
     phase: str | None
     location: str | None
     context: str | None
+    flag: str | None = Field(None, description="negative or absurd: kept as sent, not used")
 
 
 TokenStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]

@@ -115,3 +115,30 @@ def test_downgrade_to_base_and_back(database_url):
     cfg = alembic_config(database_url)
     command.downgrade(cfg, "base")
     command.upgrade(cfg, "head")
+
+
+def test_0007_keeps_one_row_per_reading_already_stored_twice(database_url):
+    """A database that stored re-sent 1.6 MeterValues twice upgrades to one row per reading."""
+    from alembic import command
+    from csms.store.migrate import alembic_config
+
+    cfg = alembic_config(database_url)
+    command.downgrade(cfg, "0006")
+    engine = create_engine(database_url)
+    at = datetime(2026, 4, 1, 8, 0)
+    row = {"charger_id": "DUP", "session_id": None, "evse_id": 1, "timestamp": at,
+           "received_at": at, "measurand": "Energy.Active.Import.Register", "value": 1.0,
+           "unit": "Wh", "phase": None, "location": None, "context": None}
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO meter_samples (charger_id, session_id, evse_id, timestamp, received_at,"
+            " measurand, value, unit, phase, location, context) VALUES (:charger_id,"
+            " :session_id, :evse_id, :timestamp, :received_at, :measurand, :value, :unit,"
+            " :phase, :location, :context)"),
+            [row, row, {**row, "phase": "L1"}, {**row, "phase": "L1"}, {**row, "phase": "L2"}])
+    command.upgrade(cfg, "head")
+    with engine.begin() as conn:
+        phases = sorted(str(p) for (p,) in conn.execute(sa.text(
+            "SELECT phase FROM meter_samples WHERE charger_id = 'DUP'")))
+    engine.dispose()
+    assert phases == ["L1", "L2", "None"]
