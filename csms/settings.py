@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     validate_inline: bool = True  # ocpp.messages.ASYNC_VALIDATION = not validate_inline
     compression: bool = False
     max_frame_bytes: int = 65536
+    # Per-charger quotas (csms/ocpp/quota.py): over them, frames are answered later.
+    charger_messages_per_s: float = Field(20.0, gt=0, description="sustained, per charger")
+    charger_message_burst: int = Field(1000, ge=1, description="e.g. an offline replay")
+    charger_bytes_per_s: float = Field(65536.0, gt=0, description="sustained, per charger")
+    charger_byte_burst: int = Field(4 * 2**20, ge=65536, description="bytes at once")
     auth_failures_per_minute: int = 10
 
     # TLS for security profiles 2 and 3 (csms/tls.py) and the CA that signs charger CSRs

@@ -34,6 +34,7 @@ from csms.ocpp.framing import (
     FrameError,
     Send,
 )
+from csms.ocpp.quota import ChargerQuota
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ class LoggedFrame:
 class RpcConnection:
     def __init__(self, ws, charger_id: str, version: str, routes: dict[str, Handler],
                  known_actions: frozenset[str], *, max_frame_bytes: int, call_timeout_s: float,
-                 validate_inline: bool = True, frame_log: deque | None = None) -> None:
+                 validate_inline: bool = True, frame_log: deque | None = None,
+                 quota: ChargerQuota | None = None) -> None:
         self.ws, self.charger_id, self.version = ws, charger_id, version
         self.routes, self.known_actions = routes, known_actions
         self.max_frame_bytes, self.call_timeout_s = max_frame_bytes, call_timeout_s
@@ -89,12 +91,15 @@ class RpcConnection:
         self._id_prefix = f"{id(self) & 0xFFFFFF:x}-"
         self.last_message_s = time.monotonic()
         self.closed = False
+        self.quota = quota
 
     async def serve(self) -> None:
         """Receive until the socket closes."""
         try:
             async for raw in self.ws:
                 self.last_message_s = time.monotonic()
+                if self.quota is not None:
+                    await self.quota.admit(len(raw))
                 await self._on_frame(raw)
         except ConnectionClosed:
             pass

@@ -30,6 +30,7 @@ from csms.ocpp import admission, handshake, v16, v21, v201
 from csms.ocpp.admission import AdmissionRefused, Admitted, ClientCertificate
 from csms.ocpp.common import Dispatch
 from csms.ocpp.handshake import HandshakeRejected
+from csms.ocpp.quota import ChargerQuota
 from csms.ocpp.rpc import ChargerOffline, RpcConnection
 from csms.security import FailureLimiter
 
@@ -214,7 +215,11 @@ class Gateway:
                             max_frame_bytes=self.settings.max_frame_bytes,
                             call_timeout_s=self.settings.call_timeout_s,
                             validate_inline=self.settings.validate_inline,
-                            frame_log=self.frame_logs[identity])
+                            frame_log=self.frame_logs[identity],
+                            quota=ChargerQuota(identity, self.settings.charger_messages_per_s,
+                                               self.settings.charger_message_burst,
+                                               self.settings.charger_bytes_per_s,
+                                               self.settings.charger_byte_burst))
         adapter.certificates = self.certificates
         remote = _remote(connection)
         admitted: Admitted = connection.csms_admitted

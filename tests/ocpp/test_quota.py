@@ -1,0 +1,47 @@
+"""Per-charger quotas: a flooding charger is answered later, loses nothing, and slows nobody."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from csms.services import Services
+from csms.settings import Settings
+from tests.ocpp.clients import raw
+
+pytestmark = pytest.mark.store
+
+
+@pytest.fixture
+async def throttled(database_url):
+    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=True,
+                        ping_interval_s=None, charger_messages_per_s=100.0,
+                        charger_message_burst=20)
+    svc = Services.build(settings)
+    await svc.start()
+    svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    try:
+        yield svc
+    finally:
+        await svc.stop()
+
+
+async def test_a_flood_is_answered_later_in_full_and_others_are_not_slowed(throttled, caplog):
+    async with raw(throttled.ocpp_url, "FLOOD", "ocpp1.6") as flood, \
+            raw(throttled.ocpp_url, "QUIET", "ocpp1.6") as quiet:
+        started_s = time.monotonic()
+        for n in range(220):  # sent without waiting for the answers
+            await flood.send(f'[2,"f{n}","Heartbeat",{{}}]')
+        await quiet.send('[2,"q","Heartbeat",{}]')
+        assert json.loads(await asyncio.wait_for(quiet.recv(), 5))[:2] == [3, "q"]
+        quiet_s = time.monotonic() - started_s
+        answers = [json.loads(await asyncio.wait_for(flood.recv(), 10)) for _ in range(220)]
+        flood_s = time.monotonic() - started_s
+    assert [a[1] for a in answers] == [f"f{n}" for n in range(220)]  # all, in order
+    assert all(a[0] == 3 for a in answers)
+    assert flood_s >= 1.5  # (220 - 20 burst) / 100 per s = 2 s of pacing
+    assert quiet_s < 1.0
+    assert sum("over its message quota" in r.getMessage() for r in caplog.records) == 1
