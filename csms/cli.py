@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_sub.add_parser("create", help="create a token (printed once, stored hashed)")
     create.add_argument("--name", required=True)
     create.add_argument("--role", choices=["admin", "operator", "viewer"], default="operator")
+    create.add_argument("--expires-days", type=float,
+                        help="the token stops working after this many days (default: never)")
     create.add_argument("--database-url")
     create.set_defaults(handler="csms.store.tokens:create_cli")
 

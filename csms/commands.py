@@ -15,7 +15,15 @@ import asyncio
 import logging
 
 from csms import clock
-from csms.domain.commands import SUCCESS_STATUSES, CommandError, OcppCall, translate
+from csms.domain.commands import (
+    SUCCESS_STATUSES,
+    CommandError,
+    CommandForbidden,
+    OcppCall,
+    is_security_setting,
+    redact_password,
+    translate,
+)
 from csms.ocpp import schemas
 from csms.ocpp.framing import CALL, FrameError
 from csms.ocpp.rpc import (
@@ -81,16 +89,23 @@ class CommandService:
         self._tasks: set[asyncio.Task] = set()
 
     async def submit(self, charger_id: str, action: str, params: dict | None = None,
-                     source: str = "api", wait: bool = False) -> CommandRow:
-        """Record and send a command. Raises CommandError for one that cannot be sent as asked.
+                     source: str = "api", wait: bool = False, role: str = "admin"
+                     ) -> CommandRow:
+        """Record and send a command. Raises CommandError for one that cannot be sent as asked,
+        CommandForbidden when ``role`` (the caller's) may not send it: security settings
+        (profile, certificates, network profile) are the admin's.
 
         With ``wait`` the call completes before returning (the control loop uses this)."""
         params = params or {}
+        if role != "admin" and is_security_setting(action, params):
+            raise CommandForbidden(f"{action} changes the charger's security settings: it "
+                                   "needs the admin role")
         protocol = self.gateway.protocol(charger_id)
         now = clock.now()
         if protocol is None:
             row = await self.worker.run(_insert, CommandRow(
-                charger_id=charger_id, action=action, payload=params, state="offline",
+                charger_id=charger_id, action=action, payload=redact_password(action, params),
+                state="offline",
                 source=source, created_at=now, completed_at=now,
                 error="charger is not connected"))
             return row
@@ -104,11 +119,13 @@ class CommandService:
             # The control loop's limits are latency-bound (a new car waits at its fail-safe
             # until they land): the call goes out while its record is written, as sent.
             recorded = self.worker.run(_insert, CommandRow(
-                charger_id=charger_id, action=call.action, payload=call.payload, state="sent",
+                charger_id=charger_id, action=call.action,
+                payload=redact_password(call.action, call.payload), state="sent",
                 source=source, created_at=now, sent_at=now))
             return await self._send(charger_id, call, recorded)
         row = await self.worker.run(_insert, CommandRow(
-            charger_id=charger_id, action=call.action, payload=call.payload, state="queued",
+            charger_id=charger_id, action=call.action,
+            payload=redact_password(call.action, call.payload), state="queued",
             source=source, created_at=now))
         task = asyncio.create_task(self._send_queued(row.id, charger_id, call))
         self._tasks.add(task)

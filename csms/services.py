@@ -44,7 +44,8 @@ def _credentials(session, identity: str, open_mode: bool, now) -> ChargerCredent
         return ChargerCredentials(exists=True)
     return ChargerCredentials(exists=True, password_hash=row.password_hash,
                               security_profile=row.security_profile or 0,
-                              pending_password_hash=row.password_pending_hash)
+                              pending_password_hash=row.password_pending_hash,
+                              allow_unauthenticated=bool(row.allow_unauthenticated))
 
 
 @dataclass
@@ -128,7 +129,17 @@ class Services:
         self.worker.start()
         await self.worker.run(_mark_all_offline)
         from csms.commands import end_interrupted
+        from csms.sites.service import repair_stored_numbers
 
+        await self.worker.run(repair_stored_numbers)
+
+        if not self.settings.open:
+            unauthenticated = await self.worker.read(_unauthenticated_chargers)
+            if unauthenticated:
+                log.warning("%d charger(s) may connect without a password "
+                            "(allow_unauthenticated): %s", len(unauthenticated),
+                            ", ".join(unauthenticated[:20])
+                            + (" ..." if len(unauthenticated) > 20 else ""))
         ended = await self.worker.run(end_interrupted)
         if any(ended.values()):
             log.warning("commands left open by the previous run: %d sent now unknown, "
@@ -164,6 +175,14 @@ def _load_ca(settings: Settings) -> CertificateAuthority | None:
     if not (settings.ca_cert and settings.ca_key):
         raise ValueError("the CA needs both --ca-cert and --ca-key")
     return CertificateAuthority.load(settings.ca_cert, settings.ca_key)
+
+
+def _unauthenticated_chargers(session) -> list[str]:
+    from sqlmodel import select
+
+    return list(session.exec(select(ChargerRow.id).where(
+        ChargerRow.allow_unauthenticated == True,  # noqa: E712 (SQL expression)
+        ChargerRow.password_hash.is_(None)).order_by(ChargerRow.id)).all())
 
 
 def _mark_all_offline(session) -> None:

@@ -5,8 +5,11 @@ Each tunable carries its unit in its name.
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import json
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -33,7 +36,23 @@ class Settings(BaseSettings):
     charger_message_burst: int = Field(1000, ge=1, description="e.g. an offline replay")
     charger_bytes_per_s: float = Field(65536.0, gt=0, description="sustained, per charger")
     charger_byte_burst: int = Field(4 * 2**20, ge=65536, description="bytes at once")
-    auth_failures_per_minute: int = 10
+    # Failed-authentication throttling (csms/throttle.py) and trusted proxies (csms/proxy.py).
+    auth_failures_per_minute: int = Field(10, ge=1, description="free failures per identity "
+                                          "and network, then a doubling backoff")
+    auth_backoff_max_s: float = Field(300.0, gt=0, description="longest backoff")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="addresses/CIDRs whose X-Forwarded-For is believed")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value):
+        """A JSON list or a comma-separated string (CSMS_TRUSTED_PROXIES)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     # TLS for security profiles 2 and 3 (csms/tls.py) and the CA that signs charger CSRs
     # (csms/certificates.py). Paths to PEM files; no TLS listener without tls_cert.

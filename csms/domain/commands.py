@@ -47,6 +47,10 @@ class CommandError(ValueError):
     """A command the CSMS cannot send as asked (HTTP 422)."""
 
 
+class CommandForbidden(CommandError):
+    """The caller's role may not send this command (HTTP 403)."""
+
+
 @dataclass(frozen=True)
 class OcppCall:
     action: str
@@ -114,6 +118,24 @@ def password_call(protocol: str, password: str) -> OcppCall:
         "variable": {"name": "BasicAuthPassword"}}]})
 
 
+# Calls that change how a charger authenticates or whom it trusts: admin only (the command API
+# answers 403 to anyone else). Passwords go through the rotation (sets_password).
+_SECURITY_ACTIONS = frozenset({"InstallCertificate", "DeleteCertificate", "CertificateSigned"})
+_SECURITY_COMPONENT = "securityctrlr"  # 2.0.1 SecurityCtrlr.* (profile, password, org name...)
+_SECURITY_KEYS_16 = frozenset({"authorizationkey", "securityprofile", "cpoName".lower()})
+
+
+def is_security_setting(action: str, params: dict) -> bool:
+    if action in _SECURITY_ACTIONS:
+        return True
+    if action == "ChangeConfiguration":
+        return str(params.get("key", "")).lower() in _SECURITY_KEYS_16
+    if action == "SetVariables":
+        return any(isinstance(d, dict) and str((d.get("component") or {}).get("name", ""))
+                   .lower() == _SECURITY_COMPONENT for d in params.get("setVariableData") or ())
+    return False
+
+
 def redact_password(action: str, payload: dict) -> dict:
     """``payload`` with any password it sets replaced by ***: what may be stored or logged
     (2.0.1 A01.FR.09: the password is never logged)."""
@@ -124,6 +146,7 @@ def redact_password(action: str, payload: dict) -> dict:
     return {**payload, "setVariableData": [
         {**d, "attributeValue": REDACTED} if sets_password(action, {"setVariableData": [d]})
         else d for d in payload["setVariableData"]]}
+
 
 
 def password_outcome(protocol: str, response: dict) -> str:

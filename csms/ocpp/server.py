@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -32,7 +33,8 @@ from csms.ocpp.common import Dispatch
 from csms.ocpp.handshake import HandshakeRejected
 from csms.ocpp.quota import ChargerQuota
 from csms.ocpp.rpc import ChargerOffline, RpcConnection
-from csms.security import FailureLimiter
+from csms.proxy import TrustedProxies
+from csms.throttle import AuthThrottle
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class ChargerCredentials:
     password_hash: str | None = None
     security_profile: int = 0
     pending_password_hash: str | None = None  # during a password change (TC_073)
+    allow_unauthenticated: bool = False  # the operator's explicit opt-in for profile 0
 
 
 @dataclass
@@ -90,9 +93,9 @@ class Gateway:
         self.verify_password, self.now = verify_password, now
         self.links: dict[str, Link] = {}
         self.frame_logs: dict[str, deque] = defaultdict(lambda: deque(maxlen=200))
-        self.limiter = FailureLimiter(settings.auth_failures_per_minute)
-        # Many chargers can share one public address (NAT, a site router): a looser limit.
-        self.address_limiter = FailureLimiter(10 * settings.auth_failures_per_minute)
+        self.throttle = AuthThrottle(settings.auth_failures_per_minute,
+                                     settings.auth_backoff_max_s)
+        self.proxies = TrustedProxies(settings.trusted_proxies)
         self._replacements: dict[str, deque[float]] = defaultdict(deque)
         self._server = None
         self._tls_server = None
@@ -136,7 +139,8 @@ class Gateway:
         return next((p for p in offered if p in ADAPTERS), None)
 
     async def _process_request(self, connection: ServerConnection, request) -> Response | None:
-        remote = _remote(connection)
+        remote = _remote(connection, self.proxies, request.headers)
+        connection.csms_remote = remote
         ssl_object = connection.transport.get_extra_info("ssl_object")
         try:
             identity = handshake.identity_from_path(request.path)
@@ -164,24 +168,31 @@ class Gateway:
                      headers: Headers) -> Admitted:
         tls = ssl_object is not None
         profile = admission.effective_profile(creds.security_profile, bool(creds.password_hash))
+        if profile == 0 and not (self.settings.open or creds.allow_unauthenticated):
+            # Anyone knowing a password-less identity could take its place (and its
+            # transactions): outside lab mode the operator must say so for that charger.
+            raise HandshakeRejected(401, "this charger has no password; set one, or allow it "
+                                    "to connect unauthenticated (allow_unauthenticated)")
         address = remote.rsplit(":", 1)[0]
-        if profile >= 1 and (self.limiter.blocked(identity)
-                             or self.address_limiter.blocked(address)):
-            log.warning("%s: authentication attempt from %s refused: too many failures",
-                        identity, remote)
-            raise HandshakeRejected(429, "too many failed authentication attempts; retry later")
+        wait_s = self.throttle.retry_after_s(identity, address) if profile >= 1 else 0.0
+        if wait_s > 0:
+            # Refused before the password is checked: guesses cost the attacker time, and
+            # failures from other networks never hold back this one.
+            log.info("%s: authentication attempt from %s refused for %.0f s: failed attempts "
+                     "from its network", identity, remote, wait_s)
+            raise HandshakeRejected(429, "too many failed authentication attempts; retry later",
+                                    wait_s)
         der = ssl_object.getpeercert(binary_form=True) if tls else None
         try:
             certificate = ClientCertificate.from_der(der) if der else None
-            return admission.admit(
+            admitted = admission.admit(
                 identity, profile, tls=tls, certificate=certificate,
                 authorization=headers.get("Authorization"),
                 check_password=lambda pw: self._check_password(pw, creds),
                 require_org=self.settings.tls_require_org)
         except AdmissionRefused as rej:
             if rej.incident is not None:
-                self.limiter.fail(identity)
-                self.address_limiter.fail(address)
+                self.throttle.failed(identity, address)
                 scheme = "wss" if tls else "ws"
                 log.warning("%s: authentication failed from %s over %s (profile %d): %s",
                             identity, remote, scheme, profile, rej.message)
@@ -189,6 +200,9 @@ class Gateway:
                     identity, self.now(), rej.incident,
                     f"{rej.message} (profile {profile}, {scheme} from {remote})"))
             raise
+        if profile >= 1:
+            self.throttle.succeeded(identity, address)
+        return admitted
 
     def _check_password(self, password: str, creds: ChargerCredentials) -> str | None:
         if creds.password_hash and self.verify_password(password, creds.password_hash):
@@ -221,7 +235,7 @@ class Gateway:
                                                self.settings.charger_bytes_per_s,
                                                self.settings.charger_byte_burst))
         adapter.certificates = self.certificates
-        remote = _remote(connection)
+        remote = getattr(connection, "csms_remote", None) or _remote(connection)
         admitted: Admitted = connection.csms_admitted
         tls = connection.transport.get_extra_info("ssl_object") is not None
         link = Link(rpc, adapter.version, self.now(), remote, tls, admitted.profile)
@@ -309,9 +323,17 @@ class Gateway:
         return await link.rpc.call(action, payload, timeout_s)
 
 
-def _remote(connection: ServerConnection) -> str:
+def _remote(connection: ServerConnection, proxies: TrustedProxies | None = None,
+            headers: Headers | None = None) -> str:
+    """host:port of the charger; behind a trusted proxy, the client it forwarded for."""
     addr = connection.remote_address
-    return f"{addr[0]}:{addr[1]}" if addr else "unknown"
+    if not addr:
+        return "unknown"
+    if proxies is not None and headers is not None:
+        client = proxies.client(addr[0], headers.get("X-Forwarded-For"))
+        if client != addr[0]:
+            return f"{client}:0"
+    return f"{addr[0]}:{addr[1]}"
 
 
 def _reject(connection: ServerConnection, rej: HandshakeRejected) -> Response:
@@ -320,4 +342,6 @@ def _reject(connection: ServerConnection, rej: HandshakeRejected) -> Response:
         response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
     if rej.status == 503:
         response.headers["Retry-After"] = "10"
+    if rej.retry_after_s is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(rej.retry_after_s)))
     return response

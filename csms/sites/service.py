@@ -26,22 +26,48 @@ class SiteError(ValueError):
     """An invalid site or assignment (HTTP 422)."""
 
 
+# Every number a client may set: (lowest, highest, lowest excluded, None allowed). A value
+# outside (a transformer of -1 kVA, a capacity of 0) once took the overview, grid, costs and KPIs
+# down for everybody; NaN and infinities fail every bound.
+NUMBER_BOUNDS: dict[str, tuple[float, float, bool, bool]] = {
+    "latitude": (-90.0, 90.0, False, False),
+    "longitude": (-180.0, 180.0, False, False),
+    "capacity_kw": (0.0, 1e6, True, False),
+    "transformer_kva": (0.0, 1e7, True, True),
+    "short_circuit_mva": (0.0, 1e6, True, True),
+    "pv_kwp": (0.0, 1e6, False, True),
+    "base_load_peak_kw": (0.0, 1e6, False, True),
+    "control_period_s": (5, 3600, False, False),
+}
+
+
+def check_number(name: str, value) -> None:
+    """Raise SiteError unless ``value`` is allowed for the numeric field ``name``."""
+    low, high, open_low, nullable = NUMBER_BOUNDS[name]
+    if value is None:
+        if nullable:
+            return
+        raise SiteError(f"{name} is required")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SiteError(f"{name} must be a number")
+    ok = (low < value if open_low else low <= value) and value <= high
+    if not ok:  # NaN compares false everywhere
+        bound = f"> {low:g}" if open_low else f">= {low:g}"
+        raise SiteError(f"{name} must be {bound} and <= {high:g}, got {value}")
+
+
 def validate(fields: dict) -> dict:
     """Check the values a client may set; returns them unchanged."""
     if "policy" in fields and fields["policy"] not in POLICIES:
         raise SiteError(f"unknown policy {fields['policy']!r}; choose from {', '.join(POLICIES)}")
-    if "capacity_kw" in fields and not fields["capacity_kw"] > 0:
-        raise SiteError("capacity_kw must be > 0")
-    if "control_period_s" in fields and not 5 <= fields["control_period_s"] <= 3600:
-        raise SiteError("control_period_s must be within 5..3600 s")
+    for name in NUMBER_BOUNDS:
+        if name in fields:
+            check_number(name, fields[name])
     if "voltage_level" in fields and fields["voltage_level"] not in VOLTAGE_LEVELS:
         raise SiteError(f"voltage_level is one of {', '.join(VOLTAGE_LEVELS)}")
     profile = fields.get("base_load_profile")
     if profile is not None and profile not in BASE_LOAD_PROFILES:
         raise SiteError(f"base_load_profile is one of {', '.join(BASE_LOAD_PROFILES)}")
-    for name in ("pv_kwp", "base_load_peak_kw"):
-        if name in fields and fields[name] is not None and fields[name] < 0:
-            raise SiteError(f"{name} must be >= 0")
     if "tariff" in fields:
         from csms.control.planner import tariff_source
         from csms.tariff import load_tariff
@@ -51,6 +77,23 @@ def validate(fields: dict) -> dict:
         except Exception as exc:  # the tariff module raises several types for bad data
             raise SiteError(f"invalid tariff: {exc}") from None
     return fields
+
+
+def repair_stored_numbers(session: Session) -> list[str]:
+    """Numbers stored before validation that break every page: replaced by the defaults,
+    logged once (at start). Returns what was repaired, as "site.field"."""
+    repaired = []
+    defaults = {name: SiteRow.model_fields[name].default for name in NUMBER_BOUNDS}
+    for row in session.exec(select(SiteRow)).all():
+        for name in NUMBER_BOUNDS:
+            try:
+                check_number(name, getattr(row, name))
+            except SiteError as exc:
+                log.warning("site %r: %s; replaced by the default %r", row.name, exc,
+                            defaults[name])
+                setattr(row, name, defaults[name])
+                repaired.append(f"{row.name}.{name}")
+    return repaired
 
 
 def create_site(session: Session, fields: dict, now: datetime) -> SiteRow:

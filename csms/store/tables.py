@@ -26,6 +26,10 @@ class ChargerRow(SQLModel, table=True):
     # Password rotation (TC_073): the new password's hash until the charger confirms it.
     password_pending_hash: str | None = None
     password_pending_at: datetime | None = Field(default=None, sa_column=_ts())
+    # A charger without a password is refused outside --open lab mode unless the operator says
+    # so here (anyone knowing the identity could otherwise take it over).
+    allow_unauthenticated: bool = Field(default=False,
+                                        sa_column_kwargs={"server_default": sa.false()})
     description: str | None = None
     protocol: str | None = None
     vendor: str | None = None
@@ -248,6 +252,20 @@ class ApiTokenRow(SQLModel, table=True):
     token_hash: str = Field(index=True, unique=True)
     created_at: datetime = Field(sa_column=_ts(nullable=False))
     revoked: bool = False
+    expires_at: datetime | None = Field(default=None, sa_column=_ts())  # None: never
+
+
+class ConsoleSessionRow(SQLModel, table=True):
+    """A console login: the cookie carries a random id whose hash is stored here, so logout
+    (or an expiry) revokes it on the server."""
+
+    __tablename__ = "console_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(sa_column=_ts(nullable=False))
+    expires_at: datetime = Field(sa_column=_ts(nullable=False))
 
 
 class ChargerCapabilityRow(SQLModel, table=True):

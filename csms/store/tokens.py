@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from csms import clock, security
@@ -11,18 +13,24 @@ from csms.store.migrate import upgrade
 from csms.store.tables import ApiTokenRow
 
 
-def create_token(session: Session, name: str, role: str) -> str:
+def create_token(session: Session, name: str, role: str,
+                 expires_in: timedelta | None = None) -> str:
+    """A new token (returned once, stored hashed); ``expires_in`` None: until revoked."""
     token = security.new_api_token()
+    now = clock.wall_now()  # credentials live in real time, also under a demo clock
     session.add(ApiTokenRow(name=name, role=role, token_hash=security.hash_api_token(token),
-                            created_at=clock.now()))
+                            created_at=now, expires_at=now + expires_in if expires_in else None))
     return token
 
 
 def role_of(session: Session, token: str) -> str | None:
+    """The role of a valid token: known, not revoked, not expired."""
     row = session.exec(select(ApiTokenRow).where(
         ApiTokenRow.token_hash == security.hash_api_token(token),
         ApiTokenRow.revoked == False)).first()  # noqa: E712 (SQL expression)
-    return row.role if row else None
+    if row is None or (row.expires_at is not None and row.expires_at <= clock.wall_now()):
+        return None
+    return row.role
 
 
 def create_cli(args) -> int:
@@ -30,9 +38,13 @@ def create_cli(args) -> int:
     upgrade(url)  # idempotent: a fresh database gets its schema first
     engine = create_engine(url)
     with Session(engine) as session:
-        token = create_token(session, args.name, args.role)
+        days = getattr(args, "expires_days", None)
+        token = create_token(session, args.name, args.role,
+                             timedelta(days=days) if days else None)
         session.commit()
     engine.dispose()
-    print(f"API token for {args.name!r} (role {args.role}); shown once, store it safely:")
+    until = f", expires in {days:g} days" if days else ""
+    print(f"API token for {args.name!r} (role {args.role}{until}); shown once, store it "
+          "safely:")
     print(token)
     return 0

@@ -62,13 +62,20 @@ def list_chargers(request: Request, session: DB, connected: bool | None = None):
 def create_charger(request: Request, body: ChargerCreate, session: DB):
     if session.get(ChargerRow, body.id) is not None:
         raise HTTPException(409, f"charger {body.id!r} already exists")
+    generated = None
+    password = body.password
+    if password is None and not body.allow_unauthenticated and body.security_profile != 3:
+        password = generated = security.generate_charger_password()
     row = ChargerRow(id=body.id, description=body.description, registered_at=clock.now(),
-                     password_hash=_hash(body.password))
+                     password_hash=_hash(password),
+                     allow_unauthenticated=body.allow_unauthenticated)
     set_electrical(row, charger_type=body.charger_type, max_power_w=body.max_power_w)
     session.add(row)
     _set_profile(row, body.security_profile)
     session.commit()
-    return _secured(request, charger_out(request, row, []), row, None)
+    out = _secured(request, charger_out(request, row, []), row, None)
+    out.generated_password = generated
+    return out
 
 
 @router.get("/{charger_id}", response_model=ChargerOut, dependencies=[Viewer])
@@ -89,6 +96,8 @@ def update_charger(request: Request, charger_id: str, body: ChargerUpdate, sessi
             row.security_profile = 0  # removing the password removes Basic auth
     _set_profile(row, body.security_profile if "security_profile" in body.model_fields_set
                  else row.security_profile)
+    if body.allow_unauthenticated is not None:
+        row.allow_unauthenticated = body.allow_unauthenticated
     if "description" in body.model_fields_set:
         row.description = body.description
     if {"charger_type", "max_power_w"} & body.model_fields_set:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from csms.commands import recent
-from csms.domain.commands import CommandError
+from csms.domain.commands import CommandError, CommandForbidden
+from csms.domain.model import Role
 from csms.store.tables import ChargerRow, CommandRow
 from csms.web.deps import DB, Operator, Viewer
 from csms.web.schemas import CommandIn, CommandOut
@@ -13,9 +14,9 @@ from csms.web.schemas import CommandIn, CommandOut
 router = APIRouter(prefix="/api/v1", tags=["commands"])
 
 
-@router.post("/chargers/{charger_id}/commands", response_model=CommandOut, status_code=202,
-             dependencies=[Operator])
-async def send_command(request: Request, charger_id: str, body: CommandIn):
+@router.post("/chargers/{charger_id}/commands", response_model=CommandOut, status_code=202)
+async def send_command(request: Request, charger_id: str, body: CommandIn,
+                       role: Role = Operator):
     services = request.app.state.services
     exists = await services.worker.run(lambda s: s.get(ChargerRow, charger_id) is not None)
     if not exists:
@@ -28,7 +29,10 @@ async def send_command(request: Request, charger_id: str, body: CommandIn):
         # redacted in the outbox, the old password kept until the charger confirms.
         return await password_command(request, charger_id, body.action, body.params)
     try:
-        return await services.commands.submit(charger_id, body.action, body.params)
+        return await services.commands.submit(charger_id, body.action, body.params,
+                                              role=role.value)
+    except CommandForbidden as exc:
+        raise HTTPException(403, str(exc)) from None
     except CommandError as exc:
         raise HTTPException(422, str(exc)) from None
 

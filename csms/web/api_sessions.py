@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import StreamingResponse
 from sqlmodel import select
 
 from csms.store.tables import MeterSampleRow, SessionRow
+from csms.web.csv_export import MAX_CSV_ROWS, csv_response
 from csms.web.deps import DB, Viewer
 from csms.web.schemas import MeterValueOut, SessionOut
 
@@ -48,15 +46,9 @@ def list_sessions(session: DB, charger_id: str | None = None, active: bool | Non
 @router.get("/sessions.csv", dependencies=[Viewer])
 def sessions_csv(session: DB, charger_id: str | None = None, active: bool | None = None,
                  since: datetime | None = None, until: datetime | None = None):
-    rows = session.exec(_query(charger_id, active, since, until)).all()
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
-    writer.writeheader()
-    for row in rows:
-        out = session_out(row).model_dump(mode="json")
-        writer.writerow(out)
-    return StreamingResponse(iter([buffer.getvalue()]), media_type="text/csv",
-                             headers={"Content-Disposition": 'attachment; filename="sessions.csv"'})
+    rows = session.exec(_query(charger_id, active, since, until).limit(MAX_CSV_ROWS + 1))
+    return csv_response(CSV_FIELDS, (session_out(r).model_dump(mode="json") for r in rows),
+                        "sessions.csv")
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut, dependencies=[Viewer])

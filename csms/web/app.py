@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from csms.domain.durability import StoreUnavailable
+from csms.proxy import ForwardedFor, TrustedProxies
 from csms.web import (
     api_chargers,
     api_commands,
@@ -63,6 +64,9 @@ def create_app(services) -> FastAPI:
         # The store logs the outage once (csms/store/outage.py); each request gets a 503.
         return JSONResponse(status_code=503, headers={"Retry-After": "10"}, content={
             "detail": "the database is unavailable; retry later"})
+
+    # Outermost: everything after it sees the client a trusted proxy forwarded for.
+    app.add_middleware(ForwardedFor, proxies=TrustedProxies(services.settings.trusted_proxies))
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> JSONResponse:

@@ -31,7 +31,7 @@ def _role(request: Request, session: DB,
                             headers={"WWW-Authenticate": "Bearer"})
     role = role_of(session, creds.credentials)
     if role is None:
-        raise HTTPException(401, "invalid or revoked API token",
+        raise HTTPException(401, "invalid, revoked or expired API token",
                             headers={"WWW-Authenticate": "Bearer"})
     return Role(role)
 

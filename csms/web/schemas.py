@@ -59,6 +59,10 @@ class ChargerOut(BaseModel):
     registered_at: datetime
     auto_registered: bool
     has_password: bool
+    allow_unauthenticated: bool = Field(False, description="may connect without a password")
+    generated_password: str | None = Field(
+        None, description="only in the answer to POST without a password: shown once, "
+        "stored hashed; configure it in the charger (Basic auth, username = id)")
     connectors: list[ConnectorOut] = []
     site_id: int | None = None
     charger_type: str | None = Field(None, description="AC | DC (None: not known, AC assumed)")
@@ -82,8 +86,13 @@ class ChargerOut(BaseModel):
 
 class ChargerCreate(Strict):
     id: str = Field(min_length=1, max_length=48, pattern=r"^[^:/\s]+$")
-    password: str | None = Field(None, description="16-40 characters (security profile 1)")
+    password: str | None = Field(None, description="16-40 characters (security profile 1); "
+                                 "absent: one is generated and returned once, unless "
+                                 "allow_unauthenticated or profile 3")
     security_profile: SecurityProfile | None = None
+    allow_unauthenticated: bool = Field(False, description="let this charger connect without "
+                                        "a password (lab, legacy): anyone knowing its identity "
+                                        "could take its place")
     description: str | None = None
     charger_type: Literal["AC", "DC"] | None = Field(
         None, description="the operator's word: never overwritten by what the charger reports")
@@ -94,6 +103,7 @@ class ChargerCreate(Strict):
 class ChargerUpdate(Strict):
     password: str | None = None
     security_profile: SecurityProfile | None = None
+    allow_unauthenticated: bool | None = None
     description: str | None = None
     charger_type: Literal["AC", "DC"] | None = Field(
         None, description="null: forget the operator's value, use what the charger reports")

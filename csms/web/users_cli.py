@@ -34,7 +34,7 @@ def add_parser(subparsers) -> None:
 
 def upsert_user(session: Session, name: str, password: str, role: str, lang: str = "en"
                 ) -> UserRow:
-    from csms.web.console.auth import hash_user_password
+    from csms.web.console.auth import end_sessions_of, hash_user_password
 
     if len(password) < MIN_PASSWORD_CHARS:
         raise ValueError(f"password must have at least {MIN_PASSWORD_CHARS} characters")
@@ -44,6 +44,8 @@ def upsert_user(session: Session, name: str, password: str, role: str, lang: str
     row.password_hash = hash_user_password(password)
     row.role, row.lang, row.disabled = role, lang, False
     session.add(row)
+    if row.id is not None:
+        end_sessions_of(session, row.id)  # a new password ends the old logins
     return row
 
 

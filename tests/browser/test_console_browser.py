@@ -61,11 +61,17 @@ def test_login_rejects_a_wrong_password(browser, console):
 
 def test_every_page_opens(browser, console):
     page = _login(browser, console, "admin")
+    refused: list[str] = []  # what the Content-Security-Policy blocked (inline code, eval)
+    page.on("console", lambda m: refused.append(m.text)
+            if "Content Security Policy" in m.text else None)
     for path, heading in PAGES:
         response = page.goto(path)
         assert response.status == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"]
         assert page.locator("h1").inner_text().startswith(heading), path
         assert page.locator("main").count() == 1 and page.locator("nav").count() == 1
+        page.wait_for_timeout(300)  # htmx loads and polls
+    assert refused == []
     page.context.close()
 
 

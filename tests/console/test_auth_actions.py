@@ -216,16 +216,27 @@ async def test_control_loop_limits_and_disobedience_are_shown(services, client_f
     assert "Charger CP-X draws 2.5 kW above its limit of 7.0 kW" in live
 
 
-async def test_failed_logins_are_rate_limited(app, services):
+async def test_failed_logins_slow_the_attacker_not_the_owner(app, services):
     add_user(services, "mallory", "viewer")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as client:
-        token = csrf_of((await client.get("/login")).text)
-        for _ in range(10):
-            r = await client.post("/login", data={"username": "mallory", "password": "guess",
-                                                  "next": "/", "csrf_token": token})
+
+    def client_from(address: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 4000)),
+                                 base_url="http://t")
+
+    async with client_from("203.0.113.9") as attacker:
+        token = csrf_of((await attacker.get("/login")).text)
+        # The free failures a minute (the fixture's setting), then a doubling backoff.
+        for _ in range(services.settings.auth_failures_per_minute + 1):
+            r = await attacker.post("/login", data={"username": "mallory", "password": "guess",
+                                                    "next": "/", "csrf_token": token})
             assert r.status_code == 401
-        # Even the right password is refused while the account cools down.
-        r = await client.post("/login", data={"username": "mallory", "password": PASSWORD,
-                                              "next": "/", "csrf_token": token})
-        assert r.status_code == 429
+        # The attacker's network waits, even with the right password (not checked) ...
+        r = await attacker.post("/login", data={"username": "mallory", "password": PASSWORD,
+                                                "next": "/", "csrf_token": token})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    # ... while the owner logs in from elsewhere.
+    async with client_from("198.51.100.20") as owner:
+        token = csrf_of((await owner.get("/login")).text)
+        r = await owner.post("/login", data={"username": "mallory", "password": PASSWORD,
+                                             "next": "/", "csrf_token": token})
+        assert r.status_code == 303

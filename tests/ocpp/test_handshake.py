@@ -16,10 +16,12 @@ from csms.store.tables import ChargerRow
 PASSWORD = "correct-horse-battery-staple-42"
 
 
-def register(services, identity: str, password: str | None = None) -> None:
+def register(services, identity: str, password: str | None = None,
+             allow_unauthenticated: bool = False) -> None:
     with Session(services.engine) as s:
         s.add(ChargerRow(id=identity, registered_at=clock.now(),
-                         password_hash=security.hash_password(password) if password else None))
+                         password_hash=security.hash_password(password) if password else None,
+                         allow_unauthenticated=allow_unauthenticated))
         s.commit()
 
 
@@ -28,9 +30,13 @@ def basic(user: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-async def status_of(url: str, headers: dict | None = None, protocol: str = "ocpp1.6") -> int:
+async def status_of(url: str, headers: dict | None = None, protocol: str = "ocpp1.6",
+                    source: str | None = None) -> int:
+    """The handshake's HTTP status; ``source``: the local address to connect from (any of
+    127.0.0.0/8 is this machine, so a test can play several networks)."""
     try:
-        ws = await websockets.connect(url, subprotocols=[protocol], additional_headers=headers)
+        ws = await websockets.connect(url, subprotocols=[protocol], additional_headers=headers,
+                                      **({"local_addr": (source, 0)} if source else {}))
     except InvalidStatus as exc:
         return exc.response.status_code
     await ws.close()
@@ -41,8 +47,11 @@ async def test_unknown_identity_is_404(closed_services):
     assert await status_of(f"{closed_services.ocpp_url}/NOBODY") == 404
 
 
-async def test_registered_without_password_connects(closed_services):
-    register(closed_services, "KNOWN")
+async def test_a_charger_without_password_connects_only_when_the_operator_allows_it(
+        closed_services):
+    register(closed_services, "NOPW")  # anyone knowing the identity could take it over
+    assert await status_of(f"{closed_services.ocpp_url}/NOPW") == 401
+    register(closed_services, "KNOWN", allow_unauthenticated=True)
     assert await status_of(f"{closed_services.ocpp_url}/KNOWN") == 101
 
 
@@ -89,13 +98,17 @@ async def test_basic_auth(closed_services):
     assert await status_of(url, basic("OTHER", PASSWORD)) == 401
 
 
-async def test_failed_attempts_are_rate_limited(closed_services):
+async def test_failed_attempts_slow_the_attacker_not_the_charger(closed_services):
     register(closed_services, "LIMITED", PASSWORD)
     url = f"{closed_services.ocpp_url}/LIMITED"
-    for _ in range(3):
-        assert await status_of(url, basic("LIMITED", "wrong-password-123456")) == 401
-    # Even the right password is refused while the identity is cooling down.
-    assert await status_of(url, basic("LIMITED", PASSWORD)) == 429
+    attacker, charger = "127.0.0.7", "127.0.0.1"
+    for _ in range(4):  # 3 free failures a minute (fixture), then a backoff
+        assert await status_of(url, basic("LIMITED", "wrong-password-123456"),
+                               source=attacker) == 401
+    # The attacker's network waits, even with the right password (nothing is checked) ...
+    assert await status_of(url, basic("LIMITED", PASSWORD), source=attacker) == 429
+    # ... but the charger on its own network is never locked out by them.
+    assert await status_of(url, basic("LIMITED", PASSWORD), source=charger) == 101
 
 
 async def test_duplicate_connection_replaces_old(services):

@@ -17,10 +17,12 @@ PASSWORD = "correct-horse-battery-staple-42"
 SUBPROTOCOL = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
 
 
-def register(services, identity: str, profile: int, password: str | None = PASSWORD) -> None:
+def register(services, identity: str, profile: int, password: str | None = PASSWORD,
+             allow_unauthenticated: bool = False) -> None:
     with Session(services.engine) as s:
         s.add(ChargerRow(id=identity, registered_at=clock.now(), security_profile=profile,
-                         password_hash=security.hash_password(password) if password else None))
+                         password_hash=security.hash_password(password) if password else None,
+                         allow_unauthenticated=allow_unauthenticated))
         s.commit()
 
 

@@ -217,17 +217,22 @@ async def test_neutral_trigger_of_a_certificate_signing(tls_services, tls_lab, t
 @PROTOCOLS
 async def test_certificate_commands(tls_services, tls_lab, tls_api, protocol):
     register(tls_services, "CMD", 2)
-    operator = tls_api.tokens["operator"]
+    # Certificates decide whom the charger trusts: the admin's (an operator gets 403).
+    admin, operator = tls_api.tokens["admin"], tls_api.tokens["operator"]
     async with connect(tls_services.wss_url, "CMD", protocol, cls=CHARGERS[protocol],
                        ssl=tls_lab.client_context(), additional_headers=basic("CMD")) as cp:
         for action, params, received in COMMANDS[protocol]:
+            if action in ("InstallCertificate", "DeleteCertificate"):
+                r = await tls_api.post("/api/v1/chargers/CMD/commands", headers=operator,
+                                       json={"action": action, "params": params})
+                assert r.status_code == 403, (action, r.text)
             r = await tls_api.post("/api/v1/chargers/CMD/commands",
-                                   json={"action": action, "params": params}, headers=operator)
+                                   json={"action": action, "params": params}, headers=admin)
             assert r.status_code == 202, (action, r.text)
             await cp.next(received)
         for action, params in INVALID[protocol]:
             r = await tls_api.post("/api/v1/chargers/CMD/commands",
-                                   json={"action": action, "params": params}, headers=operator)
+                                   json={"action": action, "params": params}, headers=admin)
             assert r.status_code == 422, (action, params, r.text)
     await tls_services.commands.drain()
     with Session(tls_services.engine) as s:

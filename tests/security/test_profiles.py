@@ -113,7 +113,9 @@ async def test_profile_3_organization_check(database_url, tls_lab):
 
 
 async def test_profile_0_and_rows_from_before_profiles(tls_services, tls_lab):
-    register(tls_services, "OPEN0", 0, password=None)
+    register(tls_services, "NOPW", 0, password=None)  # nobody said it may skip auth
+    assert await handshake(f"{tls_services.ocpp_url}/NOPW") == 401
+    register(tls_services, "OPEN0", 0, password=None, allow_unauthenticated=True)
     assert await handshake(f"{tls_services.ocpp_url}/OPEN0") == 101
     register(tls_services, "LEGACY", 0)  # a password without a profile: Basic is checked
     assert await handshake(f"{tls_services.ocpp_url}/LEGACY") == 401

@@ -9,7 +9,8 @@ PW = "a-very-long-password-1234"
 
 
 @pytest.mark.parametrize("profile,password,expected", [
-    (None, None, 0), (None, PW, 1), (0, None, 0), (0, PW, 1), (1, PW, 1), (2, PW, 2),
+    # Without a password one is generated (returned once), so Basic auth (profile 1) applies.
+    (None, None, 1), (None, PW, 1), (0, None, 1), (0, PW, 1), (1, PW, 1), (2, PW, 2),
     (3, None, 3), (3, PW, 3)])
 async def test_create_with_a_profile(api, profile, password, expected):
     body = {"id": "CP"}
@@ -38,12 +39,25 @@ async def test_profile_outside_0_3_is_422(api, bad):
     assert r.status_code == 422 and "security_profile" in r.json()["detail"]
 
 
+async def test_a_charger_registered_without_a_password_gets_one_once(api):
+    admin, viewer = api.tokens["admin"], api.tokens["viewer"]
+    r = await api.post("/api/v1/chargers", json={"id": "GEN"}, headers=admin)
+    assert r.status_code == 201
+    generated = r.json()["generated_password"]
+    assert 16 <= len(generated) <= 40 and r.json()["has_password"]
+    again = (await api.get("/api/v1/chargers/GEN", headers=viewer)).json()
+    assert again["generated_password"] is None and again["security_profile"] == 1
+    r = await api.post("/api/v1/chargers", json={"id": "LAB", "allow_unauthenticated": True},
+                       headers=admin)
+    assert r.status_code == 201
+    assert (r.json()["security_profile"], r.json()["has_password"],
+            r.json()["allow_unauthenticated"], r.json()["generated_password"]) == (
+                0, False, True, None)
+
+
 @pytest.mark.parametrize("profile", [1, 2])
 async def test_basic_profiles_need_a_password(api, profile):
     admin = api.tokens["admin"]
-    r = await api.post("/api/v1/chargers", json={"id": "CP", "security_profile": profile},
-                       headers=admin)
-    assert r.status_code == 422 and "password" in r.json()["detail"]
     await api.post("/api/v1/chargers", json={"id": "CP", "security_profile": 3}, headers=admin)
     r = await api.patch("/api/v1/chargers/CP", json={"security_profile": profile},
                         headers=admin)

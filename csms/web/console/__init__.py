@@ -18,6 +18,13 @@ from csms.web.console.render import LANG_COOKIE
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
+# The console's pages load only their own files: no inline script or style, no eval (htmx is
+# configured without eval, script tags and indicator styles in templates/base.html), no framing.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                           "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
 def install(app: FastAPI) -> None:
     from csms.web.console import (
         routes_auth,
@@ -58,4 +65,6 @@ def install(app: FastAPI) -> None:
         if response.headers.get("content-type", "").startswith("text/html"):
             response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            if request.url.path != "/docs":  # Swagger UI's page boots with an inline script
+                response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response

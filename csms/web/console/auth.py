@@ -1,8 +1,9 @@
-"""Console authentication: users with roles, signed session cookies and CSRF tokens.
+"""Console authentication: users with roles, server-side sessions and CSRF tokens.
 
-The session cookie holds ``{"u": user id, "v": password-hash fingerprint}`` signed with
-itsdangerous (changing a password or disabling a user ends its sessions). CSRF uses a random
-per-browser nonce cookie; the token in every form (field ``csrf_token``) and htmx request
+The session cookie holds a random 256-bit token; the store keeps its SHA-256 with the user and
+an expiry (``console_sessions``), so logout revokes it on the server, a password change or a
+disabled user ends every session of that user, and a copied cookie dies with them. CSRF uses a
+random per-browser nonce cookie; the token in every form (field ``csrf_token``) and htmx request
 (header ``X-CSRF-Token``) is HMAC(secret, nonce), so a page on another origin cannot forge it.
 """
 
@@ -13,13 +14,14 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import HTTPException, Request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, select
 
-from csms import security
-from csms.store.tables import UserRow
+from csms import clock, security
+from csms.store.tables import ConsoleSessionRow, UserRow
 
 log = logging.getLogger(__name__)
 
@@ -55,39 +57,54 @@ def secret(request: Request) -> str:
     return state.console_secret
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret(request), salt="csms-console-session")
-
-
 def hash_user_password(password: str) -> str:
     return security.hash_password(password, iterations=USER_PBKDF2_ITERATIONS)
 
 
-def _fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def session_cookie(request: Request, row: UserRow) -> str:
-    return _serializer(request).dumps({"u": row.id, "v": _fingerprint(row.password_hash)})
+def start_session(session: Session, row: UserRow) -> str:
+    """A new login for ``row``: the cookie value (returned once; only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = clock.wall_now()  # sessions live in real time, also under a demo clock
+    session.add(ConsoleSessionRow(token_hash=_token_hash(token), user_id=row.id,
+                                  created_at=now,
+                                  expires_at=now + timedelta(seconds=SESSION_MAX_AGE_S)))
+    # Expired sessions of anyone are dropped here, so the table never grows without bound.
+    session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))
+    session.commit()
+    return token
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(ConsoleSessionRow).where(
+            ConsoleSessionRow.token_hash == _token_hash(token)))
+        session.commit()
+
+
+def end_sessions_of(session: Session, user_id: int) -> None:
+    """Every session of a user ends (a new password, a disabled account). No commit."""
+    session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.user_id == user_id))
 
 
 def current_user(request: Request, session: Session) -> User | None:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
         return None
-    try:
-        data = _serializer(request).loads(raw, max_age=SESSION_MAX_AGE_S)
-    except BadSignature:
+    login = session.exec(select(ConsoleSessionRow).where(
+        ConsoleSessionRow.token_hash == _token_hash(token))).first()
+    if login is None or login.expires_at <= clock.wall_now():
         return None
-    row = session.get(UserRow, data.get("u"))
-    if row is None or row.disabled or data.get("v") != _fingerprint(row.password_hash):
+    row = session.get(UserRow, login.user_id)
+    if row is None or row.disabled:
         return None
     return User(row.id, row.username, row.role, row.lang)
 
 
 def authenticate(session: Session, username: str, password: str) -> UserRow | None:
-    from sqlmodel import select
-
     row = session.exec(select(UserRow).where(UserRow.username == username)).first()
     if row is None or row.disabled:
         # Same cost as a real check, so timing does not reveal which usernames exist.

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from csms.security import FailureLimiter
+from csms.throttle import AuthThrottle
 from csms.web.console import auth
 from csms.web.console.render import DB, page
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-LOGIN_FAILURES_PER_MINUTE = 10  # per username and per client address
 
 
-def _limiter(request: Request) -> FailureLimiter:
+def _throttle(request: Request) -> AuthThrottle:
+    """The same rule as chargers' Basic auth: per (username, client network) with backoff, so
+    an attacker elsewhere cannot lock the admin out (csms/throttle.py)."""
     state = request.app.state
-    if not hasattr(state, "login_limiter"):
-        state.login_limiter = FailureLimiter(LOGIN_FAILURES_PER_MINUTE)
-    return state.login_limiter
+    if not hasattr(state, "login_throttle"):
+        settings = state.services.settings
+        state.login_throttle = AuthThrottle(settings.auth_failures_per_minute,
+                                            settings.auth_backoff_max_s)
+    return state.login_throttle
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,28 +42,34 @@ def login_form(request: Request, session: DB, next: str | None = None):
 @router.post("/login", dependencies=[Depends(auth.check_csrf)])
 def login(request: Request, session: DB, username: str = Form(...), password: str = Form(...),
           next: str = Form("/")):
-    limiter = _limiter(request)
-    keys = (f"user:{username.strip()[:64]}",
-            f"addr:{request.client.host if request.client else 'unknown'}")
-    if limiter.blocked(*keys):
-        log.warning("console: login for %r refused: too many failed attempts", username[:64])
-        return page(request, "login.html", None, next=_safe_next(next), error=True,
-                    status_code=429)
-    row = auth.authenticate(session, username.strip(), password)
+    throttle = _throttle(request)
+    user = username.strip()[:64]
+    address = request.client.host if request.client else "unknown"
+    wait_s = throttle.retry_after_s(user, address)
+    if wait_s > 0:
+        log.info("console: login for %r from %s refused for %.0f s: failed attempts", user,
+                 address, wait_s)
+        response = page(request, "login.html", None, next=_safe_next(next), error=True,
+                        status_code=429)
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
+        return response
+    row = auth.authenticate(session, user, password)
     if row is None:
-        limiter.fail(*keys)
-        log.warning("console: failed login for %r", username[:64])
+        throttle.failed(user, address)
+        log.warning("console: failed login for %r from %s", user, address)
         return page(request, "login.html", None, next=_safe_next(next), error=True,
                     status_code=401)
+    throttle.succeeded(user, address)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(auth.SESSION_COOKIE, auth.session_cookie(request, row), httponly=True,
+    response.set_cookie(auth.SESSION_COOKIE, auth.start_session(session, row), httponly=True,
                         samesite="lax", secure=request.url.scheme == "https",
                         max_age=auth.SESSION_MAX_AGE_S)
     return response
 
 
 @router.post("/logout", dependencies=[Depends(auth.check_csrf)])
-def logout():
+def logout(request: Request, session: DB):
+    auth.end_session(session, request.cookies.get(auth.SESSION_COOKIE))  # revoked server-side
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE)
     return response

@@ -119,7 +119,7 @@ async def send_command(request: Request, charger_id: str, user: CurrentUser, ses
     error = None
     try:
         await services.commands.submit(charger_id, action, _params(action, form),
-                                       source="console")
+                                       source="console", role=user.role)
     except (CommandError, ValueError) as exc:
         error = str(exc)
     log.info("%s: console user %s sent %s", charger_id, user.username, action)

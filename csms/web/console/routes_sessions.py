@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import StreamingResponse
 from sqlmodel import select
 
 from csms.store.tables import MeterSampleRow, SessionRow
@@ -18,6 +15,7 @@ from csms.web.console.energy import REGISTER
 from csms.web.console.i18n import translate
 from csms.web.console.render import DB, LOCAL_TZ, CurrentUser, lang_of, page
 from csms.web.console.site import current_site, tariff_of
+from csms.web.csv_export import MAX_CSV_ROWS, csv_response
 
 router = APIRouter()
 LIST_LIMIT = 200
@@ -54,14 +52,10 @@ def sessions_page(request: Request, session: DB, user: CurrentUser, charger_id: 
 @router.get("/sessions.csv")
 def sessions_csv(session: DB, user: CurrentUser, charger_id: str = "", since: str = "",
                  until: str = "", active: str = ""):
-    rows = session.exec(_query(*_filters(charger_id, since, until, active))).all()
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(session_out(row).model_dump(mode="json"))
-    return StreamingResponse(iter([buffer.getvalue()]), media_type="text/csv",
-                             headers={"Content-Disposition": 'attachment; filename="sessions.csv"'})
+    rows = session.exec(_query(*_filters(charger_id, since, until, active))
+                        .limit(MAX_CSV_ROWS + 1))
+    return csv_response(CSV_FIELDS, (session_out(r).model_dump(mode="json") for r in rows),
+                        "sessions.csv")
 
 
 @router.get("/sessions/{session_id}")

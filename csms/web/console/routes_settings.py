@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Request
 from sqlmodel import select
 
 from csms import clock, security
+from csms.sites import service as site_service
 from csms.sites.service import set_electrical
 from csms.store.tables import ApiTokenRow, ChargerRow, IdTokenRow, SiteRow, UserRow
 from csms.store.tokens import create_token
-from csms.tariff import load_tariff
 from csms.web.console import auth
 from csms.web.console.i18n import translate
 from csms.web.console.render import DB, CurrentUser, lang_of, page
@@ -47,25 +47,29 @@ def _float(form, key, default=None):
     return float(value) if value not in ("", None) else default
 
 
+def _site_fields(form) -> dict:
+    """The site form as the fields sites.service.validate checks (the API's rule)."""
+    fields = {"voltage_level": form.get("voltage_level"),
+              "transformer_kva": _float(form, "transformer_kva"),
+              "pv_kwp": _float(form, "pv_kwp", 0.0),
+              "base_load_profile": form.get("base_load_profile") or None,
+              "base_load_peak_kw": _float(form, "base_load_peak_kw", 0.0),
+              "tariff": json.loads(form.get("tariff") or '{"name": "onee-default"}')}
+    if form.get("capacity_kw") not in ("", None):
+        fields["capacity_kw"] = _float(form, "capacity_kw")
+    return fields
+
+
 def _site(db, form, now):
     site_id = form.get("site_id")
     row = db.get(SiteRow, int(site_id)) if site_id else None
     if row is None:
         row = SiteRow(name=form["name"].strip(), created_at=now)
         db.add(row)
+    # The API's rule, not a second one (validated before the job runs, see ``validate``).
+    for name, value in _site_fields(form).items():
+        setattr(row, name, value)
     row.name = form["name"].strip() or row.name
-    row.capacity_kw = _float(form, "capacity_kw", row.capacity_kw)
-    row.voltage_level = form.get("voltage_level", row.voltage_level)
-    row.transformer_kva = _float(form, "transformer_kva")
-    row.pv_kwp = _float(form, "pv_kwp", 0.0)
-    row.base_load_profile = form.get("base_load_profile") or None
-    row.base_load_peak_kw = _float(form, "base_load_peak_kw", 0.0)
-    tariff = json.loads(form.get("tariff") or '{"name": "onee-default"}')
-    if set(tariff) - {"name"}:
-        load_tariff(tariff)  # validate: raises ValueError with the reason
-    else:
-        load_tariff(tariff.get("name", "onee-default"))
-    row.tariff = tariff
     return None
 
 
@@ -130,23 +134,16 @@ def _api_token(db, form, now):
 def validate(section: str, form: dict, session) -> None:
     """Reject bad input before the writer thread sees it (a failing store job logs an error)."""
     if section == "site":
-        for key in ("capacity_kw", "transformer_kva", "pv_kwp", "base_load_peak_kw"):
-            if _float(form, key, 0.0) < 0:
-                raise ValueError(f"{key} must be >= 0")
-        if form.get("voltage_level") not in ("LV", "MV", "HV"):
-            raise ValueError("voltage level is LV, MV or HV")
-        if form.get("base_load_profile", "") not in BASE_PROFILES:
-            raise ValueError("unknown base-load profile")
+        tariff = json.loads(form.get("tariff") or '{"name": "onee-default"}')
+        if not isinstance(tariff, dict):
+            raise ValueError("the tariff is a JSON object")
+        site_service.validate(_site_fields(form))  # raises SiteError (a ValueError)
         name = (form.get("name") or "").strip()
         if not name:
             raise ValueError("a site needs a name")
         clash = session.exec(select(SiteRow).where(SiteRow.name == name)).first()
         if clash is not None and str(clash.id) != str(form.get("site_id") or ""):
             raise ValueError(f"a site named {name!r} exists")
-        tariff = json.loads(form.get("tariff") or '{"name": "onee-default"}')
-        if not isinstance(tariff, dict):
-            raise ValueError("the tariff is a JSON object")
-        load_tariff(tariff if set(tariff) - {"name"} else tariff.get("name", "onee-default"))
     elif section == "charger":
         cid = (form.get("charger_id") or "").strip()
         if not cid or len(cid) > 48 or ":" in cid:
