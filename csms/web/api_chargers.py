@@ -13,6 +13,7 @@ from csms.sites.service import set_electrical
 from csms.store.tables import ChargerEventRow, ChargerRow, ConnectorRow
 from csms.web.api_security import latest_certificates
 from csms.web.api_security import secured as _secured
+from csms.web.bounds import Limit
 from csms.web.deps import DB, Admin, Viewer
 from csms.web.schemas import ChargerCreate, ChargerOut, ChargerUpdate, ConnectorOut
 
@@ -134,7 +135,7 @@ async def delete_charger(request: Request, charger_id: str):
 
 
 @router.get("/{charger_id}/events", dependencies=[Viewer])
-def charger_events(charger_id: str, session: DB, kind: str | None = None, limit: int = 100):
+def charger_events(charger_id: str, session: DB, kind: str | None = None, limit: Limit = 100):
     _get(session, charger_id)
     query = select(ChargerEventRow).where(ChargerEventRow.charger_id == charger_id)
     if kind:
@@ -144,7 +145,7 @@ def charger_events(charger_id: str, session: DB, kind: str | None = None, limit:
 
 
 @router.get("/{charger_id}/messages", dependencies=[Viewer])
-def charger_messages(request: Request, charger_id: str, session: DB, limit: int = 100):
+def charger_messages(request: Request, charger_id: str, session: DB, limit: Limit = 100):
     """The last OCPP frames exchanged with this charger (kept in memory, newest last)."""
     _get(session, charger_id)
     frames = list(request.app.state.services.gateway.frame_logs.get(charger_id, ()))

@@ -15,6 +15,7 @@ from sqlmodel import select
 from csms.domain.commands import OUTGOING, CommandError, password_of
 from csms.passwords import NotConnected
 from csms.store.tables import ChargerCertificateRow, ChargerRow
+from csms.web.bounds import Limit
 from csms.web.deps import DB, Admin, Viewer
 from csms.web.schemas import CertificateOut, ChargerOut, CommandOut, PasswordChange
 
@@ -48,7 +49,7 @@ def charger_certificates(charger_id: str, session: DB):
 
 
 @router.get("/certificates", response_model=list[CertificateOut], dependencies=[Viewer])
-def certificates(session: DB, limit: int = 500):
+def certificates(session: DB, limit: Limit = 500):
     """Every charger certificate, soonest to expire first."""
     return session.exec(select(ChargerCertificateRow)
                         .order_by(ChargerCertificateRow.not_after)

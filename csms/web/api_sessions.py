@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 from sqlmodel import select
 
 from csms.store.tables import MeterSampleRow, SessionRow
+from csms.web.bounds import MAX_SAMPLES_PAGE, Limit, Offset, SampleLimit
 from csms.web.csv_export import MAX_CSV_ROWS, csv_response
 from csms.web.deps import DB, Viewer
 from csms.web.schemas import MeterValueOut, SessionOut
@@ -38,7 +39,7 @@ def _query(charger_id: str | None, active: bool | None, since: datetime | None,
 @router.get("/sessions", response_model=list[SessionOut], dependencies=[Viewer])
 def list_sessions(session: DB, charger_id: str | None = None, active: bool | None = None,
                   since: datetime | None = None, until: datetime | None = None,
-                  limit: int = Query(1000, ge=1, le=10000), offset: int = Query(0, ge=0)):
+                  limit: Limit = 1000, offset: Offset = 0):
     rows = session.exec(_query(charger_id, active, since, until).offset(offset).limit(limit))
     return [session_out(r) for r in rows]
 
@@ -61,11 +62,13 @@ def get_session(session_id: int, session: DB):
 
 @router.get("/sessions/{session_id}/meter-values", response_model=list[MeterValueOut],
             dependencies=[Viewer])
-def meter_values(session_id: int, session: DB, measurand: str | None = None):
+def meter_values(session_id: int, session: DB, measurand: str | None = None,
+                 limit: SampleLimit = MAX_SAMPLES_PAGE, offset: Offset = 0):
     if session.get(SessionRow, session_id) is None:
         raise HTTPException(404, f"session {session_id} not found")
     query = select(MeterSampleRow).where(MeterSampleRow.session_id == session_id)
     if measurand:
         query = query.where(MeterSampleRow.measurand == measurand)
-    rows = session.exec(query.order_by(MeterSampleRow.timestamp, MeterSampleRow.id))
+    rows = session.exec(query.order_by(MeterSampleRow.timestamp, MeterSampleRow.id)
+                        .offset(offset).limit(limit))
     return [MeterValueOut(**r.model_dump()) for r in rows]

@@ -13,6 +13,7 @@ from csms.sites import service
 from csms.sites.kpis import site_kpis
 from csms.sites.load import site_load
 from csms.store.tables import SiteRow
+from csms.web.bounds import check_window
 from csms.web.deps import DB, Admin, Operator, Viewer
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
@@ -126,14 +127,13 @@ def assign_charger(request: Request, site_id: int, charger_id: str, body: Charge
 
 @router.get("/{site_id}/load", dependencies=[Viewer])
 def load(site_id: int, session: DB, start: datetime | None = Query(None, alias="from"),
-         end: datetime | None = Query(None, alias="to"), step_s: int = Query(60, ge=10)):
+         end: datetime | None = Query(None, alias="to"), step_s: int = Query(60, ge=10, le=86_400)):
     """JSON arrays ``timestamps``, ``ev_kw``, ``ev_kw_per_phase``, ``base_kw``, ``pv_kw``,
     ``import_kw``, ``limit_kw``: each value is the mean over its step (default: the last 24 h)."""
     _get(session, site_id)
     end = clock.utc(end) if end is not None else clock.now()
     start = clock.utc(start) if start is not None else end - timedelta(days=1)
-    if end <= start:
-        raise HTTPException(422, "'to' must be after 'from'")
+    check_window(start, end)
     if (end - start).total_seconds() / step_s > 20_000:
         raise HTTPException(422, "too many steps: raise step_s or shorten the window")
     return site_load(session, site_id, start, end, step_s).as_json()
