@@ -59,6 +59,14 @@ def status_reported(session: Session, e: ev.StatusReported, config) -> None:
         row.status_at, row.received_at = status_at, e.received_at
     else:
         return
+    if e.status == "Available":
+        # 1.6: a connector with a transaction is never Available (section 4.9 statuses), so
+        # an Available one ends what the charger left open (a reboot, a lost Stop). Not 2.0.1:
+        # there a transaction may start before the cable is in (TxStartPoint Authorized).
+        from csms.domain.model import Protocol
+        from csms.handlers.sessions import reconcile_evse
+
+        reconcile_evse(session, e.charger_id, e.evse_id, status_at, "available", Protocol.V16)
     if e.status in ev.CHARGING_STATES:  # kept on the session, as 2.0.1 chargingState
         active = session.exec(select(SessionRow).where(
             SessionRow.charger_id == e.charger_id, SessionRow.evse_id == e.evse_id,

@@ -32,6 +32,7 @@ def session_started(session: Session, e: ev.SessionStarted, config) -> SessionRe
         return _start_v16(session, e, auth)
     row = _find(session, e.charger_id, e.transaction_ref)
     if row is None:
+        reconcile_evse(session, e.charger_id, e.evse_id or 0, e.timestamp, "new_transaction")
         row = _new_session(session, e, Protocol.V201, e.transaction_ref)
     elif _seen_seq(session, row, e.seq_no):
         return SessionResult(row.id, auth, duplicate=True)
@@ -56,8 +57,40 @@ def _start_v16(session: Session, e: ev.SessionStarted, auth) -> SessionResult:
         SessionRow.meter_start_wh == e.meter_start_wh)).first()
     if existing is not None:
         return SessionResult(existing.id, auth, duplicate=True)
+    reconcile_evse(session, e.charger_id, e.evse_id or 0, e.timestamp, "new_transaction")
     row = _new_session(session, e, Protocol.V16, None)
     return SessionResult(row.id, auth)
+
+
+RECONCILED = "Reconciled"
+
+
+def reconcile_evse(session: Session, charger_id: str, evse_id: int, at, why: str,
+                   protocol: Protocol | None = None) -> list[SessionRow]:
+    """Close the sessions the charger left active on an EVSE it now says is free (a new
+    transaction started there, or - 1.6 - the connector is Available): a reboot or a lost
+    StopTransaction must not leave a session active forever. Each is ended at ``at`` (charger
+    time) on its last register, with stop_reason "Reconciled" and the flag
+    ``reconciled_<why>``; a real stop arriving later still replaces this one."""
+    query = select(SessionRow).where(SessionRow.charger_id == charger_id,
+                                     SessionRow.evse_id == evse_id,
+                                     SessionRow.active == True)  # noqa: E712
+    if protocol is not None:
+        query = query.where(SessionRow.protocol == protocol.value)
+    closed = []
+    for row in session.exec(query).all():
+        last_activity = max(t for t in (row.started_at, row.last_register_at) if t is not None) \
+            if (row.started_at or row.last_register_at) else None
+        if at is None or last_activity is None or last_activity > at:
+            continue  # the "free" news is older than the session's own data: keep it
+        row.active = False
+        row.stopped_at, row.stop_reason = at, RECONCILED
+        row.meter_flags = plausibility.add_flag(row.meter_flags, f"reconciled_{why}")
+        if row.protocol == Protocol.V16.value:
+            row.meter_stop_wh = row.last_register_wh
+        _update_energy(row)
+        closed.append(row)
+    return closed
 
 
 def _new_session(session: Session, e: ev.SessionStarted | ev.SessionUpdated | ev.SessionEnded,
@@ -100,7 +133,7 @@ def session_ended(session: Session, e: ev.SessionEnded, config) -> SessionResult
     if row is None:
         return SessionResult(None, auth, owned=False)
     if row.protocol == Protocol.V16.value:
-        if not row.active:  # a replayed StopTransaction
+        if not row.active and row.stop_reason != RECONCILED:  # a replayed StopTransaction
             return SessionResult(row.id, auth, duplicate=True)
     elif _seen_seq(session, row, e.seq_no):
         return SessionResult(row.id, auth, duplicate=True)
@@ -111,6 +144,9 @@ def session_ended(session: Session, e: ev.SessionEnded, config) -> SessionResult
     row.active = False
     row.stopped_at, row.stopped_received_at = e.timestamp, e.received_at
     row.stop_reason = e.reason
+    if row.meter_flags:  # the real stop replaces a reconciliation
+        row.meter_flags = [f for f in row.meter_flags if not f.startswith("reconciled_")] \
+            or None
     if row.protocol == Protocol.V16.value:
         flag = plausibility.register_flag(e.meter_stop_wh)
         row.meter_flags = plausibility.add_flag(row.meter_flags, flag)
