@@ -98,9 +98,11 @@ def parse(raw: str | bytes, max_bytes: int, version: str = "2.0.1") -> Frame:
         msg = json.loads(raw, parse_int=_bounded_int, parse_float=_finite_float,
                          parse_constant=_no_constant)
     except _Unreadable as bad:
-        # Answered only if it is a CALL: a broken CALLRESULT or CALLERROR is never answered.
-        is_call = raw.lstrip().removeprefix("[").lstrip().startswith(str(CALL))
-        raise FrameError("format", str(bad), _peek_id(raw), answerable=is_call) from None
+        # Answered like invalid JSON, except what reads as an answer: a broken CALLRESULT or
+        # CALLERROR is never answered (nor a 2.1 CALLRESULTERROR or SEND).
+        head = raw.lstrip().removeprefix("[").lstrip()
+        is_answer = head[:1] in ("3", "4", "5", "6") and not head[1:2].isdigit()
+        raise FrameError(bad.kind, str(bad), _peek_id(raw), answerable=not is_answer) from None
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise FrameError("rpc", "frame is not valid JSON") from None
     if "\\u" in raw:  # a lone surrogate or NUL can only arrive as an escape
@@ -153,12 +155,26 @@ REPLACEMENT = "\ufffd"
 class _Unreadable(ValueError):
     """A JSON number we refuse to read (answered FormatViolation / FormationViolation)."""
 
+    kind = "format"
+
+
+class _OutOfRange(_Unreadable):
+    """An integer no store keeps (beyond 64 bits): a PropertyConstraintViolation."""
+
+    kind = "property"
+
+
+INT64 = 2**63 - 1
+
 
 def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INT_DIGITS:
         raise _Unreadable(f"integer of {len(text.lstrip('-'))} digits (at most "
                           f"{MAX_INT_DIGITS})")
-    return int(text)
+    value = int(text)
+    if not -INT64 - 1 <= value <= INT64:
+        raise _OutOfRange(f"integer {text} is outside the 64-bit range")
+    return value
 
 
 def _finite_float(text: str) -> float:
