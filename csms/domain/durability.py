@@ -13,3 +13,8 @@ class StoreUnavailable(Exception):
     def __init__(self, cause: str) -> None:
         super().__init__(cause)
         self.cause = cause
+
+
+class UnstorableValue(ValueError):
+    """The database refused a value of the message (an integer beyond its column, say): the
+    message is answered PropertyConstraintViolation, the same on SQLite and PostgreSQL."""

@@ -22,7 +22,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from csms.domain.commands import redact_password
-from csms.domain.durability import StoreUnavailable
+from csms.domain.durability import StoreUnavailable, UnstorableValue
 from csms.ocpp import framing, schemas
 from csms.ocpp.framing import (
     CALL,
@@ -158,6 +158,10 @@ class RpcConnection:
             return
         except StoreUnavailable:
             await self.close_unstored(frame.action)
+            return
+        except UnstorableValue as exc:
+            await self._send_error(FrameError("property", f"a value cannot be stored: {exc}",
+                                              frame.unique_id))
             return
         except Exception:  # our bug, not the charger's: log it, answer without details
             log.exception("%s: handler for %s failed", self.charger_id, frame.action)

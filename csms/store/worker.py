@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from csms.domain.durability import StoreUnavailable
+from csms.domain.durability import StoreUnavailable, UnstorableValue
 from csms.store.outage import Outage, outage_cause
 
 log = logging.getLogger(__name__)
@@ -169,8 +169,18 @@ class StoreWorker:
     def _settle_error(future: asyncio.Future, loop: asyncio.AbstractEventLoop, fn) -> None:
         import sys
 
+        from sqlalchemy.exc import DataError
+
         exc = sys.exc_info()[1]
-        log.exception("store job %s failed", getattr(fn, "__name__", fn))
+        if isinstance(exc, DataError):
+            # A value the database refuses (out of a column's range): the sender's problem,
+            # answered as such; no traceback.
+            cause = str(exc.orig).splitlines()[0][:200]
+            log.warning("store job %s: value refused by the database: %s",
+                        getattr(fn, "__name__", fn), cause)
+            exc = UnstorableValue(cause)
+        else:
+            log.exception("store job %s failed", getattr(fn, "__name__", fn))
         loop.call_soon_threadsafe(_set_exception, future, exc)
 
 

@@ -8,6 +8,7 @@ from csms.commands import recent
 from csms.domain.commands import CommandError, CommandForbidden
 from csms.domain.model import Role
 from csms.store.tables import ChargerRow, CommandRow
+from csms.web.bounds import Id
 from csms.web.deps import DB, Operator, Viewer
 from csms.web.schemas import CommandIn, CommandOut
 
@@ -47,7 +48,7 @@ def list_commands(charger_id: str, session: DB, limit: int = Query(100, ge=1, le
 
 
 @router.get("/commands/{command_id}", response_model=CommandOut, dependencies=[Viewer])
-def get_command(command_id: int, session: DB):
+def get_command(command_id: Id, session: DB):
     row = session.get(CommandRow, command_id)
     if row is None:
         raise HTTPException(404, f"command {command_id} not found")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 from sqlmodel import select
 
 from csms.store.tables import MeterSampleRow, SessionRow
-from csms.web.bounds import MAX_SAMPLES_PAGE, Limit, Offset, SampleLimit
+from csms.web.bounds import MAX_SAMPLES_PAGE, Id, Limit, Offset, SampleLimit
 from csms.web.csv_export import MAX_CSV_ROWS, csv_response
 from csms.web.deps import DB, Viewer
 from csms.web.schemas import MeterValueOut, SessionOut
@@ -53,7 +53,7 @@ def sessions_csv(session: DB, charger_id: str | None = None, active: bool | None
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut, dependencies=[Viewer])
-def get_session(session_id: int, session: DB):
+def get_session(session_id: Id, session: DB):
     row = session.get(SessionRow, session_id)
     if row is None:
         raise HTTPException(404, f"session {session_id} not found")
@@ -62,7 +62,7 @@ def get_session(session_id: int, session: DB):
 
 @router.get("/sessions/{session_id}/meter-values", response_model=list[MeterValueOut],
             dependencies=[Viewer])
-def meter_values(session_id: int, session: DB, measurand: str | None = None,
+def meter_values(session_id: Id, session: DB, measurand: str | None = None,
                  limit: SampleLimit = MAX_SAMPLES_PAGE, offset: Offset = 0):
     if session.get(SessionRow, session_id) is None:
         raise HTTPException(404, f"session {session_id} not found")

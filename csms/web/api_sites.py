@@ -13,7 +13,7 @@ from csms.sites import service
 from csms.sites.kpis import site_kpis
 from csms.sites.load import site_load
 from csms.store.tables import SiteRow
-from csms.web.bounds import check_window
+from csms.web.bounds import Id, check_window
 from csms.web.deps import DB, Admin, Operator, Viewer
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
@@ -84,13 +84,13 @@ def create_site(body: SiteIn, session: DB):
 
 
 @router.get("/{site_id}", dependencies=[Viewer])
-def get_site(site_id: int, session: DB):
+def get_site(site_id: Id, session: DB):
     row = _get(session, site_id)
     return _out(row, [c.id for c in service.site_chargers(session, site_id)])
 
 
 @router.patch("/{site_id}", dependencies=[Operator])
-def update_site(request: Request, site_id: int, body: SiteIn, session: DB):
+def update_site(request: Request, site_id: Id, body: SiteIn, session: DB):
     """Change capacity, policy or anything else; the control loop re-plans at once."""
     _get(session, site_id)
     try:
@@ -103,14 +103,14 @@ def update_site(request: Request, site_id: int, body: SiteIn, session: DB):
 
 
 @router.delete("/{site_id}", status_code=204, dependencies=[Admin])
-def delete_site(site_id: int, session: DB):
+def delete_site(site_id: Id, session: DB):
     if not service.delete_site(session, site_id):
         raise HTTPException(404, f"site {site_id} not found")
     session.commit()
 
 
 @router.put("/{site_id}/chargers/{charger_id}", dependencies=[Admin])
-def assign_charger(request: Request, site_id: int, charger_id: str, body: ChargerAssign,
+def assign_charger(request: Request, site_id: Id, charger_id: str, body: ChargerAssign,
                    session: DB):
     """Put a charger in the site (registering it if unknown) with its electrical facts."""
     _get(session, site_id)
@@ -126,7 +126,7 @@ def assign_charger(request: Request, site_id: int, charger_id: str, body: Charge
 
 
 @router.get("/{site_id}/load", dependencies=[Viewer])
-def load(site_id: int, session: DB, start: datetime | None = Query(None, alias="from"),
+def load(site_id: Id, session: DB, start: datetime | None = Query(None, alias="from"),
          end: datetime | None = Query(None, alias="to"), step_s: int = Query(60, ge=10, le=86_400)):
     """JSON arrays ``timestamps``, ``ev_kw``, ``ev_kw_per_phase``, ``base_kw``, ``pv_kw``,
     ``import_kw``, ``limit_kw``: each value is the mean over its step (default: the last 24 h)."""
@@ -140,6 +140,6 @@ def load(site_id: int, session: DB, start: datetime | None = Query(None, alias="
 
 
 @router.get("/{site_id}/kpis", dependencies=[Viewer])
-def kpis(site_id: int, session: DB):
+def kpis(site_id: Id, session: DB):
     _get(session, site_id)
     return site_kpis(session, site_id, clock.now())

@@ -22,6 +22,7 @@ from csms.web import (
     api_sessions,
     api_sites,
 )
+from csms.web.input_guard import InputGuard
 
 DOCS_STATIC = Path(__file__).resolve().parent / "docs_static"
 
@@ -65,6 +66,7 @@ def create_app(services) -> FastAPI:
         return JSONResponse(status_code=503, headers={"Retry-After": "10"}, content={
             "detail": "the database is unavailable; retry later"})
 
+    app.add_middleware(InputGuard)
     # Outermost: everything after it sees the client a trusted proxy forwarded for.
     app.add_middleware(ForwardedFor, proxies=TrustedProxies(services.settings.trusted_proxies))
 

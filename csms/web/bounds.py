@@ -10,11 +10,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import HTTPException, Query
+from fastapi import HTTPException, Path, Query
 
 MAX_PAGE = 1000
 MAX_SAMPLES_PAGE = 10_000
 MAX_WINDOW = timedelta(days=31)
+
+# Row ids are 32-bit on PostgreSQL (INTEGER): a larger one is a 422, not an overflow in the
+# database driver.
+INT32 = 2**31 - 1
+Id = Annotated[int, Path(ge=0, le=INT32, description="row id")]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"page size, 1..{MAX_PAGE}")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -168,6 +168,14 @@ class IdTokenUpdate(Strict):
     expiry: datetime | None = None
     parent_id_token: str | None = Field(None, max_length=36)
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self):
+        """Absent leaves a field as it is; null clears it - not for these two."""
+        for name in ("token_type", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
 
 
 class IdTokenOut(BaseModel):

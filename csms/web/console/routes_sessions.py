@@ -10,6 +10,7 @@ from sqlmodel import select
 from csms.store.tables import MeterSampleRow, SessionRow
 from csms.tariff.session_cost import session_cost_mad
 from csms.web.api_sessions import CSV_FIELDS, _query, session_out
+from csms.web.bounds import Id
 from csms.web.console import svg
 from csms.web.console.energy import REGISTER
 from csms.web.console.i18n import translate
@@ -59,7 +60,7 @@ def sessions_csv(session: DB, user: CurrentUser, charger_id: str = "", since: st
 
 
 @router.get("/sessions/{session_id}")
-def session_page(request: Request, session_id: int, session: DB, user: CurrentUser):
+def session_page(request: Request, session_id: Id, session: DB, user: CurrentUser):
     row = session.get(SessionRow, session_id)
     if row is None:
         raise HTTPException(404, f"session {session_id} not found")
