@@ -13,8 +13,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
 
 PBKDF2_ITERATIONS = 1000
 PASSWORD_MIN_CHARS = 16
@@ -59,30 +57,3 @@ def hash_api_token(token: str) -> str:
 
 def generate_charger_password() -> str:
     return secrets.token_urlsafe(24)[:32]
-
-
-class FailureLimiter:
-    """At most ``limit`` failed attempts per key in a sliding ``window_s`` (charger Basic auth,
-    console logins)."""
-
-    def __init__(self, limit: int, window_s: float = 60.0) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _prune(self, key: str, now_s: float) -> deque[float]:
-        q = self._failures[key]
-        while q and now_s - q[0] > self.window_s:
-            q.popleft()
-        return q
-
-    def blocked(self, *keys: str) -> bool:
-        now_s = time.monotonic()
-        return any(len(self._prune(k, now_s)) >= self.limit for k in keys)
-
-    def fail(self, *keys: str) -> None:
-        now_s = time.monotonic()
-        for key in keys:
-            self._prune(key, now_s).append(now_s)
-        if len(self._failures) > 100_000:  # bound memory under a scan of random identities
-            for key in [k for k, q in self._failures.items() if not q]:
-                del self._failures[key]

@@ -158,6 +158,21 @@ async def test_slow_http_clients_are_closed_after_the_head_deadline(tmp_path):
         server.stop()
 
 
+async def test_a_request_body_that_stops_arriving_is_closed(tmp_path):
+    server = start_server(tmp_path, env={"CSMS_HTTP_BODY_TIMEOUT_S": "1"})
+    try:
+        host, port = server.http_url.removeprefix("http://").rsplit(":", 1)
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(b"POST /api/v1/chargers HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer " + server.api_token.encode() + b"\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                     b'{"id": "SLOW"')  # then nothing more
+        assert _closed_by_server(sock, 5.0)
+        sock.close()
+    finally:
+        server.stop()
+
+
 def _few_descriptors() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
