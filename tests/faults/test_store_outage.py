@@ -11,6 +11,7 @@ outage is a few log lines, not one per message.
 from __future__ import annotations
 
 import asyncio
+import os
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from tests.simulators.helpers import START, make_charger, running
 from tests.simulators.test_e2e_csms import same
 
 pytestmark = [pytest.mark.store, pytest.mark.allow_error_logs]
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs / a read-only bind")
 SPEED = 120.0
 CHARGERS = [("1.6", "OUT-16-A"), ("1.6", "OUT-16-B"), ("2.0.1", "OUT-201-A"),
             ("2.0.1", "OUT-201-B")]
@@ -93,6 +95,7 @@ async def test_postgres_crash_and_restart_loses_nothing(tmp_path):
     assert len(_error_lines(server)) <= 3, _error_lines(server)[:10]
 
 
+@needs_root
 async def test_sqlite_disk_full_loses_nothing(tmp_path):
     with small_tmpfs("16m") as disk:
         server = start_server(tmp_path, database_url=f"sqlite:///{disk / 'csms.db'}",
@@ -117,6 +120,7 @@ async def test_sqlite_disk_full_loses_nothing(tmp_path):
     assert len(_error_lines(server)) <= 3, _error_lines(server)[:10]
 
 
+@needs_root
 def test_sqlite_on_a_read_only_filesystem_refuses_to_start_in_one_line(tmp_path):
     """A read-only database (its -wal and -shm too) used to end in SIGBUS at the first write,
     with no log line."""
