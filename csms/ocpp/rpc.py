@@ -229,6 +229,8 @@ class RpcConnection:
                 raise ChargerOffline(self.charger_id) from None
             finally:
                 self._pending.pop(unique_id, None)
+                if future.done() and not future.cancelled():
+                    future.exception()  # retrieved: serve() may have failed it as offline
         if isinstance(reply, CallError):
             log.warning("%s: %s answered CALLERROR %s: %s", self.charger_id, action, reply.code,
                         reply.description)

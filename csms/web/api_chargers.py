@@ -65,11 +65,13 @@ def create_charger(request: Request, body: ChargerCreate, session: DB):
         raise HTTPException(409, f"charger {body.id!r} already exists")
     generated = None
     password = body.password
-    if password is None and not body.allow_unauthenticated and body.security_profile != 3:
+    # Asking for profile 0 (no authentication) is the operator's explicit word, like the flag.
+    unauthenticated = body.allow_unauthenticated or (body.security_profile == 0
+                                                     and password is None)
+    if password is None and not unauthenticated and body.security_profile != 3:
         password = generated = security.generate_charger_password()
     row = ChargerRow(id=body.id, description=body.description, registered_at=clock.now(),
-                     password_hash=_hash(password),
-                     allow_unauthenticated=body.allow_unauthenticated)
+                     password_hash=_hash(password), allow_unauthenticated=unauthenticated)
     set_electrical(row, charger_type=body.charger_type, max_power_w=body.max_power_w)
     session.add(row)
     _set_profile(row, body.security_profile)
@@ -99,6 +101,9 @@ def update_charger(request: Request, charger_id: str, body: ChargerUpdate, sessi
                  else row.security_profile)
     if body.allow_unauthenticated is not None:
         row.allow_unauthenticated = body.allow_unauthenticated
+    if row.security_profile == 0 and not row.password_hash \
+            and "security_profile" in body.model_fields_set:
+        row.allow_unauthenticated = True  # profile 0 asked for explicitly
     if "description" in body.model_fields_set:
         row.description = body.description
     if {"charger_type", "max_power_w"} & body.model_fields_set:

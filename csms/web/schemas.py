@@ -88,7 +88,7 @@ class ChargerCreate(Strict):
     id: str = Field(min_length=1, max_length=48, pattern=r"^[^:/\s]+$")
     password: str | None = Field(None, description="16-40 characters (security profile 1); "
                                  "absent: one is generated and returned once, unless "
-                                 "allow_unauthenticated or profile 3")
+                                 "allow_unauthenticated, profile 0 or profile 3")
     security_profile: SecurityProfile | None = None
     allow_unauthenticated: bool = Field(False, description="let this charger connect without "
                                         "a password (lab, legacy): anyone knowing its identity "

@@ -9,8 +9,9 @@ PW = "a-very-long-password-1234"
 
 
 @pytest.mark.parametrize("profile,password,expected", [
-    # Without a password one is generated (returned once), so Basic auth (profile 1) applies.
-    (None, None, 1), (None, PW, 1), (0, None, 1), (0, PW, 1), (1, PW, 1), (2, PW, 2),
+    # Without a password one is generated (returned once), so Basic auth (profile 1) applies;
+    # profile 0 asked for explicitly means no authentication (allow_unauthenticated).
+    (None, None, 1), (None, PW, 1), (0, None, 0), (0, PW, 1), (1, PW, 1), (2, PW, 2),
     (3, None, 3), (3, PW, 3)])
 async def test_create_with_a_profile(api, profile, password, expected):
     body = {"id": "CP"}
