@@ -83,8 +83,9 @@ def small_tmpfs(size: str = "8m"):
 def fill(directory: Path) -> Path:
     """Write a file until the filesystem is full; delete it to free the space."""
     filler = directory / "filler"
-    with open(filler, "wb") as out, contextlib.suppress(OSError):
+    # Unbuffered: a buffered file would raise ENOSPC again when closed,
+    # flushing what the full disk refused.
+    with contextlib.suppress(OSError), open(filler, "wb", buffering=0) as out:
         while True:
             out.write(b"\0" * 65536)
-            out.flush()
     return filler

@@ -109,7 +109,7 @@ async def test_sqlite_disk_full_loses_nothing(tmp_path):
                 try:
                     yield
                 finally:
-                    filler.unlink()
+                    filler.unlink(missing_ok=True)
 
             ledger, stored = await _site_through(server, disk_full)
         finally:
