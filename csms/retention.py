@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from csms import clock
 from csms.commands import CONTROL
+from csms.domain.durability import StoreUnavailable
 from csms.store.tables import CommandRow, MeterSampleRow, SiteLoadRow
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,8 @@ async def run_forever(services, policy: Retention) -> None:
                                                              if v))
         except asyncio.CancelledError:
             raise
+        except StoreUnavailable as exc:  # the store logs the outage itself
+            log.info("retention: store unavailable (%s); trying again later", exc.cause)
         except Exception:
             log.exception("retention pass failed; trying again later")
         await asyncio.sleep(clock.current().wall_seconds(EVERY_S))

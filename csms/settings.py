@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     charger_message_burst: int = Field(1000, ge=1, description="e.g. an offline replay")
     charger_bytes_per_s: float = Field(65536.0, gt=0, description="sustained, per charger")
     charger_byte_burst: int = Field(4 * 2**20, ge=65536, description="bytes at once")
+    charger_bytes_per_day: float = Field(256 * 2**20, ge=2**20, description="rolling day, "
+                                         "per charger (MeterValues of 30 values every 10 s "
+                                         "are about 30 MiB)")
     # Failed-authentication throttling (csms/throttle.py) and trusted proxies (csms/proxy.py).
     auth_failures_per_minute: int = Field(10, ge=1, description="free failures per identity "
                                           "and network, then a doubling backoff")

@@ -54,6 +54,12 @@ def energy_flag(energy_wh: float | None) -> str | None:
     return None
 
 
+# Session flags that mean "this meter reports what no meter does" (the overview alerts on them);
+# seq_gap, seq_reset and reconciled_* describe the messages, not the meter.
+ALERT_FLAGS = frozenset({"negative_register", "absurd_register", "absurd_energy",
+                         "implausible_samples"})
+
+
 def add_flag(flags: list | None, flag: str | None) -> list | None:
     if flag is None or (flags and flag in flags):
         return flags

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from csms.domain import events as ev
 from csms.domain.model import MeterSample, Protocol
@@ -34,9 +34,9 @@ def session_started(session: Session, e: ev.SessionStarted, config) -> SessionRe
     if row is None:
         reconcile_evse(session, e.charger_id, e.evse_id or 0, e.timestamp, "new_transaction")
         row = _new_session(session, e, Protocol.V201, e.transaction_ref)
-    elif _seen_seq(session, row, e.seq_no):
+    if not _take_event(session, row, e.seq_no, "Started", e.trigger, e.timestamp,
+                       e.received_at):
         return SessionResult(row.id, auth, duplicate=True)
-    _record_event(session, row, e.seq_no, "Started", e.trigger, e.timestamp, e.received_at)
     if row.started_at is None or e.timestamp < row.started_at:
         row.started_at = e.timestamp
         if e.meter_start_wh is not None:
@@ -115,9 +115,9 @@ def session_updated(session: Session, e: ev.SessionUpdated, config) -> SessionRe
     row = _owned(session, e)
     if row is None:
         return SessionResult(None, auth, owned=False)
-    if _seen_seq(session, row, e.seq_no):
+    if not _take_event(session, row, e.seq_no, "Updated", e.trigger, e.timestamp,
+                       e.received_at):
         return SessionResult(row.id, auth, duplicate=True)
-    _record_event(session, row, e.seq_no, "Updated", e.trigger, e.timestamp, e.received_at)
     if e.charging_state:
         row.charging_state = e.charging_state
     if e.id_token and not row.id_token:
@@ -135,10 +135,8 @@ def session_ended(session: Session, e: ev.SessionEnded, config) -> SessionResult
     if row.protocol == Protocol.V16.value:
         if not row.active and row.stop_reason != RECONCILED:  # a replayed StopTransaction
             return SessionResult(row.id, auth, duplicate=True)
-    elif _seen_seq(session, row, e.seq_no):
+    elif not _take_event(session, row, e.seq_no, "Ended", None, e.timestamp, e.received_at):
         return SessionResult(row.id, auth, duplicate=True)
-    else:
-        _record_event(session, row, e.seq_no, "Ended", None, e.timestamp, e.received_at)
     _add_samples(session, row, e.charger_id, row.evse_id, row.connector_id, e.samples,
                  e.received_at)
     row.active = False
@@ -202,21 +200,36 @@ def _owned(session: Session, e) -> SessionRow | None:
     return None
 
 
-def _seen_seq(session: Session, row: SessionRow, seq_no: int | None) -> bool:
+def _take_event(session: Session, row: SessionRow, seq_no: int | None, event_type: str,
+                trigger: str | None, timestamp, received_at) -> bool:
+    """Record a 2.0.1 TransactionEvent; False if it is a replay of one already taken.
+
+    A replay is the same seqNo with the same eventType and timestamp. The same seqNo with other
+    content is not a replay: a charger that rebooted mid-transaction numbers from 0 again
+    (flag ``seq_reset``), and dropping its events would lose the transaction's end. Missing
+    numbers (E.2: seqNo lets the CSMS see that messages are missing) flag ``seq_gap`` until
+    they arrive."""
     if seq_no is None:
+        return True
+    taken = session.exec(select(TransactionEventRow.event_type, TransactionEventRow.timestamp)
+                         .where(TransactionEventRow.session_id == row.id,
+                                TransactionEventRow.seq_no == seq_no)).all()
+    if (event_type, timestamp) in taken:
         return False
-    return session.exec(select(TransactionEventRow.id).where(
-        TransactionEventRow.session_id == row.id,
-        TransactionEventRow.seq_no == seq_no)).first() is not None
-
-
-def _record_event(session, row, seq_no, event_type, trigger, timestamp, received_at) -> None:
-    if seq_no is None:
-        return
+    if taken:
+        row.meter_flags = plausibility.add_flag(row.meter_flags, "seq_reset")
     session.add(TransactionEventRow(session_id=row.id, seq_no=seq_no, event_type=event_type,
                                     trigger=trigger, timestamp=timestamp,
                                     received_at=received_at))
+    session.flush()
     row.last_seq_no = seq_no if row.last_seq_no is None else max(row.last_seq_no, seq_no)
+    numbers = session.exec(select(func.count(func.distinct(TransactionEventRow.seq_no)))
+                           .where(TransactionEventRow.session_id == row.id)).one()
+    if numbers < row.last_seq_no + 1:
+        row.meter_flags = plausibility.add_flag(row.meter_flags, "seq_gap")
+    elif row.meter_flags and "seq_gap" in row.meter_flags:
+        row.meter_flags = [f for f in row.meter_flags if f != "seq_gap"] or None
+    return True
 
 
 def _add_samples(session: Session, row: SessionRow | None, charger_id: str, evse_id: int | None,
@@ -236,6 +249,8 @@ def _add_samples(session: Session, row: SessionRow | None, charger_id: str, evse
             ignore_duplicates=True)
     if row is None:
         return
+    if any(flags):
+        row.meter_flags = plausibility.add_flag(row.meter_flags, "implausible_samples")
     registers = sorted((s.timestamp, s.energy_wh) for s, flag in zip(samples, flags,
                                                                      strict=True)
                        if s.energy_wh is not None and flag is None)

@@ -6,14 +6,16 @@ waits for the answer, and nothing is refused or lost. A charger that ignores the
 without waiting fills its socket buffer and TCP pushes back. Two buckets: messages (a flood of
 tiny frames) and bytes (a flood of large MeterValues: one charger once wrote 36,000 meter rows/s).
 Bursts cover what a legitimate charger does, such as replaying a day of queued transaction
-messages after an outage. Throttling is logged once a minute per charger, with a count.
+messages after an outage. A third bucket is a rolling day's byte budget (a slow, steady flood).
+The buckets belong to the charger, not to its connection: reconnecting does not refill them.
+Throttling is reported once a minute per charger, with a count.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 _REPORT_EVERY_S = 60.0
@@ -34,22 +36,46 @@ class TokenBucket:
 
 
 class ChargerQuota:
+    """``report(detail)``, if given, records the throttling where the operator sees it (the
+    gateway stores it as a ``quota_exceeded`` incident, which the console's overview alerts on);
+    without it, throttling is only logged."""
+
     def __init__(self, charger_id: str, messages_per_s: float, message_burst: int,
-                 bytes_per_s: float, byte_burst: int) -> None:
-        self.charger_id = charger_id
+                 bytes_per_s: float, byte_burst: int, bytes_per_day: float = float("inf"),
+                 report: Callable[[str], Awaitable[None]] | None = None) -> None:
+        self.charger_id, self.report = charger_id, report
         self.messages = TokenBucket(messages_per_s, message_burst)
         self.bytes = TokenBucket(bytes_per_s, byte_burst)
+        # A rolling day's budget: refills at a day's bytes per day, holds at most a day's.
+        self.day = TokenBucket(bytes_per_day / 86_400.0, bytes_per_day)
         self.delayed, self.delayed_s, self._reported_s = 0, 0.0, float("-inf")
+        self._over_day = False
 
-    async def admit(self, frame_bytes: int) -> None:
-        wait_s = max(self.messages.wait_s(1), self.bytes.wait_s(frame_bytes))
+    async def delay_s(self, frame_bytes: int) -> float:
+        """Charge one frame; the seconds it must wait before it is handled (0: at once)."""
+        day_wait_s = self.day.wait_s(frame_bytes)
+        wait_s = max(self.messages.wait_s(1), self.bytes.wait_s(frame_bytes), day_wait_s)
         if wait_s <= 0:
-            return
+            return 0.0
         self.delayed += 1
         self.delayed_s += wait_s
+        self._over_day = self._over_day or day_wait_s > 0
         now_s = time.monotonic()
         if now_s - self._reported_s >= _REPORT_EVERY_S:
-            log.warning("%s: over its message quota; %d frames answered later (%.1f s in all) "
-                        "since the last report", self.charger_id, self.delayed, self.delayed_s)
+            which = "daily byte budget" if self._over_day else "message quota"
+            detail = (f"over its {which}; {self.delayed} frames answered later "
+                      f"({self.delayed_s:.1f} s in all) since the last report")
             self.delayed, self.delayed_s, self._reported_s = 0, 0.0, now_s
-        await asyncio.sleep(wait_s)
+            self._over_day = False
+            await self._report(detail)
+        return wait_s
+
+    async def _report(self, detail: str) -> None:
+        if self.report is not None:
+            try:
+                await self.report(detail)
+                return
+            except Exception as exc:  # e.g. the store is down: the log line still says it
+                log.warning("%s: %s (not stored: %s)", self.charger_id, detail, exc)
+                return
+        log.warning("%s: %s", self.charger_id, detail)

@@ -99,7 +99,9 @@ class RpcConnection:
             async for raw in self.ws:
                 self.last_message_s = time.monotonic()
                 if self.quota is not None:
-                    await self.quota.admit(len(raw))
+                    wait_s = await self.quota.delay_s(len(raw))
+                    if wait_s > 0 and await self._closes_within(wait_s):
+                        break  # a held-back frame of a closed link is never answered
                 await self._on_frame(raw)
         except ConnectionClosed:
             pass
@@ -110,6 +112,15 @@ class RpcConnection:
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(ChargerOffline(self.charger_id))
+
+    async def _closes_within(self, wait_s: float) -> bool:
+        """Wait ``wait_s``, or less if the link closes meanwhile (True): a throttled link must
+        not outlive its socket, nor hold up a shutdown, for the length of its delay."""
+        try:
+            await asyncio.wait_for(self.ws.wait_closed(), wait_s)
+        except TimeoutError:
+            return False
+        return True
 
     async def _on_frame(self, raw: str | bytes) -> None:
         self._log("in", raw)

@@ -92,6 +92,7 @@ class Gateway:
         self.settings, self.dispatch, self.credentials = settings, dispatch, credentials
         self.verify_password, self.now = verify_password, now
         self.links: dict[str, Link] = {}
+        self.quotas: dict[str, ChargerQuota] = {}
         self.frame_logs: dict[str, deque] = defaultdict(lambda: deque(maxlen=200))
         self.throttle = AuthThrottle(settings.auth_failures_per_minute,
                                      settings.auth_backoff_max_s)
@@ -230,10 +231,7 @@ class Gateway:
                             call_timeout_s=self.settings.call_timeout_s,
                             validate_inline=self.settings.validate_inline,
                             frame_log=self.frame_logs[identity],
-                            quota=ChargerQuota(identity, self.settings.charger_messages_per_s,
-                                               self.settings.charger_message_burst,
-                                               self.settings.charger_bytes_per_s,
-                                               self.settings.charger_byte_burst))
+                            quota=self._quota(identity))
         adapter.certificates = self.certificates
         remote = getattr(connection, "csms_remote", None) or _remote(connection)
         admitted: Admitted = connection.csms_admitted
@@ -266,6 +264,21 @@ class Gateway:
                 log.info("%s: disconnected", identity)
                 with contextlib.suppress(StoreUnavailable):  # marked offline at next start
                     await self.dispatch(ev.ConnectionChanged(identity, self.now(), False))
+
+    def _quota(self, identity: str) -> ChargerQuota:
+        """The charger's quota, kept across its connections (a reconnect does not refill it)."""
+        quota = self.quotas.get(identity)
+        if quota is None:
+            async def report(detail: str) -> None:
+                await self.dispatch(ev.SecurityIncident(identity, self.now(), "quota_exceeded",
+                                                        detail))
+
+            s = self.settings
+            quota = self.quotas[identity] = ChargerQuota(
+                identity, s.charger_messages_per_s, s.charger_message_burst,
+                s.charger_bytes_per_s, s.charger_byte_burst, s.charger_bytes_per_day,
+                report=report)
+        return quota
 
     async def _after_admission(self, identity: str, admitted: Admitted) -> None:
         if admitted.used_pending_password:

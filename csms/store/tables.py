@@ -146,7 +146,7 @@ class SessionRow(SQLModel, table=True):
     connector_id: int | None = None
     id_token: str | None = None
     started_at: datetime | None = Field(default=None, sa_column=_ts(index=True))
-    started_received_at: datetime = Field(sa_column=_ts(nullable=False))
+    started_received_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
     stopped_at: datetime | None = Field(default=None, sa_column=_ts())
     stopped_received_at: datetime | None = Field(default=None, sa_column=_ts())
     meter_start_wh: float | None = None
@@ -169,7 +169,8 @@ class TransactionEventRow(SQLModel, table=True):
     """2.0.1 TransactionEvent by seqNo: the unique key makes a replayed event count once."""
 
     __tablename__ = "transaction_events"
-    __table_args__ = (sa.UniqueConstraint("session_id", "seq_no", name="uq_tx_event_seq"),)
+    __table_args__ = (sa.UniqueConstraint("session_id", "seq_no", "event_type", "timestamp",
+                                          name="uq_tx_event_seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="sessions.id", index=True, ondelete="CASCADE")

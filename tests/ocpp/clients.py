@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from datetime import UTC, datetime
 
 import websockets
 from ocpp.v16 import ChargePoint as CP16
 from ocpp.v201 import ChargePoint as CP201
+from websockets.exceptions import InvalidStatus
 
 
 def iso(dt: datetime | None = None) -> str:
@@ -51,3 +53,29 @@ async def raw(url: str, identity: str, protocol: str = "ocpp1.6", **kwargs):
         yield ws
     finally:
         await ws.close()
+
+
+async def reply_to(ws, unique_id: str, timeout_s: float = 30.0) -> list:
+    """Read until the CSMS answers ``unique_id`` (a CALLRESULT or CALLERROR frame), accepting
+    whatever it asks meanwhile, as a charger does (the control loop may send a
+    SetChargingProfile as soon as a transaction starts)."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout_s))
+        if frame[0] == 2:
+            await ws.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+            continue
+        if frame[1] == unique_id:
+            return frame
+
+
+async def status_of(url: str, headers: dict | None = None, protocol: str = "ocpp1.6",
+                    source: str | None = None) -> int:
+    """The handshake's HTTP status; ``source``: the local address to connect from (any of
+    127.0.0.0/8 is this machine, so a test can play several networks)."""
+    try:
+        ws = await websockets.connect(url, subprotocols=[protocol], additional_headers=headers,
+                                      **({"local_addr": (source, 0)} if source else {}))
+    except InvalidStatus as exc:
+        return exc.response.status_code
+    await ws.close()
+    return 101

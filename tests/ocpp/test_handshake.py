@@ -8,10 +8,11 @@ import base64
 import pytest
 import websockets
 from sqlmodel import Session
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 
 from csms import clock, security
 from csms.store.tables import ChargerRow
+from tests.ocpp.clients import status_of
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -28,19 +29,6 @@ def register(services, identity: str, password: str | None = None,
 def basic(user: str, password: str) -> dict[str, str]:
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
-
-
-async def status_of(url: str, headers: dict | None = None, protocol: str = "ocpp1.6",
-                    source: str | None = None) -> int:
-    """The handshake's HTTP status; ``source``: the local address to connect from (any of
-    127.0.0.0/8 is this machine, so a test can play several networks)."""
-    try:
-        ws = await websockets.connect(url, subprotocols=[protocol], additional_headers=headers,
-                                      **({"local_addr": (source, 0)} if source else {}))
-    except InvalidStatus as exc:
-        return exc.response.status_code
-    await ws.close()
-    return 101
 
 
 async def test_unknown_identity_is_404(closed_services):

@@ -7,9 +7,11 @@ import json
 import time
 
 import pytest
+from sqlmodel import Session, select
 
 from csms.services import Services
 from csms.settings import Settings
+from csms.store.tables import ChargerEventRow
 from tests.ocpp.clients import raw
 
 pytestmark = pytest.mark.store
@@ -45,3 +47,37 @@ async def test_a_flood_is_answered_later_in_full_and_others_are_not_slowed(throt
     assert flood_s >= 1.5  # (220 - 20 burst) / 100 per s = 2 s of pacing
     assert quiet_s < 1.0
     assert sum("over its message quota" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_the_daily_byte_budget_survives_a_reconnect_and_is_reported(database_url):
+    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=True,
+                        ping_interval_s=None, charger_bytes_per_day=2**20)
+    svc = Services.build(settings)
+    await svc.start()
+    svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    # 1 MiB a day refills at ~12 B/s: once spent, a 16 kB frame waits ~20 min.
+    frame = {"vendorId": "V", "data": "x" * 16_000}
+
+    async def answered(ws, unique_id: str) -> bool:
+        await ws.send(json.dumps([2, unique_id, "DataTransfer", frame]))
+        try:
+            return json.loads(await asyncio.wait_for(ws.recv(), 3))[:2] == [3, unique_id]
+        except TimeoutError:
+            return False  # held back
+
+    try:
+        async with raw(svc.ocpp_url, "DAY", "ocpp1.6") as ws:
+            through = 0
+            while through < 100 and await answered(ws, f"a{through}"):
+                through += 1
+        assert 60 <= through <= 66  # 2**20 / 16 kB = 65.5
+        async with raw(svc.ocpp_url, "DAY", "ocpp1.6") as ws:  # a reconnect refills nothing
+            assert not await answered(ws, "b")
+        with Session(svc.engine) as s:
+            events = s.exec(select(ChargerEventRow).where(ChargerEventRow.charger_id == "DAY")
+                            ).all()
+        reports = [e.payload["detail"] for e in events
+                   if e.kind == "security" and e.payload["kind"] == "quota_exceeded"]
+        assert len(reports) == 1 and "over its daily byte budget" in reports[0], reports
+    finally:
+        await svc.stop()

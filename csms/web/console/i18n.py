@@ -65,6 +65,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "alert_kpi": ("{0} out of range: {1} (limit {2})", "{0} hors plage : {1} (limite {2})"),
     "alert_faulted": ("Charger {0} connector {1} is faulted ({2})",
                       "Borne {0} connecteur {1} en défaut ({2})"),
+    "alert_quota": ("Charger {0} sends more than its message quota; its messages are "
+                    "answered later",
+                    "La borne {0} dépasse son quota de messages ; ses messages sont traités "
+                    "plus tard"),
+    "alert_meter_data": ("Charger {0}, session {1}: implausible meter data ({2}), kept but not "
+                         "used",
+                         "Borne {0}, session {1} : données de comptage invraisemblables ({2}), "
+                         "conservées mais non utilisées"),
     "alert_clock": ("Charger {0}'s clock is {1} s off the CSMS's",
                     "L'horloge de la borne {0} est décalée de {1} s par rapport au CSMS"),
     "clock_offset": ("Clock offset (s)", "Décalage d'horloge (s)"),

@@ -4,7 +4,7 @@ utilisation and alerts. One function, a handful of aggregate queries (see benchm
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import sqlalchemy as sa
@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 from csms.control.verify import over_limit_w
 from csms.domain.clock_offset import ALERT_S
 from csms.grid.model import grid_kpis
-from csms.store.tables import ChargerRow, ConnectorRow
+from csms.handlers import plausibility
+from csms.store.tables import ChargerRow, ConnectorRow, SessionRow
 from csms.web.console import control_state, energy, fleet, security
 from csms.web.console.site import (
     PERIOD_S,
@@ -141,4 +142,26 @@ def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> li
     if more > 0:
         alerts.append(Alert("warning", "alert_offline_more", (more,)))
     alerts += [Alert(*a) for a in security.alerts(session, now)]
+    alerts += [Alert("warning", "alert_meter_data", (cid, sid, ", ".join(flags)))
+               for cid, sid, flags in implausible_sessions(session, now, MAX_ALERTS_PER_KIND)]
     return alerts
+
+
+def implausible_sessions(session: Session, now: datetime, limit: int
+                         ) -> list[tuple[str, int, list[str]]]:
+    """(charger, session id, flags) of the sessions of the last day whose meter data is not
+    plausible (csms/handlers/plausibility.py): kept as sent, not believed, worth a look."""
+    rows = session.execute(select(SessionRow.charger_id, SessionRow.id, SessionRow.meter_flags,
+                                  SessionRow.register_non_monotonic)
+                           .where(SessionRow.started_received_at >= now - timedelta(days=1),
+                                  sa.or_(SessionRow.meter_flags.is_not(None),
+                                         SessionRow.register_non_monotonic == True))  # noqa: E712
+                           .order_by(SessionRow.id.desc()).limit(200)).all()
+    found = []
+    for charger_id, session_id, flags, non_monotonic in rows:
+        bad = [f for f in flags or () if f in plausibility.ALERT_FLAGS]
+        if non_monotonic:
+            bad.append("non_monotonic")
+        if bad:
+            found.append((charger_id, session_id, bad))
+    return found[:limit]

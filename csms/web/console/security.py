@@ -1,5 +1,6 @@
 """What the console shows of charger security: certificates and their expiry, security events,
-and the alerts they raise (critical SecurityEventNotifications, certificates about to expire)."""
+and the alerts they raise (critical SecurityEventNotifications, certificates about to expire,
+chargers over their message quota)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from csms.store.tables import ChargerCertificateRow, ChargerEventRow
 
 EXPIRY_WARNING_DAYS = 30
 ALERT_WINDOW_S = 24 * 3600
+QUOTA_ALERT_WINDOW_S = 3600
 MAX_ALERTS = 10
 SECURITY_KINDS = ("security", "SecurityEventNotification")
 
@@ -57,6 +59,14 @@ def alerts(session: Session, now: datetime) -> list[tuple[str, str, tuple]]:
     critical = [e for e in recent if e.payload.get("critical")][:MAX_ALERTS]
     out += [("danger", "alert_security_event", (e.charger_id, e.payload.get("type", "?")))
             for e in critical]
+    # A charger over its message quota now (csms/ocpp/quota.py reports once a minute).
+    flooding = session.exec(select(ChargerEventRow).where(
+        ChargerEventRow.kind == "security",
+        ChargerEventRow.received_at >= now - timedelta(seconds=QUOTA_ALERT_WINDOW_S))
+        .order_by(ChargerEventRow.id.desc()).limit(200)).all()
+    over_quota = sorted({e.charger_id for e in flooding
+                         if e.payload.get("kind") == "quota_exceeded"})[:MAX_ALERTS]
+    out += [("warning", "alert_quota", (cid,)) for cid in over_quota]
     newest: dict[str, CertificateView] = {}
     for view in certificates(session):
         if view.row.state in ("accepted", "presented"):
