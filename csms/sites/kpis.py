@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta
 
 import numpy as np
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from csms.charging import Problem
@@ -21,7 +22,7 @@ from csms.grid.kpis import violation_shares
 from csms.grid.model import grid_kpis
 from csms.sites.load import site_load
 from csms.sites.phases import wiring_order
-from csms.sites.readings import phases_ever_drawn
+from csms.sites.readings import energy_since, phases_ever_drawn
 from csms.store.tables import (
     ChargerRow,
     SessionRow,
@@ -34,6 +35,10 @@ from csms.tariff.daily import local_day_bounds
 log = logging.getLogger(__name__)
 
 STEP_S = 900
+CARRY_OVER_DAYS = 7  # a session older than this is not "charging across midnight"
+MIN_COMPARABLE_KWH = 0.05
+BASELINE = ("uncontrolled: each of today's sessions at its EVSE's rating from its arrival (from "
+            "midnight for a session charging across it) until it had the energy it got today")
 
 
 def uncontrolled_replay_kw(sessions: list[tuple[float, float, float, float]], start_s: float,
@@ -70,9 +75,18 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
     cost = day_cost(tariff, now, day_start, STEP_S, series.import_kw)
     chargers = {c.id: c for c in session.exec(select(ChargerRow).where(
         ChargerRow.site_id == site_id)).all()}
+    # Today's sessions, and those still charging across midnight: the measured load has their
+    # energy since midnight, so the baseline must too (leaving them out gave -821 % "savings"
+    # after midnight).
     today = session.exec(select(SessionRow).where(
-        SessionRow.charger_id.in_(list(chargers)), SessionRow.started_at >= day_start,
-        SessionRow.started_at < now)).all() if chargers else []
+        SessionRow.charger_id.in_(list(chargers)), SessionRow.started_at < now,
+        SessionRow.started_at >= day_start - timedelta(days=CARRY_OVER_DAYS),
+        sa.or_(SessionRow.started_at >= day_start, SessionRow.stopped_at == None,  # noqa: E711
+               SessionRow.stopped_at >= day_start))).all() if chargers else []
+    carried = {s.id: day_start + timedelta(seconds=chargers[s.charger_id].clock_offset_s or 0.0)
+               for s in today if s.started_at < day_start}
+    since_midnight_wh = energy_since(session, carried,
+                                     {s.id: s.meter_start_wh for s in today if s.id in carried})
     drawn = phases_ever_drawn(session, [s.id for s in today])
     replay = []
     for s in today:
@@ -83,12 +97,19 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
             # A one-phase car on a three-phase EVSE could never take more than a third of it.
             rating_w *= min(drawn[s.id], wired) / wired
         stop = s.stopped_at or now
-        replay.append((s.started_at.timestamp(), stop.timestamp(), (s.energy_wh or 0.0) / 1000,
+        if s.id in carried:  # uncontrolled, it would have been plugged in at midnight too
+            arrival, energy_wh = day_start, since_midnight_wh[s.id]
+        else:
+            arrival, energy_wh = s.started_at, s.energy_wh or 0.0
+        replay.append((arrival.timestamp(), stop.timestamp(), energy_wh / 1000,
                        rating_w / 1000.0))
     baseline_ev = uncontrolled_replay_kw(replay, day_start.timestamp(), STEP_S, steps)
     baseline_import = series.base_kw + baseline_ev - series.pv_kw
     sav = savings_vs_baseline(tariff, day_start, STEP_S, baseline_import, series.import_kw,
                               energy_tolerance_pct=100.0)
+    # No EV energy in the replay (no charging today yet): nothing to compare, not "0 %" and
+    # never a negative figure from a window without demand.
+    comparable = float(baseline_ev.sum()) * STEP_S / 3600.0 >= MIN_COMPARABLE_KWH
     states = session.exec(select(SmartChargingStateRow).where(
         SmartChargingStateRow.charger_id.in_(list(chargers)))).all() if chargers else []
     return {
@@ -106,7 +127,9 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
         },
         "cost": {"today_mad": cost.so_far_mad, "projected_mad": cost.projected_mad,
                  "today_kwh": cost.so_far_kwh, "projected_kwh": cost.projected_kwh},
-        "savings": {"today_mad": sav.savings_mad, "today_pct": sav.savings_pct,
+        "savings": {"today_mad": sav.savings_mad if comparable else None,
+                    "today_pct": sav.savings_pct if comparable else None,
+                    "baseline": BASELINE,
                     "baseline_mad": sav.baseline.total_mad, "actual_mad": sav.policy.total_mad,
                     "peak_reduction_kw": sav.peak_reduction_kw,
                     "sessions_replayed": len(replay)},

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from csms.store.tables import (
@@ -21,6 +22,7 @@ from csms.store.tables import (
 )
 
 DRAWING_A = 0.5  # a phase carrying more than this is one the EV draws on
+REGISTER = "Energy.Active.Import.Register"
 HISTORY_SESSIONS = 10  # an id token's past sessions that estimate its next one
 
 
@@ -158,3 +160,23 @@ def phases_ever_drawn(session: Session, session_ids: list[int]) -> dict[int, int
     for sid, phase in rows:
         phases.setdefault(sid, set()).add(phase[:2])
     return {sid: len(p) for sid, p in phases.items()}
+
+
+def energy_since(session: Session, cutoffs: dict[int, datetime],
+                 meter_start_wh: dict[int, float | None]) -> dict[int, float]:
+    """Session id -> Wh its register gained from ``cutoffs[id]`` (on the charger's clock) on:
+    the highest plausible register after it less the highest up to it (or the session's
+    meterStart when there is none; at most one reading interval too much). For the sessions that were charging across midnight."""
+    m = MeterSampleRow
+    wh = sa.case((m.unit == "kWh", m.value * 1000.0), else_=m.value)
+    out: dict[int, float] = {}
+    for sid, cutoff in cutoffs.items():
+        register = select(sa.func.max(wh)).where(
+            m.session_id == sid, m.measurand == REGISTER, m.flag == None,  # noqa: E711
+            sa.or_(m.phase == None, m.phase == ""))  # noqa: E711
+        after = session.exec(register.where(m.timestamp > cutoff)).one()
+        before = session.exec(register.where(m.timestamp <= cutoff)).one()
+        if before is None:
+            before = meter_start_wh.get(sid)
+        out[sid] = max(0.0, after - before) if after is not None and before is not None else 0.0
+    return out

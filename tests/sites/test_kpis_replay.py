@@ -57,3 +57,39 @@ async def test_replay_follows_the_phases_the_car_drew_on(api, frozen_clock, amps
     assert k["savings"]["sessions_replayed"] == 1
     assert k["savings"]["peak_reduction_kw"] == pytest.approx(replay_kw - actual_peak_kw,
                                                               abs=0.05)
+
+
+async def test_a_session_charging_across_midnight_is_in_the_baseline(api):
+    """Uncontrolled, 7.36 kW from 22:00 to 01:00 local: the savings at 02:00 are about 0, not
+    the cost of the energy since midnight (the session used to be left out of the baseline)."""
+    local_midnight = datetime(2026, 6, 15, 23, 0, tzinfo=UTC)  # Casablanca, UTC+1 in June
+    clock.configure(speed=1e-9, start=local_midnight + timedelta(hours=2))
+    try:
+        admin, viewer = api.tokens["admin"], api.tokens["viewer"]
+        site = (await api.post("/api/v1/sites", json={"name": "night", "capacity_kw": 60},
+                               headers=admin)).json()
+        kpis = f"/api/v1/sites/{site['id']}/kpis"
+        empty = (await api.get(kpis, headers=viewer)).json()["savings"]
+        assert (empty["today_mad"], empty["today_pct"]) == (None, None)  # n/a, not 0 %
+        await api.put(f"/api/v1/sites/{site['id']}/chargers/CP-N",
+                      json={"phase_wiring": "L1", "max_power_w": 7_360,
+                            "charger_type": "AC"}, headers=admin)
+        start = local_midnight - timedelta(hours=1)
+        with Session(api.engine) as s:
+            row = SessionRow(charger_id="CP-N", protocol="1.6", transaction_ref="1", evse_id=1,
+                             started_at=start, started_received_at=start, meter_start_wh=0.0,
+                             stopped_at=start + timedelta(hours=3), energy_wh=22_080.0)
+            s.add(row)
+            s.flush()
+            for k in range(13):  # a register reading every 15 min, 1,840 Wh apart
+                at = start + timedelta(minutes=15 * k)
+                s.add(MeterSampleRow(charger_id="CP-N", session_id=row.id, evse_id=1,
+                                     timestamp=at, received_at=at, value=1_840.0 * k,
+                                     measurand="Energy.Active.Import.Register", unit="Wh"))
+            s.commit()
+        savings = (await api.get(kpis, headers=viewer)).json()["savings"]
+        assert savings["sessions_replayed"] == 1
+        assert "midnight" in savings["baseline"]
+        assert abs(savings["today_mad"]) < 0.05 * savings["actual_mad"], savings
+    finally:
+        clock.configure()
