@@ -75,3 +75,4 @@ async def test_implausible_meter_data_is_an_alert(services, client_for, api):
     session = (await api.get(f"/api/v1/sessions/{tx}", headers=api.tokens["viewer"])).json()
     assert session["energy_wh"] == 5000  # the register is plausible; the power sample is not
     assert session["meter_flags"] == ["implausible_samples"]
+

@@ -46,6 +46,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "avg_soc": ("Average fleet SOC", "SOC moyen de la flotte"),
     "efficiency": ("Charging efficiency", "Rendement de charge"),
     "not_measured": ("not measured", "non mesuré"),
+    "n_a": ("n/a (no charging today yet)", "n/d (aucune recharge aujourd'hui)"),
     "utilisation": ("Utilisation by charger type", "Utilisation par type de borne"),
     "ac": ("AC", "AC"),
     "dc_fast": ("DC fast", "DC rapide"),
