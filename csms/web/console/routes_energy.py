@@ -106,9 +106,10 @@ def costs_page(request: Request, session: DB, user: CurrentUser):
     band_today = tariff.cost_by_band(day_start, PERIOD_S, ev_kw)
     local = now.astimezone(tariff.tz)
     month_start = day_start - timedelta(days=local.day - 1)
-    month_days = local.day
-    month_kw = history.days_kw(session, month_start, month_days, now)
-    band_month = tariff.cost_by_band(month_start, PERIOD_S, month_kw)
+    # Past days from the session rows, today from the registers as the "today" column: the
+    # month can never show less than today (it did while today's sessions were still open).
+    past_kw = history.days_kw(session, month_start, local.day - 1, now)
+    band_month = tariff.cost_by_band(month_start, PERIOD_S, np.concatenate([past_kw, ev_kw]))
     first = day_start - timedelta(days=HISTORY_DAYS - 1)
     kw30 = history.days_kw(session, first, HISTORY_DAYS, now)
     prices30 = np.asarray(tariff.prices_mad_per_kwh(first, PERIOD_S, len(kw30)), float)
