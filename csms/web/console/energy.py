@@ -19,11 +19,10 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from csms.domain.charger_facts import default_rating_w
 from csms.store.tables import ChargerRow, MeterSampleRow, SessionRow
 
 REGISTER = "Energy.Active.Import.Register"
-DEFAULT_AC_MAX_W = 7_400.0  # 32 A single phase, when the charger's max power is unknown
-DEFAULT_DC_MAX_W = 50_000.0
 
 
 def accumulate(rows, baselines: dict, day_start_s: float, period_s: float,
@@ -125,8 +124,7 @@ def today_sessions(session: Session, day_start: datetime, by_session: dict) -> T
     t0 = day_start.timestamp()
     start = [max(0.0, (s.timestamp() - t0)) if s else 0.0 for _, s, *_ in rows]
     energy = [by_session[sid] for sid, *_ in rows]
-    max_kw = [(w or (DEFAULT_DC_MAX_W if (ct or "").upper() == "DC" else DEFAULT_AC_MAX_W))
-              / 1000.0 for *_, w, ct in rows]
+    max_kw = [(w or default_rating_w(ct)) / 1000.0 for *_, w, ct in rows]
     return TodaySessions(np.array(start, float), np.array(energy, float), np.array(max_kw, float))
 
 

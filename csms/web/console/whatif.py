@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from csms.charging import to_charger_limits
+from csms.domain.charger_facts import default_rating_w
 from csms.evaluate.run import evaluate
 from csms.evaluate.scenario import Scenario
 from csms.evaluate.scenario import Session as EvSession
 from csms.store.tables import ChargerRow, SessionRow
-from csms.web.console.energy import DEFAULT_AC_MAX_W, DEFAULT_DC_MAX_W
 from csms.web.console.site import PERIOD_S, day_series
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,7 @@ def scenario_for_day(session: Session, site, day_start: datetime, periods: int, 
         .order_by(SessionRow.started_at).limit(MAX_SESSIONS)).all()
     sessions, owners = [], {}
     for sid, cid, started, stopped, wh, max_w, ctype in rows:
-        default_w = DEFAULT_DC_MAX_W if (ctype or "").upper() == "DC" else DEFAULT_AC_MAX_W
-        max_kw = (max_w or default_w) / 1000.0
+        max_kw = (max_w or default_rating_w(ctype)) / 1000.0
         departure = min(stopped or day_end, day_end)
         hours = (departure - started).total_seconds() / 3600.0
         if hours * 3600 < 2 * PERIOD_S:
