@@ -137,3 +137,17 @@ def test_svg_charts_are_labelled_images():
     assert radar.count("<text") == 2
     bars = svg.bar_chart("E", ["a", "b"], [("x", [1.0, 2.0])])
     assert bars.count('class="bar s0"') == 2
+
+
+def test_every_binding_constraint_has_words():
+    from csms.charging.why import POLICY_REASON
+    from csms.sites.phases import PHASE_NAMES
+    from csms.web.console.i18n import REASONS, reason
+
+    codes = {*POLICY_REASON.values(), *PHASE_NAMES, "not_present", "ev_max", "frequency",
+             "energy_met", "site_limit", "v2g", "min_current", "floor", "failsafe",
+             "not_obeying"}
+    assert codes <= set(REASONS), codes - set(REASONS)
+    assert reason("en", "min_current") == "below the minimum charging current"
+    assert reason("fr", "site_limit") == "limite du site"
+    assert reason("en", "something_new") == "something_new" and reason("en", None) == "-"

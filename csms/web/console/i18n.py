@@ -219,6 +219,38 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# Why an EVSE gets the limit it gets (csms/charging/why.py, csms/control/planner.py), in words.
+REASONS: dict[str, tuple[str, str]] = {
+    "not_present": ("no car", "pas de véhicule"),
+    "ev_max": ("car's maximum", "maximum du véhicule"),
+    "frequency": ("grid frequency response", "réponse en fréquence"),
+    "energy_met": ("energy delivered", "énergie fournie"),
+    "site_limit": ("site limit", "limite du site"),
+    "phase_L1": ("phase L1 limit", "limite de la phase L1"),
+    "phase_L2": ("phase L2 limit", "limite de la phase L2"),
+    "phase_L3": ("phase L3 limit", "limite de la phase L3"),
+    "v2g": ("discharging (V2G)", "décharge (V2G)"),
+    "deadline": ("shared by departure time", "réparti selon l'heure de départ"),
+    "peak": ("peak shaving", "écrêtement de pointe"),
+    "valley": ("valley filling", "remplissage des creux"),
+    "price": ("cheaper hours later", "heures moins chères plus tard"),
+    "peak_band": ("tariff peak band", "plage de pointe du tarif"),
+    "pv": ("waiting for solar", "attente du solaire"),
+    "min_current": ("below the minimum charging current", "sous le courant de charge minimum"),
+    "floor": ("raised to its minimum", "relevé à son minimum"),
+    "failsafe": ("fail-safe default", "valeur de repli"),
+    "not_obeying": ("not obeying its limit", "ne respecte pas sa limite"),
+}
+
+
+def reason(lang: str, code: str | None) -> str:
+    """A binding-constraint code in words; an unknown code as it is."""
+    if not code:
+        return "-"
+    en, fr = REASONS.get(code, (code, code))
+    return fr if lang == "fr" else en
+
+
 def translate(lang: str, key: str, *args) -> str:
     en, fr = LABELS.get(key, (key, key))
     text = fr if lang == "fr" else en

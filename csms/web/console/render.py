@@ -72,6 +72,7 @@ def page(request: Request, name: str, user: auth.User | None, active: str = "",
     context = {
         "request": request, "user": user, "lang": lang, "active": active,
         "_": lambda key, *args: i18n.translate(lang, key, *args),
+        "reason": lambda code: i18n.reason(lang, code),
         "csrf": auth.csrf_token(request), "now": clock.now(), **ctx,
     }
     block = request.query_params.get("block")
