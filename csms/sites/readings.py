@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from csms.store.tables import (
@@ -61,6 +62,19 @@ def latest_power(session: Session, session_ids: list[int], since: datetime
     for sid, value, unit, ts, received in rows:  # ascending: the last one taken wins
         out[sid] = (value * (1000.0 if unit == "kW" else 1.0), ts, received)
     return out
+
+
+def latest_soc(session: Session, session_ids: list[int]) -> dict[int, float]:
+    """Session id -> its latest SoC reading (%), in one query (the index on (session_id,
+    timestamp) finds each latest)."""
+    if not session_ids:
+        return {}
+    m, latest = MeterSampleRow, aliased(MeterSampleRow)
+    newest = (select(sa.func.max(latest.timestamp)).where(
+        latest.session_id == m.session_id, latest.measurand == "SoC").scalar_subquery())
+    rows = session.exec(select(m.session_id, m.value).where(
+        m.session_id.in_(session_ids), m.measurand == "SoC", m.timestamp == newest)).all()
+    return {sid: value for sid, value in rows}
 
 
 def drawing_phases(session: Session, session_ids: list[int], since: datetime

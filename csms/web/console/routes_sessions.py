@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from sqlmodel import select
 
+from csms import clock
+from csms.sites.readings import latest_soc
 from csms.store.tables import MeterSampleRow, SessionRow
 from csms.tariff.session_cost import session_cost_mad
 from csms.web.api_sessions import CSV_FIELDS, _query, session_out
@@ -19,7 +22,8 @@ from csms.web.console.site import current_site, tariff_of
 from csms.web.csv_export import MAX_CSV_ROWS, csv_response
 
 router = APIRouter()
-LIST_LIMIT = 200
+PAGE_SIZE = 50
+MAX_PAGE = 100_000
 
 
 def _day(value: str | None, end: bool = False) -> datetime | None:
@@ -41,13 +45,23 @@ def _filters(charger_id: str, since: str, until: str, active: str):
 
 @router.get("/sessions")
 def sessions_page(request: Request, session: DB, user: CurrentUser, charger_id: str = "",
-                  since: str = "", until: str = "", active: str = ""):
+                  since: str = "", until: str = "", active: str = "",
+                  page_no: int = Query(1, alias="page", ge=1, le=MAX_PAGE)):
     query = _query(*_filters(charger_id, since, until, active))
-    query = query.order_by(None).order_by(SessionRow.id.desc()).limit(LIST_LIMIT)
+    query = (query.order_by(None).order_by(SessionRow.id.desc())
+             .offset((page_no - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
     rows = session.exec(query).all()
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    now = clock.now()
+    durations = {r.id: ((r.stopped_at or now) - r.started_at).total_seconds()
+                 if r.started_at else None for r in rows}
+    filters = {"charger_id": charger_id, "since": since, "until": until, "active": active}
+    kept = {k: v for k, v in filters.items() if v}
     return page(request, "sessions.html", user, "sessions", blocks=("table",), rows=rows,
-                f={"charger_id": charger_id, "since": since, "until": until, "active": active},
-                qs=str(request.url.query), limit=LIST_LIMIT)
+                f=filters, qs=urlencode({**kept, "page": page_no}), filter_qs=urlencode(kept),
+                page_no=page_no, more=more, durations=durations,
+                soc=latest_soc(session, [r.id for r in rows]))
+
 
 
 @router.get("/sessions.csv")
