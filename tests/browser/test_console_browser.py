@@ -113,14 +113,14 @@ def test_change_the_policy(browser, console):
     page.locator("#pol-select").select_option("peak_shaving")
     page.get_by_role("button", name="Save").click()
     page.get_by_role("status").filter(has_text="Saved.").wait_for()
-    assert page.get_by_test_id("current-policy").inner_text() == "peak_shaving"
+    assert page.get_by_test_id("current-policy").inner_text() == "Peak shaving"
     engine = sa.create_engine(console.database_url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT policy FROM sites")).scalar_one() == "peak_shaving"
     engine.dispose()
     page.get_by_role("button", name="Run").click()
     page.get_by_test_id("whatif-table").wait_for(timeout=30_000)
-    assert "peak_shaving" in page.get_by_test_id("whatif-table").inner_text()
+    assert "Peak shaving ★" in page.get_by_test_id("whatif-table").inner_text()
     page.context.close()
 
 

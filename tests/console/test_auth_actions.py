@@ -136,7 +136,7 @@ async def test_policy_change_is_stored_and_validated(services, client_for):
     viewer = await client_for("viewer")
     r = await operator.post("/smart-charging/policy?block=policy", data={
         "csrf_token": operator.csrf, "policy": "peak_shaving", "params": '{"margin_kw": 5}'})
-    assert r.status_code == 200 and 'data-testid="current-policy">peak_shaving<' in r.text
+    assert r.status_code == 200 and 'data-testid="current-policy" data-policy="peak_shaving">Peak shaving<' in r.text
     r = await operator.post("/smart-charging/policy?block=policy", data={
         "csrf_token": operator.csrf, "policy": "no_such_policy", "params": "{}"})
     assert "unknown policy" in r.text

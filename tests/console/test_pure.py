@@ -151,3 +151,13 @@ def test_every_binding_constraint_has_words():
     assert reason("en", "min_current") == "below the minimum charging current"
     assert reason("fr", "site_limit") == "limite du site"
     assert reason("en", "something_new") == "something_new" and reason("en", None) == "-"
+
+
+def test_every_policy_and_voltage_level_has_words_in_both_languages():
+    from csms.charging import POLICIES
+    from csms.web.console.i18n import LABELS
+
+    for key in [f"policy_{p}" for p in POLICIES] + ["level_LV", "level_MV", "level_HV"]:
+        en, fr = LABELS[key]
+        assert en and fr and en != key
+    assert LABELS["level_MV"] == ("MV", "MT")
