@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from csms import clock
 from csms.grid.frequency import simulated_frequency_hz
 from csms.grid.model import grid_kpis
+from csms.sites.load import site_load
 from csms.web.console import history, overview, svg
 from csms.web.console.i18n import translate
 from csms.web.console.render import DB, CurrentUser, lang_of, page
@@ -47,14 +48,9 @@ def grid_page(request: Request, session: DB, user: CurrentUser):
     ov = overview.build(session, now, today_load(request))
     shown_ev = ev_kw.copy()
     shown_ev[k] = ov.ev_kw  # the current period: live power, not a partial energy
-    net = base + shown_ev - pv
     future = np.arange(periods) > k
     labels = period_labels(day_start, periods, tariff_of(site).tz)
     nan_future = lambda a: np.where(future, np.nan, a)  # noqa: E731
-    load_chart = svg.line_chart(t("load_curve"), labels, [
-        (t("base_load"), base), (t("ev_power"), nan_future(shown_ev)), (t("pv"), pv),
-        (t("net_import"), nan_future(net))], limit=float(site.capacity_kw),
-        limit_label=t("limit"))
     kpis = grid_kpis(connection_of(site), base, np.repeat(shown_ev[:, None] / 3, 3, axis=1), pv)
     freq = simulated_frequency_hz(periods, PERIOD_S, seed=day_start.toordinal())
     th = kpis.thresholds
@@ -78,9 +74,27 @@ def grid_page(request: Request, session: DB, user: CurrentUser):
         limit_label=t("limit"), unit="%")
     days, energy = _history(session, site, now)
     hist_chart = svg.bar_chart(t("history"), days, [(t("energy"), energy)], unit="kWh")
-    return page(request, "grid.html", user, "grid", blocks=("live",), ov=ov,
-                load_chart=load_chart, radar=radar, now_vals=now_vals, trafo_chart=trafo_chart,
-                hist_chart=hist_chart, site=site)
+    return page(request, "grid.html", user, "grid", blocks=("live", "curve"), ov=ov,
+                # The 2-s live refresh does not redraw the 24-h curve (its block: every 60 s).
+                load_chart=None if request.query_params.get("block") == "live"
+                else _rolling_load_chart(session, site, now, t), radar=radar,
+                now_vals=now_vals, trafo_chart=trafo_chart, hist_chart=hist_chart, site=site)
+
+
+def _rolling_load_chart(session, site, now, t) -> str:
+    """The last 24 h up to the current period, from the same series as
+    ``/api/v1/sites/{id}/load`` (csms.sites.load): EV from the registers, base and PV from the
+    site's models, the import and the limit in force."""
+    end = datetime.fromtimestamp((now.timestamp() // PERIOD_S + 1) * PERIOD_S, UTC)
+    series = site_load(session, site.id, end - timedelta(hours=24), end, PERIOD_S) \
+        if site.id is not None else None
+    if series is None:  # no site stored yet
+        return svg.line_chart(t("load_curve"), [], [])
+    labels = [ts.astimezone(tariff_of(site).tz).strftime("%H:%M") for ts in series.timestamps]
+    return svg.line_chart(t("load_curve"), labels, [
+        (t("base_load"), series.base_kw), (t("ev_power"), series.ev_kw), (t("pv"), series.pv_kw),
+        (t("net_import"), series.import_kw)], limit=float(site.capacity_kw),
+        limit_label=t("limit"))
 
 
 def _history(session, site, now):
