@@ -161,3 +161,10 @@ def test_every_policy_and_voltage_level_has_words_in_both_languages():
         en, fr = LABELS[key]
         assert en and fr and en != key
     assert LABELS["level_MV"] == ("MV", "MT")
+
+
+def test_numbers_never_show_a_negative_zero():
+    from csms.web.console.render import _num
+
+    assert _num(-0.001, 2) == "0.00" and _num(-0.004) == "0.0"
+    assert _num(-0.006, 2) == "-0.01" and _num(1234.5, 1) == "1\u202f234.5"

@@ -33,6 +33,8 @@ def _local(dt, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 def _num(value, digits: int = 1) -> str:
     if value is None:
         return "-"
+    if round(value, digits) == 0:
+        value = 0.0  # never "-0.00"
     return f"{value:,.{digits}f}".replace(",", "\u202f")
 
 

@@ -82,10 +82,11 @@ def grid_page(request: Request, session: DB, user: CurrentUser):
 
 
 def _rolling_load_chart(session, site, now, t) -> str:
-    """The last 24 h up to the current period, from the same series as
+    """The last 24 h of complete periods, from the same series as
     ``/api/v1/sites/{id}/load`` (csms.sites.load): EV from the registers, base and PV from the
     site's models, the import and the limit in force."""
-    end = datetime.fromtimestamp((now.timestamp() // PERIOD_S + 1) * PERIOD_S, UTC)
+    # Up to the last complete period: the current one is partial (its mean would dip).
+    end = datetime.fromtimestamp((now.timestamp() // PERIOD_S) * PERIOD_S, UTC)
     series = site_load(session, site.id, end - timedelta(hours=24), end, PERIOD_S) \
         if site.id is not None else None
     if series is None:  # no site stored yet
