@@ -323,6 +323,15 @@ class Gateway:
             log.info("%s: disconnecting: %s", charger_id, reason)
             await link.rpc.ws.close(1000, reason[:100])
 
+    def silent(self, longer_than_s: float) -> list[tuple[str, float]]:
+        """(identity, seconds) of the links that sent nothing for longer than ``longer_than_s``
+        (wall seconds): connected, but a charger whose firmware froze or whose network lost the
+        return path (OCPP 1.6 4.6 / 2.0.1 G02: a charger sends a Heartbeat when nothing else
+        went out within the interval)."""
+        now_s = time.monotonic()
+        quiet = [(cid, now_s - link.rpc.last_message_s) for cid, link in self.links.items()]
+        return sorted((q for q in quiet if q[1] > longer_than_s), key=lambda q: -q[1])
+
     # -- calls to chargers -------------------------------------------------------------------
     def protocol(self, charger_id: str) -> str | None:
         link = self.links.get(charger_id)

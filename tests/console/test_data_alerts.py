@@ -1,5 +1,6 @@
-"""Overview alerts for what a charger sends, not only for what it draws (issue 12): a charger over
-its message quota, and sessions whose meter data is kept but not believed."""
+"""Overview alerts for what a charger sends, not only for what it draws (issues 12, 13): a charger
+over its message quota, sessions whose meter data is kept but not believed, a connected charger
+that went silent."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from tests.ocpp.clients import iso, raw
 
 @pytest.fixture
 async def services(database_url):
-    """The console's CSMS with a small message quota (40 frames, then 100/s)."""
+    """The console's CSMS with a small message quota (40 frames, then 100/s) and a 1-s
+    heartbeat interval (silent after 3 s)."""
     settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=True,
                         ping_interval_s=None, charger_messages_per_s=100.0,
-                        charger_message_burst=40)
+                        charger_message_burst=40, heartbeat_interval_s=1)
     svc = Services.build(settings)
     await svc.start()
     svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
@@ -76,3 +78,22 @@ async def test_implausible_meter_data_is_an_alert(services, client_for, api):
     assert session["energy_wh"] == 5000  # the register is plausible; the power sample is not
     assert session["meter_flags"] == ["implausible_samples"]
 
+
+
+async def test_a_connected_charger_that_went_silent_is_an_alert(services, client_for):
+    viewer = await client_for("viewer")
+    async with raw(services.ocpp_url, "DA-QUIET", "ocpp1.6") as ws:
+        await ws.send(json.dumps([2, "b", "BootNotification", {"chargePointVendor": "V",
+                                                               "chargePointModel": "M"}]))
+        await ws.recv()
+        assert "DA-QUIET is connected but" not in (await viewer.get("/")).text
+        for _ in range(60):  # 3 heartbeat intervals of silence
+            if "Charger DA-QUIET is connected but has sent nothing" in (
+                    await viewer.get("/")).text:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("no alert after 6 s of silence")
+        await ws.send(json.dumps([2, "h", "Heartbeat", {}]))
+        await ws.recv()
+        assert "DA-QUIET is connected but" not in (await viewer.get("/")).text

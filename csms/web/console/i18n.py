@@ -66,6 +66,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "alert_kpi": ("{0} out of range: {1} (limit {2})", "{0} hors plage : {1} (limite {2})"),
     "alert_faulted": ("Charger {0} connector {1} is faulted ({2})",
                       "Borne {0} connecteur {1} en défaut ({2})"),
+    "alert_silent": ("Charger {0} is connected but has sent nothing for {1} min",
+                     "La borne {0} est connectée mais n'a rien envoyé depuis {1} min"),
     "alert_quota": ("Charger {0} sends more than its message quota; its messages are "
                     "answered later",
                     "La borne {0} dépasse son quota de messages ; ses messages sont traités "

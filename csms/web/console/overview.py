@@ -77,7 +77,10 @@ def _grid_now(site, base_kw: float, ev_kw: float, pv_kw: float) -> dict:
     }
 
 
-def build(session: Session, now: datetime, load: energy.TodayLoad) -> Overview:
+def build(session: Session, now: datetime, load: energy.TodayLoad,
+          silent: list[tuple[str, float]] = ()) -> Overview:
+    """``silent``: (charger, wall seconds) of connected chargers that stopped talking (the
+    gateway's ``silent``), alerted on."""
     site = current_site(session)
     counts = fleet.counts(session)
     readings = fleet.live_readings(session, now, measurands=OVERVIEW_MEASURANDS)
@@ -99,6 +102,8 @@ def build(session: Session, now: datetime, load: energy.TodayLoad) -> Overview:
                   float(np.mean(socs)) if socs else None, fleet.utilisation(session), grid_now,
                   energy_wh=energy_wh, day_start=day_start)
     ov.alerts = _alerts(session, ov, readings, now)
+    ov.alerts += [Alert("warning", "alert_silent", (cid, f"{seconds / 60:.0f}"))
+                  for cid, seconds in silent[:MAX_ALERTS_PER_KIND]]
     return ov
 
 

@@ -18,7 +18,14 @@ def today_load(request: Request) -> energy.TodayLoad:
     return state.console_load
 
 
+def silent_chargers(request: Request) -> list[tuple[str, float]]:
+    """Connected chargers silent for three heartbeat intervals (of CSMS time, in wall s)."""
+    services = request.app.state.services
+    interval_s = clock.current().wall_seconds(3.0 * services.settings.heartbeat_interval_s)
+    return services.gateway.silent(interval_s)
+
+
 @router.get("/")
 def overview_page(request: Request, session: DB, user: CurrentUser):
-    ov = overview.build(session, clock.now(), today_load(request))
+    ov = overview.build(session, clock.now(), today_load(request), silent_chargers(request))
     return page(request, "overview.html", user, "overview", blocks=("live",), ov=ov)
