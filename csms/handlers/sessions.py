@@ -221,14 +221,17 @@ def _take_event(session: Session, row: SessionRow, seq_no: int | None, event_typ
     session.add(TransactionEventRow(session_id=row.id, seq_no=seq_no, event_type=event_type,
                                     trigger=trigger, timestamp=timestamp,
                                     received_at=received_at))
-    session.flush()
-    row.last_seq_no = seq_no if row.last_seq_no is None else max(row.last_seq_no, seq_no)
-    numbers = session.exec(select(func.count(func.distinct(TransactionEventRow.seq_no)))
-                           .where(TransactionEventRow.session_id == row.id)).one()
-    if numbers < row.last_seq_no + 1:
-        row.meter_flags = plausibility.add_flag(row.meter_flags, "seq_gap")
-    elif row.meter_flags and "seq_gap" in row.meter_flags:
-        row.meter_flags = [f for f in row.meter_flags if f != "seq_gap"] or None
+    previous = -1 if row.last_seq_no is None else row.last_seq_no
+    row.last_seq_no = max(previous, seq_no)
+    gapped = bool(row.meter_flags and "seq_gap" in row.meter_flags)
+    # In order (the usual case) nothing can open or close a gap: no count query per event.
+    if seq_no > previous + 1 or (gapped and not taken):
+        numbers = session.exec(select(func.count(func.distinct(TransactionEventRow.seq_no)))
+                               .where(TransactionEventRow.session_id == row.id)).one()
+        if numbers < row.last_seq_no + 1:
+            row.meter_flags = plausibility.add_flag(row.meter_flags, "seq_gap")
+        elif gapped:
+            row.meter_flags = [f for f in row.meter_flags if f != "seq_gap"] or None
     return True
 
 
