@@ -49,3 +49,18 @@ async def test_this_month_is_never_below_today(services, client_for):
     month = sum(float(m.replace(",", "")) for _, _, m in rows)
     assert today > 20  # 27 kWh in 45 min
     assert month >= today - 0.2, rows  # the month column has one decimal
+
+
+async def test_payback_counts_chargers_of_unknown_rating_as_the_default_evse(services):
+    from sqlmodel import Session
+
+    from csms.store.tables import ChargerRow
+    from csms.web.console.routes_energy import _charger_kinds
+
+    with Session(services.engine) as s:
+        for cid, kind, max_w in (("K-AC", "AC", None), ("K-AC7", "AC", 7_400.0),
+                                 ("K-DC", "DC", None), ("K-DC150", "DC", 150_000.0)):
+            s.add(ChargerRow(id=cid, registered_at=clock.now(), charger_type=kind,
+                             max_power_w=max_w))
+        s.commit()
+        assert _charger_kinds(s) == {"ac7": 1, "ac22": 1, "dc50": 1, "dc150": 1}

@@ -148,13 +148,15 @@ def _charger_kinds(session) -> dict[str, int]:
     import sqlalchemy as sa
     from sqlmodel import select
 
+    from csms.domain.charger_facts import default_rating_w
     from csms.store.tables import ChargerRow
 
     out = {"ac7": 0, "ac22": 0, "dc50": 0, "dc150": 0}
     for ctype, max_w, n in session.execute(
             select(ChargerRow.charger_type, ChargerRow.max_power_w, sa.func.count())
             .group_by(ChargerRow.charger_type, ChargerRow.max_power_w)):
-        w = max_w or 0.0
+        # A charger of unknown rating counts as the default EVSE the loop assumes (22 kW AC).
+        w = max_w or default_rating_w(ctype)
         if (ctype or "").upper() == "DC":
             out["dc150" if w >= 100_000 else "dc50"] += n
         else:
