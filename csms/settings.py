@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     charger_bytes_per_s: float = Field(65536.0, gt=0, description="sustained, per charger")
     charger_byte_burst: int = Field(4 * 2**20, ge=65536, description="bytes at once")
     charger_bytes_per_day: float = Field(256 * 2**20, ge=2**20, description="rolling day, "
-                                         "per charger (MeterValues of 30 values every 10 s "
-                                         "are about 30 MiB)")
+                                         "per charger (estimated: MeterValues of 30 values, "
+                                         "~3 kB, every 10 s come to ~26 MB a day)")
     # Failed-authentication throttling (csms/throttle.py) and trusted proxies (csms/proxy.py).
     auth_failures_per_minute: int = Field(10, ge=1, description="free failures per identity "
                                           "and network, then a doubling backoff")

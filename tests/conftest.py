@@ -80,12 +80,14 @@ def database_url(tmp_path) -> str:
     return url
 
 
-async def _running_services(database_url: str, open_mode: bool):
+async def _running_services(database_url: str, open_mode: bool, **overrides):
+    """A started in-process CSMS on ephemeral ports; ``overrides``: other settings."""
     from csms.services import Services
     from csms.settings import Settings
 
-    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=open_mode,
-                        call_timeout_s=5.0, ping_interval_s=None, auth_failures_per_minute=3)
+    settings = Settings(**{"database_url": database_url, "ocpp_port": 0, "http_port": 0,
+                           "open": open_mode, "call_timeout_s": 5.0, "ping_interval_s": None,
+                           "auth_failures_per_minute": 3, **overrides})
     svc = Services.build(settings)
     await svc.start()
     svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+# The cumulative energy meter, the one measurand energy is computed from.
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+
 
 class Protocol(StrEnum):
     V16 = "1.6"
@@ -44,7 +47,7 @@ class MeterSample:
     @property
     def energy_wh(self) -> float | None:
         """Energy register in Wh if this is the import register, else None."""
-        if self.measurand != "Energy.Active.Import.Register":
+        if self.measurand != ENERGY_REGISTER:
             return None
         if self.phase not in (None, "", "N"):
             return None  # a per-phase register is not the total register

@@ -71,11 +71,10 @@ class ChargerQuota:
         return wait_s
 
     async def _report(self, detail: str) -> None:
-        if self.report is not None:
-            try:
-                await self.report(detail)
-                return
-            except Exception as exc:  # e.g. the store is down: the log line still says it
-                log.warning("%s: %s (not stored: %s)", self.charger_id, detail, exc)
-                return
-        log.warning("%s: %s", self.charger_id, detail)
+        if self.report is None:
+            log.warning("%s: %s", self.charger_id, detail)
+            return
+        try:
+            await self.report(detail)
+        except Exception as exc:  # e.g. the store is down: the log line still says it
+            log.warning("%s: %s (not stored: %s)", self.charger_id, detail, exc)

@@ -27,12 +27,12 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from csms.domain.model import ENERGY_REGISTER as REGISTER
 from csms.sites.phases import phase_weights
 from csms.store.tables import ChargerRow, MeterSampleRow, SessionRow, SiteLoadRow, SiteRow
 
 log = logging.getLogger(__name__)
 
-REGISTER = "Energy.Active.Import.Register"
 CURRENT = "Current.Import"
 MAX_STEPS = 20_000
 MAX_HOLD_S = 900.0  # a session silent longer than this is not extrapolated

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from csms.domain.model import ENERGY_REGISTER as REGISTER
 from csms.store.tables import (
     ChargerCapabilityRow,
     ChargerEventRow,
@@ -23,7 +24,6 @@ from csms.store.tables import (
 )
 
 DRAWING_A = 0.5  # a phase carrying more than this is one the EV draws on
-REGISTER = "Energy.Active.Import.Register"
 HISTORY_SESSIONS = 10  # an id token's past sessions that estimate its next one
 
 
@@ -178,19 +178,23 @@ def phases_ever_drawn(session: Session, session_ids: list[int]) -> dict[int, int
 
 def energy_since(session: Session, cutoffs: dict[int, datetime],
                  meter_start_wh: dict[int, float | None]) -> dict[int, float]:
-    """Session id -> Wh its register gained from ``cutoffs[id]`` (on the charger's clock) on:
-    the highest plausible register after it less the highest up to it (or the session's
-    meterStart when there is none; at most one reading interval too much). For the sessions that were charging across midnight."""
+    """Session id -> Wh its register gained after ``cutoffs[id]`` (on the charger's clock): the
+    highest plausible register after it less the highest up to it, or the session's meterStart
+    when there is none (at most one reading interval too much). For the sessions that were
+    charging across midnight; one query for all of them."""
+    if not cutoffs:
+        return {}
     m = MeterSampleRow
     wh = sa.case((m.unit == "kWh", m.value * 1000.0), else_=m.value)
-    out: dict[int, float] = {}
-    for sid, cutoff in cutoffs.items():
-        register = select(sa.func.max(wh)).where(
-            m.session_id == sid, m.measurand == REGISTER, m.flag == None,  # noqa: E711
-            sa.or_(m.phase == None, m.phase == ""))  # noqa: E711
-        after = session.exec(register.where(m.timestamp > cutoff)).one()
-        before = session.exec(register.where(m.timestamp <= cutoff)).one()
-        if before is None:
-            before = meter_start_wh.get(sid)
-        out[sid] = max(0.0, after - before) if after is not None and before is not None else 0.0
+    cutoff = sa.case(*((m.session_id == sid, at) for sid, at in cutoffs.items()))
+    rows = session.exec(select(
+        m.session_id, sa.func.max(sa.case((m.timestamp > cutoff, wh))),
+        sa.func.max(sa.case((m.timestamp <= cutoff, wh)))).where(
+        m.session_id.in_(list(cutoffs)), m.measurand == REGISTER, m.flag == None,  # noqa: E711
+        sa.or_(m.phase == None, m.phase == "")).group_by(m.session_id)).all()  # noqa: E711
+    out = dict.fromkeys(cutoffs, 0.0)
+    for sid, after, before in rows:
+        before = before if before is not None else meter_start_wh.get(sid)
+        if after is not None and before is not None:
+            out[sid] = max(0.0, after - before)
     return out

@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from csms.services import Services
-from csms.settings import Settings
+from tests.conftest import _running_services
 from tests.ocpp.clients import iso, raw
 
 
@@ -19,12 +18,8 @@ from tests.ocpp.clients import iso, raw
 async def services(database_url):
     """The console's CSMS with a small message quota (40 frames, then 100/s) and a 1-s
     heartbeat interval (silent after 3 s)."""
-    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=True,
-                        ping_interval_s=None, charger_messages_per_s=100.0,
-                        charger_message_burst=40, heartbeat_interval_s=1)
-    svc = Services.build(settings)
-    await svc.start()
-    svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    svc = await _running_services(database_url, True, charger_messages_per_s=100.0,
+                                  charger_message_burst=40, heartbeat_interval_s=1)
     try:
         yield svc
     finally:

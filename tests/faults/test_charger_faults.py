@@ -261,13 +261,10 @@ async def test_half_open_links_are_replaced_or_dropped(database_url):
     """A charger whose link died without a close (power cut at the modem) still holds a socket
     here. When it reconnects, the new link is served at once; a link nobody replaces is
     dropped when its pings go unanswered."""
-    from csms.services import Services
-    from csms.settings import Settings
+    from tests.conftest import _running_services
 
-    services = Services.build(Settings(database_url=database_url, ocpp_port=0, http_port=0,
-                                       open=True, ping_interval_s=0.5, ping_timeout_s=0.5))
-    await services.start()
-    services.ocpp_url = f"ws://127.0.0.1:{services.gateway.port}/ocpp"
+    services = await _running_services(database_url, True, ping_interval_s=0.5,
+                                       ping_timeout_s=0.5)
     writers = []
     try:
         for identity in ("F-HALF", "F-HALF-GONE"):

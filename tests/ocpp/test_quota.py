@@ -9,9 +9,8 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from csms.services import Services
-from csms.settings import Settings
 from csms.store.tables import ChargerEventRow
+from tests.conftest import _running_services
 from tests.ocpp.clients import raw
 
 pytestmark = pytest.mark.store
@@ -19,12 +18,8 @@ pytestmark = pytest.mark.store
 
 @pytest.fixture
 async def throttled(database_url):
-    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=True,
-                        ping_interval_s=None, charger_messages_per_s=100.0,
-                        charger_message_burst=20)
-    svc = Services.build(settings)
-    await svc.start()
-    svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    svc = await _running_services(database_url, True, charger_messages_per_s=100.0,
+                                  charger_message_burst=20)
     try:
         yield svc
     finally:
@@ -50,11 +45,7 @@ async def test_a_flood_is_answered_later_in_full_and_others_are_not_slowed(throt
 
 
 async def test_the_daily_byte_budget_survives_a_reconnect_and_is_reported(database_url):
-    settings = Settings(database_url=database_url, ocpp_port=0, http_port=0, open=True,
-                        ping_interval_s=None, charger_bytes_per_day=2**20)
-    svc = Services.build(settings)
-    await svc.start()
-    svc.ocpp_url = f"ws://127.0.0.1:{svc.gateway.port}/ocpp"
+    svc = await _running_services(database_url, True, charger_bytes_per_day=2**20)
     # 1 MiB a day refills at ~12 B/s: once spent, a 16 kB frame waits ~20 min.
     frame = {"vendorId": "V", "data": "x" * 16_000}
 

@@ -20,9 +20,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from csms.domain.charger_facts import default_rating_w
+from csms.domain.model import ENERGY_REGISTER as REGISTER
 from csms.store.tables import ChargerRow, MeterSampleRow, SessionRow
-
-REGISTER = "Energy.Active.Import.Register"
 
 
 def accumulate(rows, baselines: dict, day_start_s: float, period_s: float,
