@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 
@@ -222,8 +223,11 @@ def test_fuzzed_frames_get_a_proper_answer(gateway, protocol):
             assert replies[0][2] != "InternalError", (frame[:300], replies)
 
     check()
-    # The frozen loop of a 10**10,000,000 multiplier stalled ~11 s. No callback may hold the
-    # loop 100 ms; the lateness of a 10-ms sleep also counts the OS scheduling of a loaded CI
-    # machine (tens of ms now and then, 138 ms once), hence its wider bound.
-    assert gateway.slow_callbacks == [], gateway.slow_callbacks
+    # The frozen loop of a 10**10,000,000 multiplier stalled ~11 s. A callback's wall time
+    # also counts waiting for the GIL, which hypothesis's generation in the test's own thread
+    # holds: callbacks of 120-135 ms were reported on a quiet machine, so both probes keep a
+    # 0.5 s bound rather than the 100 ms.
+    took_s = [float(re.search(r"took ([0-9.]+) seconds", m).group(1))
+              for m in gateway.slow_callbacks]
+    assert max(took_s, default=0.0) < 0.5, gateway.slow_callbacks
     assert gateway.max_stall_s < 0.5, gateway.max_stall_s
