@@ -1,4 +1,4 @@
-"""`csms` command line: serve, db, token, evaluate, user, ca.
+"""`csms` command line: serve, db, token, evaluate, user, ca, vehicles.
 
 Each subcommand's module is imported lazily so `csms evaluate` does not pay for the web stack.
 Every `serve` option is also an env var with the CSMS_ prefix (see csms.settings).
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[str]:
     """Modules of subcommands that live next to their feature (evaluate, user), if present."""
     found = []
-    for target in ("csms.evaluate.cli", "csms.web.users_cli", "csms.ca_cli"):
+    for target in ("csms.evaluate.cli", "csms.web.users_cli", "csms.ca_cli", "csms.fleet.cli"):
         try:
             if importlib.util.find_spec(target) is not None:
                 found.append(target)

@@ -4,7 +4,9 @@ Per active session: the EVSE's electrical facts, energy so far, latest measured 
 phases, and what the driver wants: departure and energy from 2.0.1 NotifyEVChargingNeeds, else
 from the id token's history (mean of its past sessions), else from the site's own history
 shrunk toward the site defaults (``csms.sites.stays``; ``policy_params``:
-``default_energy_kwh`` 20, ``default_dwell_s`` 8 h).
+``default_energy_kwh`` 20, ``default_dwell_s`` 8 h). A car that reports no needs and whose
+session names a registered vehicle (``csms.fleet``) is limited to that vehicle's AC or DC
+maximum power and AC phases, and its energy to what its battery can take.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from csms.domain.charger_facts import default_rating_w
+from csms.fleet.identify import vehicles_for_sessions
 from csms.ocpp.profiles import Capabilities
 from csms.sites import readings as rd
 from csms.sites.stays import StayForecast, forecast
@@ -25,6 +28,7 @@ from csms.store.tables import (
     SessionRow,
     SiteRow,
     SmartChargingStateRow,
+    VehicleRow,
 )
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,9 @@ POWER_MEASURANDS = ("Power.Active.Import",)
 SAMPLE_LOOKBACK_S = 900.0  # latest power sample: look no further back than this
 # OCPP 2.0.1 EnergyTransferModeEnumType: the AC phases the EV will draw on
 EV_PHASES = {"AC_single_phase": 1, "AC_two_phase": 2, "AC_three_phase": 3}
+# Grid energy per battery energy is at most 1 / this: measured AC charging efficiency is 84-93 %
+# on three phases (DC higher). The low end, so a registered car is never planned short.
+CHARGE_EFFICIENCY_LOW = 0.84
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class EvseSession:
     limit_w: float | None = None  # the limit last sent
     wiring: str = "L1L2L3"  # the charger's phase_wiring: ``phases`` are its first ones
     ev_state: str | None = None  # charging state as reported: Charging | SuspendedEV ...
+    vehicle_id: int | None = None  # the registered vehicle whose facts limit it (csms.fleet)
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,22 @@ def _needs(s: SessionRow, needs: dict | None, history: list[SessionRow], params:
     return wh, started + timedelta(seconds=dwell), "default", None, None
 
 
+def vehicle_max(vehicle: VehicleRow, ac: bool) -> tuple[float | None, int | None]:
+    """(EV max W or None, AC phases) from a registered vehicle, for a car that reports no
+    charging needs. A DC maximum of 0 says the model has no DC inlet: on a DC charger the
+    registry's vehicle is then not the car plugged in (a shared token), so it limits nothing."""
+    if ac:
+        return vehicle.ac_max_w, vehicle.ac_phases
+    return (vehicle.dc_max_w if vehicle.dc_max_w > 0 else None), None
+
+
+def battery_room_wh(vehicle: VehicleRow, soc_pct: float | None) -> float:
+    """Grid-side energy the vehicle's battery can still take: the part above its latest SoC
+    reading, else the whole usable battery."""
+    empty = 1.0 if soc_pct is None else max(0.0, 100.0 - soc_pct) / 100.0
+    return vehicle.battery_wh * empty / CHARGE_EFFICIENCY_LOW
+
+
 def site_stays(history: list[tuple[str, float, float]], chargers: dict, params: dict
                ) -> dict[bool, StayForecast]:
     """AC (True) / DC (False) -> the stay and energy to plan for a car that does not say:
@@ -208,6 +232,10 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
     drawn = rd.drawing_phases(session, [s.id for s in steered if chargers[s.charger_id].ac],
                               since)
     needs = rd.charging_needs(session, steered)
+    # Cars that report no charging needs (1.6, 2.0.1 without ISO 15118): the registered
+    # vehicle's battery and maximum power, when the session names one.
+    vehicles = vehicles_for_sessions(session, [s for s in steered if not needs.get(s.id)])
+    soc = rd.latest_soc(session, list(vehicles))
     history = rd.token_history(session, {s.id_token for s in steered if s.id_token})
     stays = site_stays(rd.site_history(session, ids), chargers, site.policy_params) \
         if steered else {}
@@ -221,10 +249,22 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
         requested_wh, departure, source, ev_max_w, ev_phases = _needs(
             s, needs.get(s.id), history.get(s.id_token, []) if s.id_token else [],
             site.policy_params, info.clock_offset_s, stays.get(info.ac))
+        vehicle = vehicles.get(s.id)
+        if vehicle is not None:
+            ev_max_w, ev_phases = vehicle_max(vehicle, info.ac)
+            if soc.get(s.id) is None:
+                # No more than one battery, before the rule below: a full battery without a
+                # SoC reading is itself a guess, and a car still drawing past it is not full.
+                requested_wh = min(requested_wh, battery_room_wh(vehicle, None))
         if source != "ev" and (s.energy_wh or 0.0) >= requested_wh:
             # A guess met is not a car served: it gets another guess' worth, and stops
             # drawing by itself when full (the loop then learns it takes nothing).
             requested_wh += s.energy_wh or 0.0
+        if vehicle is not None and soc.get(s.id) is not None:
+            # A measured SoC: the rest of the battery (from an older reading, more than is
+            # left: never short).
+            requested_wh = min(requested_wh, (s.energy_wh or 0.0)
+                               + battery_room_wh(vehicle, soc[s.id]))
         state = states.get((s.charger_id, s.evse_id))
         max_w = info.evse_max_w if ev_max_w is None else min(info.evse_max_w, ev_max_w)
         if state is not None and state.session_id == s.id:
@@ -243,7 +283,8 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
             departure, source, watts, ts,
             obeying=state.obeying if state is not None else True,
             limit_w=state.limit_w if state is not None and state.session_id == s.id else None,
-            wiring=info.wiring, ev_state=s.charging_state))
+            wiring=info.wiring, ev_state=s.charging_state,
+            vehicle_id=vehicle.id if vehicle is not None else None))
     idle = tuple((c.id, e) for c in chargers.values() for e in range(1, c.evses + 1)
                  if (c.id, e) not in busy)
     return SiteSnapshot(

@@ -366,3 +366,27 @@ class ChargerCertificateRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts(nullable=False))
     updated_at: datetime = Field(sa_column=_ts(nullable=False))
     last_used_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class VehicleRow(SQLModel, table=True):
+    """A vehicle of the operator's fleet (csms.fleet): its charging facts, copied from the
+    model catalogue or entered, and how the CSMS recognises it in a session: the id token its
+    driver presents, or the identity a 2.0.1 / 2.1 charger reports for the EV itself (an
+    ISO 15118 contract id, eMAID, or the EV's MAC address, EVCCID, sent as the idToken of type
+    eMAID / MacAddress), kept normalised (csms.fleet.registry.normalise_ev_id)."""
+
+    __tablename__ = "vehicles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=80)
+    model: str | None = Field(default=None, max_length=80)  # catalogue name; None: entered
+    battery_wh: float  # usable capacity
+    ac_phases: int = 3
+    ac_max_w: float  # onboard charger
+    dc_max_w: float = 0.0  # 0: no DC inlet
+    v2g: bool = False
+    # One vehicle per token and per EV identity: a session must name one car, not several.
+    id_token: str | None = Field(default=None, max_length=36, unique=True,
+                                 foreign_key="id_tokens.id_token", ondelete="SET NULL")
+    ev_id: str | None = Field(default=None, max_length=64, unique=True)
+    created_at: datetime = Field(sa_column=_ts(nullable=False))

@@ -21,6 +21,7 @@ from csms.web import (
     api_security,
     api_sessions,
     api_sites,
+    api_vehicles,
 )
 from csms.web.input_guard import InputGuard
 
@@ -42,7 +43,7 @@ def create_app(services) -> FastAPI:
                                    swagger_css_url="/docs-static/swagger-ui.css",
                                    swagger_favicon_url="/docs-static/favicon-32x32.png")
     for module in (api_chargers, api_sessions, api_id_tokens, api_commands, api_sites,
-                   api_security):
+                   api_security, api_vehicles):
         app.include_router(module.router)
 
     from csms.web import console  # the operator console (pages, static files)

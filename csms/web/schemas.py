@@ -210,3 +210,67 @@ class CommandOut(BaseModel):
 class PasswordChange(Strict):
     password: str | None = Field(None, description="16-40 printable characters; omitted: a "
                                  "random one is generated (and never shown)")
+
+
+class VehicleIn(Strict):
+    name: str = Field(min_length=1, max_length=80, description="the operator's label, unique")
+    model: str | None = Field(None, max_length=80, description="a catalogue model "
+                              "(/api/v1/vehicle-models): its facts, unless given here")
+    battery_wh: float | None = Field(None, gt=0, description="usable battery, Wh")
+    ac_phases: int | None = Field(None, ge=1, le=3)
+    ac_max_w: float | None = Field(None, gt=0, description="onboard AC charger, W")
+    dc_max_w: float | None = Field(None, ge=0, description="DC maximum, W; 0: no DC inlet")
+    v2g: bool | None = None
+    id_token: str | None = Field(None, max_length=36, description="an id token of the "
+                                 "authorization list: the driver's")
+    ev_id: str | None = Field(None, max_length=64, description="the EV's own identity a "
+                              "2.0.1 / 2.1 charger reports as idToken (EVCCID as MacAddress, "
+                              "contract id as eMAID)")
+
+
+class VehicleUpdate(Strict):
+    """Absent leaves a field as it is; null clears ``model``, ``id_token``, ``ev_id``."""
+
+    name: str | None = Field(None, min_length=1, max_length=80)
+    model: str | None = Field(None, max_length=80)
+    battery_wh: float | None = Field(None, gt=0)
+    ac_phases: int | None = Field(None, ge=1, le=3)
+    ac_max_w: float | None = Field(None, gt=0)
+    dc_max_w: float | None = Field(None, ge=0)
+    v2g: bool | None = None
+    id_token: str | None = Field(None, max_length=36)
+    ev_id: str | None = Field(None, max_length=64)
+
+
+class VehicleOut(BaseModel):
+    id: int
+    name: str
+    model: str | None
+    battery_wh: float
+    ac_phases: int
+    ac_max_w: float
+    dc_max_w: float
+    v2g: bool
+    id_token: str | None
+    ev_id: str | None
+    created_at: datetime
+    session_id: int | None = Field(None, description="the active session charging it")
+    soc_pct: float | None = Field(None, description="that session's latest SoC reading")
+
+
+class VehicleModelOut(BaseModel):
+    name: str
+    segment: str
+    battery_wh: float
+    ac_phases: int
+    ac_max_w: float
+    dc_max_w: float
+    v2g: bool
+    source: str
+    note: str | None
+
+
+class VehicleCatalogueOut(BaseModel):
+    citation: str
+    licence: str
+    models: list[VehicleModelOut]

@@ -4,6 +4,9 @@ Run once by a developer (``python -m simulators.data.derive /path/to/shared/data
 never reads the shared directory at run time, only the JSON files this script writes:
 
 - ``vehicles.json``: the brief's 14 vehicles, specs and DC curves from open-ev-data (MIT),
+- ``csms/data/vehicles/models.json``: the same 14 models as the CSMS's vehicle catalogue (the
+  facts the registry and the planner use, in W and Wh; no curves). Written by this tool, not
+  imported: the simulators stay independent of the CSMS and the CSMS of them,
 - ``arrivals.json``: per-profile arrival shares per 15 min (weekday/weekend), dwell-time and
   energy quantiles; office from ACN-Data (CC BY 4.0), residential/commercial from ElaadNL via
   ev2gym (MIT).
@@ -21,13 +24,19 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+CSMS_MODELS = HERE.parents[1] / "csms" / "data" / "vehicles" / "models.json"
+CITATION = ("open-ev-data (https://github.com/chargeprice/open-ev-data), snapshot 2021-09-09, "
+            "MIT licence. Corrections to the brief's table are in each vehicle's note: Twingo "
+            "E-Tech 22 kW AC and no DC; Tesla Model 3 and Model S no V2G; Nissan Leaf V2G over "
+            "CHAdeMO; Mercedes eVito 90 kWh is the Tourer/EQV; Iveco eDaily 105 kWh is the "
+            "3-battery usable figure.")
 
 # (segment, name, open-ev-data id prefix or None, overrides)
 FLEET = [
     ("urban", "Dacia Spring", "db0f0c27", {}),
     ("urban", "Renault Twingo E-Tech", "46e4f46b",
      {"note": "open-ev-data lists it as Twingo Z.E. 22 kWh: 22 kW AC 3-phase, no DC charging "
-              "(correction to the brief, see shared data README)"}),
+              "(correction to the brief, which said 7 kW AC / 22 kW DC)"}),
     ("urban", "Peugeot e-208", "de7bac96", {}),
     ("urban", "Fiat 500e", "22f521ce", {}),
     ("mixed", "Tesla Model 3", "93c82e06", {"note": "Standard Range Plus; no V2G"}),
@@ -60,6 +69,10 @@ FLEET = [
 GENERIC_CURVE = [(0.0, 0.95), (75.0, 1.0), (100.0, None)]
 
 
+def _label(src: dict) -> str:
+    return " ".join(str(src[k]).strip() for k in ("brand", "model", "variant") if src.get(k))
+
+
 def vehicles(shared: Path) -> dict:
     data = json.loads((shared / "vehicles" / "open-ev-data.json").read_text())["data"]
     out = []
@@ -69,7 +82,7 @@ def vehicles(shared: Path) -> dict:
             src = next(v for v in data if v["id"].startswith(prefix))
             dc = src.get("dc_charger") or {}
             rec.update(
-                source=f"open-ev-data {src['id']} ({src['brand']} {src['model']} {src.get('variant') or ''})".strip(),
+                source=f"open-ev-data {src['id']} ({_label(src)})",
                 capacity_kwh=src["usable_battery_size"],
                 ac_phases=src["ac_charger"]["usable_phases"],
                 ac_max_power_kw=src["ac_charger"]["max_power"],
@@ -89,12 +102,31 @@ def vehicles(shared: Path) -> dict:
         out.append(rec)
     return {
         "licence": "MIT (open-ev-data by chargeprice); vehicles marked maker data sheet are facts, not copied text",
-        "citation": "open-ev-data (https://github.com/chargeprice/open-ev-data), snapshot "
-                    "2021-09-09, MIT licence. Corrections: /work/shared/data/README.md.",
+        "citation": CITATION,
         "default_mix_pct": {"urban": 45, "mixed": 35, "commercial": 12, "premium": 8},
         "default_mix_note": "Assumption for the Moroccan market (small urban cars such as the "
                             "Dacia Spring dominate; a few premium cars); not measured data.",
         "vehicles": out,
+    }
+
+
+def csms_models(fleet: dict) -> dict:
+    """The CSMS's catalogue: the facts of each model the registry copies into a vehicle."""
+    return {
+        "licence": fleet["licence"],
+        "citation": fleet["citation"],
+        "units": "battery_wh: usable capacity; ac_max_w: onboard charger; dc_max_w: 0 = no DC",
+        "models": [{
+            "name": v["name"],
+            "segment": v["segment"],
+            "battery_wh": round(v["capacity_kwh"] * 1000.0),
+            "ac_phases": int(v["ac_phases"]),
+            "ac_max_w": round(v["ac_max_power_kw"] * 1000.0),
+            "dc_max_w": round((v.get("dc_max_power_kw") or 0.0) * 1000.0),
+            "v2g": bool(v["v2g"]),
+            "source": v["source"],
+            "note": v.get("note"),
+        } for v in fleet["vehicles"]],
     }
 
 
@@ -196,7 +228,10 @@ def highway() -> dict:
 
 def main(argv: list[str]) -> int:
     shared = Path(argv[0] if argv else "/work/shared/data")
-    (HERE / "vehicles.json").write_text(json.dumps(vehicles(shared), indent=1) + "\n")
+    fleet = vehicles(shared)
+    (HERE / "vehicles.json").write_text(json.dumps(fleet, indent=1) + "\n")
+    CSMS_MODELS.parent.mkdir(parents=True, exist_ok=True)
+    CSMS_MODELS.write_text(json.dumps(csms_models(fleet), indent=1, ensure_ascii=False) + "\n")
     arrivals = {
         "licences": {
             "office": "CC BY 4.0 (ACN-Data)",

@@ -35,10 +35,12 @@ def install(app: FastAPI) -> None:
         routes_sessions,
         routes_settings,
         routes_smart,
+        routes_vehicles,
     )
 
     for module in (routes_auth, routes_overview, routes_chargers, routes_sessions,
-                   routes_energy, routes_smart, routes_settings, routes_security):
+                   routes_energy, routes_smart, routes_settings, routes_security,
+                   routes_vehicles):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.console_load = None
