@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     charger_message_burst: int = Field(1000, ge=1, description="e.g. an offline replay")
     charger_bytes_per_s: float = Field(65536.0, gt=0, description="sustained, per charger")
     charger_byte_burst: int = Field(4 * 2**20, ge=65536, description="bytes at once")
+    charger_samples_per_s: float = Field(100.0, gt=0, description="meter samples (stored "
+                                         "rows), sustained, per charger")
+    charger_sample_burst: int = Field(20_000, ge=100, description="meter samples at once, "
+                                      "e.g. a day of queued MeterValues")
     charger_bytes_per_day: float = Field(256 * 2**20, ge=2**20, description="rolling day, "
                                          "per charger (estimated: MeterValues of 30 values, "
                                          "~3 kB, every 10 s come to ~26 MB a day)")

@@ -7,6 +7,9 @@ without waiting fills its socket buffer and TCP pushes back. Two buckets: messag
 tiny frames) and bytes (a flood of large MeterValues: one charger once wrote 36,000 meter rows/s).
 Bursts cover what a legitimate charger does, such as replaying a day of queued transaction
 messages after an outage. A third bucket is a rolling day's byte budget (a slow, steady flood).
+A fourth counts meter samples (``sampledValue`` entries): every one becomes a stored row, and a
+64 KiB frame can carry thousands of tiny ones, so a message with many samples waits for them
+before it is stored (a legitimate 30-value MeterValues every 10 s is 3 samples/s).
 The buckets belong to the charger, not to its connection: reconnecting does not refill them.
 Throttling is reported once a minute per charger, with a count.
 """
@@ -42,31 +45,43 @@ class ChargerQuota:
 
     def __init__(self, charger_id: str, messages_per_s: float, message_burst: int,
                  bytes_per_s: float, byte_burst: int, bytes_per_day: float = float("inf"),
-                 report: Callable[[str], Awaitable[None]] | None = None) -> None:
+                 report: Callable[[str], Awaitable[None]] | None = None,
+                 samples_per_s: float = float("inf"), sample_burst: int = 1) -> None:
         self.charger_id, self.report = charger_id, report
         self.messages = TokenBucket(messages_per_s, message_burst)
         self.bytes = TokenBucket(bytes_per_s, byte_burst)
+        self.samples = TokenBucket(samples_per_s, sample_burst)
         # A rolling day's budget: refills at a day's bytes per day, holds at most a day's.
         self.day = TokenBucket(bytes_per_day / 86_400.0, bytes_per_day)
         self.delayed, self.delayed_s, self._reported_s = 0, 0.0, float("-inf")
-        self._over_day = False
+        self._over: str | None = None  # the first quota exceeded since the last report
 
     async def delay_s(self, frame_bytes: int) -> float:
         """Charge one frame; the seconds it must wait before it is handled (0: at once)."""
         day_wait_s = self.day.wait_s(frame_bytes)
         wait_s = max(self.messages.wait_s(1), self.bytes.wait_s(frame_bytes), day_wait_s)
+        return await self._delayed(wait_s, "daily byte budget" if day_wait_s > 0
+                                   else "message quota")
+
+    async def samples_delay_s(self, payload: dict) -> float:
+        """Charge a CALL's meter samples; the seconds it must wait before it is stored."""
+        count = sample_count(payload)
+        if count == 0:
+            return 0.0
+        return await self._delayed(self.samples.wait_s(count), "meter sample quota")
+
+    async def _delayed(self, wait_s: float, which: str) -> float:
         if wait_s <= 0:
             return 0.0
         self.delayed += 1
         self.delayed_s += wait_s
-        self._over_day = self._over_day or day_wait_s > 0
+        self._over = self._over or which
         now_s = time.monotonic()
         if now_s - self._reported_s >= _REPORT_EVERY_S:
-            which = "daily byte budget" if self._over_day else "message quota"
-            detail = (f"over its {which}; {self.delayed} frames answered later "
+            detail = (f"over its {self._over}; {self.delayed} frames answered later "
                       f"({self.delayed_s:.1f} s in all) since the last report")
             self.delayed, self.delayed_s, self._reported_s = 0, 0.0, now_s
-            self._over_day = False
+            self._over = None
             await self._report(detail)
         return wait_s
 
@@ -78,3 +93,18 @@ class ChargerQuota:
             await self.report(detail)
         except Exception as exc:  # e.g. the store is down: the log line still says it
             log.warning("%s: %s (not stored: %s)", self.charger_id, detail, exc)
+
+
+def sample_count(payload: dict) -> int:
+    """``sampledValue`` entries of a MeterValues (1.6, 2.0.1), StopTransaction
+    (``transactionData``) or TransactionEvent payload; 0 for anything else."""
+    total = 0
+    for key in ("meterValue", "transactionData"):
+        values = payload.get(key)
+        if not isinstance(values, list):
+            continue
+        for mv in values:
+            sampled = mv.get("sampledValue") if isinstance(mv, dict) else None
+            if isinstance(sampled, list):
+                total += len(sampled)
+    return total

@@ -161,6 +161,10 @@ class RpcConnection:
             return
         try:
             await self._validate(CALL, frame.action, frame.payload, frame.unique_id)
+            if self.quota is not None:  # many meter samples: stored later, none refused
+                wait_s = await self.quota.samples_delay_s(frame.payload)
+                if wait_s > 0 and await self._closes_within(wait_s):
+                    return  # the charger keeps the message and sends it again
             response = await handler(frame.payload)
         except FrameError as err:
             if err.unique_id == framing.UNKNOWN_ID:  # raised deep in an adapter

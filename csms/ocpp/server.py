@@ -277,7 +277,8 @@ class Gateway:
             quota = self.quotas[identity] = ChargerQuota(
                 identity, s.charger_messages_per_s, s.charger_message_burst,
                 s.charger_bytes_per_s, s.charger_byte_burst, s.charger_bytes_per_day,
-                report=report)
+                report=report, samples_per_s=s.charger_samples_per_s,
+                sample_burst=s.charger_sample_burst)
         return quota
 
     async def _after_admission(self, identity: str, admitted: Admitted) -> None:

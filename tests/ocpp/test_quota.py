@@ -72,3 +72,45 @@ async def test_the_daily_byte_budget_survives_a_reconnect_and_is_reported(databa
         assert len(reports) == 1 and "over its daily byte budget" in reports[0], reports
     finally:
         await svc.stop()
+
+
+async def test_many_samples_per_message_are_paced_and_all_stored(database_url):
+    """Every sampledValue is a stored row: a charger packing thousands into its frames is paced
+    on samples (the message and byte quotas alone let it write tens of thousands of rows a
+    second), and every one of them is kept."""
+    from csms.store.tables import MeterSampleRow
+
+    svc = await _running_services(database_url, True, charger_samples_per_s=2000.0,
+                                  charger_sample_burst=800)
+    per_message, messages = 400, 10  # 54 kB frames, under the 64 KiB frame cap
+    t0 = time.time() - 86_400
+
+    def iso(s: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s))
+
+    try:
+        async with raw(svc.ocpp_url, "SAMPLES", "ocpp1.6") as ws, \
+                raw(svc.ocpp_url, "QUIET-S", "ocpp1.6") as quiet:
+            started_s = time.monotonic()
+            for n in range(messages):
+                await ws.send(json.dumps([2, f"m{n}", "MeterValues", {"connectorId": 1, "meterValue": [
+                    {"timestamp": iso(t0 + n * per_message + i), "sampledValue": [
+                        {"value": str(i), "measurand": "Energy.Active.Import.Register",
+                         "unit": "Wh"}]} for i in range(per_message)]}]))
+            await quiet.send('[2,"q","Heartbeat",{}]')
+            assert json.loads(await asyncio.wait_for(quiet.recv(), 5))[:2] == [3, "q"]
+            answers = [json.loads(await asyncio.wait_for(ws.recv(), 15)) for _ in range(messages)]
+            paced_s = time.monotonic() - started_s
+        assert [a[:2] for a in answers] == [[3, f"m{n}"] for n in range(messages)]
+        assert paced_s >= 1.2  # (4,000 - 800 burst) / 2,000 per s = 1.6 s of pacing
+        with Session(svc.engine) as s:
+            stored = s.exec(select(MeterSampleRow.id).where(
+                MeterSampleRow.charger_id == "SAMPLES")).all()
+            events = s.exec(select(ChargerEventRow).where(
+                ChargerEventRow.charger_id == "SAMPLES")).all()
+        assert len(stored) == messages * per_message
+        reports = [e.payload["detail"] for e in events
+                   if e.kind == "security" and e.payload["kind"] == "quota_exceeded"]
+        assert len(reports) == 1 and "over its meter sample quota" in reports[0], reports
+    finally:
+        await svc.stop()
