@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     auth_backoff_max_s: float = Field(300.0, gt=0, description="longest backoff")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="addresses/CIDRs whose X-Forwarded-For is believed")
+    proxy_protocol: bool = Field(False, description="the trusted proxies send a PROXY header "
+                                 "(HAProxy send-proxy / send-proxy-v2) on the plain OCPP port")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -31,6 +31,7 @@ from csms.ocpp import admission, handshake, v16, v21, v201
 from csms.ocpp.admission import AdmissionRefused, Admitted, ClientCertificate
 from csms.ocpp.common import Dispatch
 from csms.ocpp.handshake import HandshakeRejected
+from csms.ocpp.proxy_protocol import connection_class
 from csms.ocpp.quota import ChargerQuota
 from csms.ocpp.rpc import ChargerOffline, RpcConnection
 from csms.proxy import TrustedProxies
@@ -109,13 +110,17 @@ class Gateway:
         self.certificates = None
 
     async def _listen(self, host: str, port: int, ssl=None):
+        # The PROXY header precedes the TLS handshake, which the TLS layer reads first: plain
+        # listener only (csms/ocpp/proxy_protocol.py).
+        proxied = self.settings.proxy_protocol and ssl is None and self.proxies.networks
         return await serve(
             self._handle, host, port, process_request=self._process_request,
             select_subprotocol=self._select_subprotocol, subprotocols=list(ADAPTERS),
             compression="deflate" if self.settings.compression else None,
             ping_interval=self.settings.ping_interval_s, ping_timeout=self.settings.ping_timeout_s,
             max_size=max(4 * self.settings.max_frame_bytes, 2**20), server_header="csms",
-            ssl=ssl, backlog=LISTEN_BACKLOG)
+            ssl=ssl, backlog=LISTEN_BACKLOG,
+            create_connection=connection_class(self.proxies) if proxied else None)
 
     async def start(self, host: str, port: int) -> int:
         self._server = await self._listen(host, port)
