@@ -4,7 +4,11 @@
 
 Starts `csms serve --open` on a temporary SQLite database, adds a site (200 kW, 60 kWp PV,
 office base load), 30 days of history for 20 chargers (the console benchmark's generator) and
-four scripted OCPP 1.6 chargers charging live, then opens every page as an admin.
+four scripted OCPP 1.6 chargers charging live, then opens every page as an admin:
+
+    <page>.png         1440 px wide, English (every page, and any page added to the menu)
+    <page>-fr.png      1440 px wide, French (the main pages)
+    <page>-mobile.png  390 px wide (a phone), English (every page)
 """
 
 from __future__ import annotations
@@ -12,44 +16,41 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
-
-from benchmarks.bench_console import seed  # noqa: E402
 from tests.browser.harness import (  # noqa: E402
     CHROMIUM_ARGS,
     PASSWORD,
     Fleet,
     add_user,
     chromium_path,
+    seed_history,
 )
 from tests.server import start_server  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 PAGES = [("overview", "/"), ("chargers", "/chargers"), ("charger", "/chargers/CP-1"),
          ("sessions", "/sessions"), ("session", "/sessions/{session}"), ("grid", "/grid"),
-         ("costs", "/costs"), ("smart-charging", "/smart-charging"), ("settings", "/settings")]
+         ("costs", "/costs"), ("smart-charging", "/smart-charging"), ("settings", "/settings"),
+         ("certificates", "/certificates")]
+FRENCH = ("overview", "chargers", "charger", "sessions", "grid", "costs", "smart-charging")
+WIDE, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
+FIRST_SCREEN = ("sessions", "charger")  # long tables (sessions, message log): enough to see
 
 
-def _prepare(server) -> int:
-    engine = sa.create_engine(server.database_url)
-    seed(engine, datetime.now(UTC), chargers=20, prefix="H")
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE chargers SET connected = false WHERE id LIKE 'H-%'"))
-        conn.execute(sa.text(
-            "INSERT INTO sites (name, latitude, longitude, voltage_level, capacity_kw, "
-            "transformer_kva, tariff, pv_kwp, base_load_profile, base_load_peak_kw, policy, "
-            "policy_params, control_period_s, created_at) VALUES ('Casablanca office', 33.57, "
-            "-7.59, 'LV', 200, 400, '{\"name\": \"onee-default\"}', 60, 'office', 80, "
-            "'price_optimization', '{}', 60, :now)"), {"now": datetime.now(UTC)})
-        last = conn.execute(sa.text("SELECT max(id) FROM sessions")).scalar_one()
-    engine.dispose()
-    return last
+def _shoot(page, name: str, path: str, file: str) -> None:
+    page.goto(path)
+    if path == "/chargers/CP-1":
+        page.locator("#charger-security").wait_for()  # loaded by htmx
+    if name == "smart-charging":
+        page.locator("form[action='/smart-charging/whatif'] button").click()
+        page.get_by_test_id("whatif-table").wait_for(timeout=60_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=OUT / file, full_page=name not in FIRST_SCREEN)
+    print("wrote", OUT / file)
 
 
 def main() -> int:
@@ -62,17 +63,18 @@ def main() -> int:
         server = start_server(Path(tmp), open_mode=True)
         fleet = None
         try:
-            last_history_session = _prepare(server)
+            last_history_session = seed_history(server)
             add_user(server, "admin", "admin")
             fleet = Fleet(server.ocpp_url, ["CP-1", "CP-2", "CP-3", "CP-4"]).start()
             time.sleep(4)  # a few live meter values
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-                ctx = browser.new_context(base_url=server.http_url,
-                                          viewport={"width": 1280, "height": 900})
+                ctx = browser.new_context(base_url=server.http_url, viewport=WIDE)
                 page = ctx.new_page()
-                page.goto("/login")
-                page.screenshot(path=OUT / "login.png")
+                for file, size in (("login.png", WIDE), ("login-mobile.png", PHONE)):
+                    page.set_viewport_size(size)
+                    _shoot(page, "login", "/login?lang=en", file)
+                page.set_viewport_size(WIDE)
                 page.get_by_label("Username").fill("admin")
                 page.get_by_label("Password").fill(PASSWORD)
                 page.get_by_role("button", name="Log in").click()
@@ -81,21 +83,19 @@ def main() -> int:
                 page.get_by_role("button", name="Trigger message").click()
                 page.locator("#outbox tbody tr", has_text="TriggerMessage").locator(
                     ".state-accepted").first.wait_for()
-                for name, path in PAGES:
-                    page.goto(path.format(session=last_history_session))
-                    if name == "smart-charging":
-                        page.get_by_role("button", name="Run").click()
-                        page.get_by_test_id("whatif-table").wait_for(timeout=60_000)
-                    # long tables (sessions, message log): the first screen is enough
-                    page.screenshot(path=OUT / f"{name}.png",
-                                    full_page=name not in ("sessions", "charger"))
-                    print("wrote", OUT / f"{name}.png")
-                page.goto("/?lang=fr")
-                page.screenshot(path=OUT / "overview-fr.png", full_page=True)
+                pages = [(name, path.format(session=last_history_session))
+                         for name, path in PAGES]
+                known = {path for _, path in PAGES}
+                pages += [(href.strip("/"), href) for href in page.locator("nav a").evaluate_all(
+                    "as => as.map(a => a.getAttribute('href'))") if href not in known]
+                for lang, size, suffix in (("en", WIDE, ""), ("fr", WIDE, "-fr"),
+                                           ("en", PHONE, "-mobile")):
+                    page.set_viewport_size(size)
+                    for name, path in pages:
+                        if lang == "fr" and name not in FRENCH:
+                            continue
+                        _shoot(page, name, f"{path}?lang={lang}", f"{name}{suffix}.png")
                 page.goto("/?lang=en")
-                page.set_viewport_size({"width": 390, "height": 844})
-                page.goto("/")
-                page.screenshot(path=OUT / "overview-mobile.png", full_page=True)
                 browser.close()
         finally:
             if fleet:

@@ -149,6 +149,29 @@ class Fleet:
         return cp, start.transaction_id, {"wh": 0.0, "soc": 15.0 + 20 * n}
 
 
+def seed_history(server: ServerHandle, chargers: int = 20) -> int:
+    """30 days of sessions for ``chargers`` offline chargers ``H-0000``.. (the console
+    benchmark's generator) and a site (200 kW, 60 kWp PV, office base load), so every page has
+    long tables and full charts; returns the last session's id. Call before the fleet starts."""
+    import sqlalchemy as sa
+
+    from benchmarks.bench_console import seed
+
+    engine = sa.create_engine(server.database_url)
+    seed(engine, datetime.now(UTC), chargers=chargers, prefix="H")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE chargers SET connected = false WHERE id LIKE 'H-%'"))
+        conn.execute(sa.text(
+            "INSERT INTO sites (name, latitude, longitude, voltage_level, capacity_kw, "
+            "transformer_kva, tariff, pv_kwp, base_load_profile, base_load_peak_kw, policy, "
+            "policy_params, control_period_s, created_at) VALUES ('Casablanca office', 33.57, "
+            "-7.59, 'LV', 200, 400, '{\"name\": \"onee-default\"}', 60, 'office', 80, "
+            "'price_optimization', '{}', 60, :now)"), {"now": datetime.now(UTC)})
+        last = conn.execute(sa.text("SELECT max(id) FROM sessions")).scalar_one()
+    engine.dispose()
+    return last
+
+
 @contextlib.contextmanager
 def live_console(tmp_path, chargers: int = 2):
     """(server, fleet) with users admin/operator/viewer whose password is ``PASSWORD``."""

@@ -2,6 +2,9 @@
 
 Every chart is an ``<svg role="img">`` with a <title> for screen readers; pages also show the
 numbers in a table. Colours come from CSS classes (``s0``.. ``s7``, ``limit``) in console.css.
+A chart is as wide as its card (viewBox, ``width: 100%``); on a phone console.css draws its text
+larger (in viewBox units) and hides every other x label (``tick odd``), so the margins below
+leave room for text of up to 20 units.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from html import escape
 from markupsafe import Markup
 
 W, H = 640, 240
-PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 24, 28
+PAD_L, PAD_R, PAD_T, PAD_B = 56, 12, 28, 36
 COLOURS = 8  # series classes s0..s7 in console.css
 
 
@@ -114,13 +117,19 @@ def radar_chart(title: str, axes: Sequence[tuple[str, float]]) -> Markup:
                                                      enumerate(axes)))
     parts.append(f'<polygon class="area s0" points="{pts}"/>')
     for i, (name, v) in enumerate(axes):
-        x, y = pt(i, scale * 1.18)
+        # the name in short lines and the value below it, so a label stays narrow; a label
+        # above the centre ends at its point, one below starts there
+        x, y = pt(i, scale * 1.12)
         anchor = "middle" if abs(x - c) < 20 else ("start" if x > c else "end")
-        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(name)} '
-                     f'{v * 100:.0f}%</text>')
+        lines = [*_lines(name), f"{v * 100:.0f}%"]
+        first = (f"{-(len(lines) - 1) * 1.1:.1f}em" if y < c - 20 else
+                 "0.8em" if y > c + 20 else f"{-(len(lines) - 1) * 0.55 + 0.35:.2f}em")
+        spans = "".join(f'<tspan x="{x:.1f}" dy="{first if k == 0 else "1.1em"}">'
+                        f'{escape(line)}</tspan>' for k, line in enumerate(lines))
+        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{spans}</text>')
     body = "".join(parts)
-    return Markup(f'<svg class="chart radar" viewBox="-70 0 {size + 140} {size}" role="img" '
-                  f'aria-label="{escape(title)}">{body}</svg>')
+    return Markup(f'<svg class="chart radar" viewBox="-125 -45 {size + 250} {size + 90}" '
+                  f'role="img" aria-label="{escape(title)}">{body}</svg>')
 
 
 def _frame(title: str, lo: float, hi: float, unit: str) -> str:
@@ -131,15 +140,33 @@ def _frame(title: str, lo: float, hi: float, unit: str) -> str:
         out.append(f'<line class="grid" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}"/>'
                    f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" text-anchor="end">'
                    f'{_fmt(lo + f * (hi - lo))}</text>')
-    out.append(f'<text x="{PAD_L}" y="12" class="unit">{escape(unit)}</text>')
+    out.append(f'<text x="{PAD_L}" y="18" class="unit">{escape(unit)}</text>')
     return "".join(out)
 
 
 def _x_ticks(labels: Sequence[str], x_of, max_ticks: int = 8) -> str:
+    """Every ``step``-th label, centred on its point; one near an edge starts or ends there (off
+    the y labels, not cut off); every other one is ``odd`` (hidden on a phone)."""
     n = len(labels)
     step = max(1, math.ceil(n / max_ticks))
-    return "".join(f'<text x="{x_of(i):.1f}" y="{H - 8}" text-anchor="middle">'
-                   f'{escape(labels[i])}</text>' for i in range(0, n, step))
+    out = []
+    for k, i in enumerate(range(0, n, step)):
+        x = x_of(i)
+        anchor = "end" if x > W - PAD_R - 40 else "start" if x < PAD_L + 30 else "middle"
+        out.append(f'<text class="tick{" odd" if k % 2 else ""}" x="{x:.1f}" y="{H - 8}" '
+                   f'text-anchor="{anchor}">{escape(labels[i])}</text>')
+    return "".join(out)
+
+
+def _lines(text: str, width: int = 13) -> list[str]:
+    """``text`` in lines of about ``width`` characters, broken between words."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def _wrap(title: str, parts: list[str], legend: list[tuple[str, str]]) -> Markup:
