@@ -1,8 +1,11 @@
 """`make demo`: a fresh SQLite CSMS in demo mode and a 50-charger mixed site driving it.
 
 One simulated day passes in 20 wall minutes (speed 72). The simulators get the CSMS's speed and
-take its time from their BootNotification answers, as real chargers do. Prints the console URL
-and a login; Ctrl-C stops everything. Run ``python -m csms.demo --help`` for the knobs.
+take its time from their BootNotification answers, as real chargers do. The site owns a fleet
+(``--fleet``, default 40 vehicles for the 50 chargers; other drivers are visitors): its cars and
+their RFID tags are registered in the CSMS (``csms vehicles import``) before the chargers start,
+so the console knows which car is charging. Prints the console URL and a login; Ctrl-C stops
+everything. Run ``python -m csms.demo --help`` for the knobs.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--faults", help="simulator faults, e.g. skew=0.33 (a third of the "
                    "chargers with a clock 10 min behind); see csms-sim --help")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--fleet", type=int, help="vehicles the site owns, registered in the CSMS "
+                   "with their tags (default: 0.8 x --chargers; 0: visitors only)")
     p.add_argument("--http-port", type=int, default=8000)
     p.add_argument("--ocpp-port", type=int, default=9000)
     return p
@@ -78,6 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     password = secrets.token_urlsafe(12)
     _run([py, "-m", "csms.cli", "user", "add", "demo", "--role", "admin",
           "--database-url", db_url], stdin=password + "\n")
+    # The site's own vehicles: drawn by the simulator (same seed and mix as its run), then
+    # registered with their tags, before any charger connects.
+    fleet_n = round(0.8 * args.chargers) if args.fleet is None else max(0, args.fleet)
+    fleet_file = db.with_name(f"{db.stem}-fleet.json")
+    if fleet_n:
+        _run([py, "-m", "simulators", "--fleet", str(fleet_n), "--fleet-file", str(fleet_file),
+              "--fleet-only", "--seed", str(args.seed)])
+        _run([py, "-m", "csms.cli", "vehicles", "import", str(fleet_file),
+              "--database-url", db_url])
 
     server = subprocess.Popen(
         [py, "-m", "csms.cli", "serve", "--open", "--database-url", db_url, "--no-migrate",
@@ -110,8 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"OCPP gateway:  {found['ocpp']}/ocpp/{{charger_id}}")
         print(f"Demo clock:    starts {start}, speed {args.speed:g}x "
               f"(one day every {day_min:.0f} wall minutes)")
-        print(f"Site:          {args.chargers} {args.protocol} chargers, profile {args.profile}"
-              "\nCtrl-C stops everything.\n", flush=True)
+        print(f"Site:          {args.chargers} {args.protocol} chargers, profile {args.profile}")
+        if fleet_n:
+            print(f"fleet: {fleet_n} vehicles registered")
+        print("Ctrl-C stops everything.\n", flush=True)
         sim_cmd = [py, "-m", "simulators", "--url", f"{found['ocpp']}/ocpp", "--chargers",
                    str(args.chargers), "--profile", args.profile, "--protocol", args.protocol,
                    "--speed", str(args.speed), "--seed", str(args.seed)]
@@ -119,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             sim_cmd += ["--v2g-share", str(args.v2g_share)]
         if args.faults:
             sim_cmd += ["--faults", args.faults]
+        if fleet_n:
+            sim_cmd += ["--fleet", str(fleet_n), "--fleet-file", str(fleet_file)]
         sim = subprocess.Popen(sim_cmd, env=env)
         while server.poll() is None and sim.poll() is None:
             time.sleep(0.5)

@@ -19,6 +19,7 @@ from datetime import timedelta
 from simulators.arrivals import PROFILES
 from simulators.charger.link import BackOff
 from simulators.clock import SimClock, parse_start
+from simulators.fleet import draw_fleet, write_fleet_file
 from simulators.recording import Recorder
 from simulators.site import ChaosConfig, Site
 from simulators.vehicles import FleetMix
@@ -55,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MeterValueSampleInterval in simulated seconds")
     p.add_argument("--fleet-mix", help="segment shares, e.g. urban=45,mixed=35,commercial=12,"
                    "premium=8 (default: the documented Moroccan mix)")
+    p.add_argument("--fleet", type=int, default=0, metavar="N",
+                   help="the site owns N vehicles drawn from the fleet mix, each with a fixed "
+                   "tag FLEET-0001...; an arrival takes one not plugged in (else it is a "
+                   "visitor with a random tag). Default 0: visitors only")
+    p.add_argument("--fleet-file", metavar="PATH", help="write the --fleet vehicles as JSON "
+                   "[{id_token, model, name}] at start, for `csms vehicles import PATH`")
+    p.add_argument("--fleet-only", action="store_true",
+                   help="with --fleet-file: write the file and exit (no chargers run)")
     p.add_argument("--sessions-scale", type=float, default=1.0,
                    help="multiply the profile's sessions per EVSE per day")
     p.add_argument("--faults", help="chaos: drop=P,reboot=P (per charger per simulated hour), "
@@ -112,7 +121,8 @@ def build_site(args: argparse.Namespace, clock: SimClock | None = None,
                 sessions_scale=args.sessions_scale, chaos=ChaosConfig.parse(args.faults),
                 backoff=backoff or BackOff(), v2g_share=args.v2g_share,
                 join_csms_clock=args.start is None and clock is None,
-                recorder=Recorder() if getattr(args, "record", None) else None)
+                recorder=Recorder() if getattr(args, "record", None) else None,
+                fleet_size=getattr(args, "fleet", 0) or 0)
 
 
 def use_tls(site: Site, args: argparse.Namespace) -> None:
@@ -134,6 +144,8 @@ async def amain(args: argparse.Namespace) -> int:
     ocpp.messages.ASYNC_VALIDATION = False  # inline validation: much cheaper per connection
     site = build_site(args)
     use_tls(site, args)
+    if args.fleet_file:
+        write_fleet_file(args.fleet_file, site.fleet)
     clock = site.clock
     start = "the CSMS's time" if site.join_csms_clock else clock.start.isoformat()
     print(f"csms-sim: {args.chargers} {args.protocol} chargers, profile {args.profile}, "
@@ -182,6 +194,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--tls-cert and --tls-key go together")
     if args.v2g_share > 0 and args.protocol != "mixed":
         parser.error("--v2g-share applies to --protocol mixed (2.1 is all V2G already)")
+    if args.fleet < 0:
+        parser.error("--fleet must be 0 or more")
+    if args.fleet_file and not args.fleet:
+        parser.error("--fleet-file needs --fleet N (N > 0)")
+    if args.fleet_only and not args.fleet_file:
+        parser.error("--fleet-only needs --fleet-file")
+    if args.fleet_only:
+        mix = FleetMix.parse(args.fleet_mix) if args.fleet_mix else FleetMix.default()
+        write_fleet_file(args.fleet_file, draw_fleet(args.fleet, mix, args.seed))
+        print(f"csms-sim: {args.fleet} vehicles written to {args.fleet_file}", flush=True)
+        return 0
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return asyncio.run(amain(args))

@@ -1,7 +1,9 @@
 """A site: chargers plus an arrival process, a live summary, and optional chaos.
 
 Deterministic for a seed: charger types, protocols, arrivals, vehicles and id tags all come
-from seeded generators (network timing aside).
+from seeded generators (network timing aside). With a fleet (``fleet_size``) the site owns that
+many vehicles with fixed tags (``simulators.fleet``); an arrival takes one that is not plugged
+in and suits the charger, else it is an anonymous visitor with a random tag.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from simulators.charger.v21 import Charger21
 from simulators.charger.v201 import Charger201
 from simulators.clock import SimClock
 from simulators.ev import EV
+from simulators.fleet import FleetVehicle, draw_fleet
 from simulators.recording import Recorder
 from simulators.vehicles import FleetMix, VehicleSpec, load_vehicles
 
@@ -131,6 +134,7 @@ class Site:
     # No start time given: take the CSMS's time from the first BootNotification answer.
     join_csms_clock: bool = False
     recorder: Recorder | None = None  # every plug-in, for ``csms evaluate --oracle``
+    fleet_size: int = 0  # the site's own vehicles (fixed tags); 0: visitors only
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -163,7 +167,10 @@ class Site:
                 clock_follows_csms=not skewed, phase_rotation=rotation)
             charger.on_csms_time = self._csms_time
             self.chargers.append(charger)
+        self.fleet: tuple[FleetVehicle, ...] = draw_fleet(self.fleet_size, self.mix, self.seed)
+        self._plugged: dict[str, asyncio.Future] = {}  # fleet tag -> its session, while plugged
         self.sessions_started = 0
+        self.fleet_sessions = 0
         self.turned_away = 0
         self._tasks: list[asyncio.Task] = []
         self._clock_ready = asyncio.Event()
@@ -190,6 +197,7 @@ class Site:
             "site_kw": sum(max(0.0, e.power_w) for e in evses) / 1000.0,
             "energy_kwh": sum(e.meter_wh for e in evses) / 1000.0,
             "sessions": self.sessions_started,
+            "fleet_sessions": self.fleet_sessions,
             "turned_away": self.turned_away,
             "queued": sum(c.outbox.pending_transactional for c in self.chargers),
         }
@@ -252,7 +260,11 @@ class Site:
             self.turned_away += 1
             return
         charger, evse = free[int(a.u_vehicle * 7919) % len(free)]
-        if charger.protocol == "2.1" and charger.type.v2g and v2g_vehicles():
+        v2g_only = charger.protocol == "2.1" and charger.type.v2g and bool(v2g_vehicles())
+        mine = self._fleet_vehicle(a, dc_only=charger.type.kind == "DC", v2g_only=v2g_only)
+        if mine is not None:
+            spec = mine.spec
+        elif v2g_only:
             spec = random.Random(a.u_vehicle).choice(v2g_vehicles())  # V2G cars use V2G chargers
         else:
             spec = self.mix.sample(random.Random(a.u_vehicle), dc_only=charger.type.kind == "DC")
@@ -271,11 +283,26 @@ class Site:
         if charger.type.kind == "DC" or a.u_vehicle < 0.5:
             ev.requested_energy_wh = requested_wh
         self.sessions_started += 1
-        tag = f"RFID-{int(a.u_vehicle * 1e6):06d}"
+        tag = mine.id_token if mine is not None else f"RFID-{int(a.u_vehicle * 1e6):06d}"
         if self.recorder is not None:
             self.recorder.arrived(charger.id, evse.id, evse.supply, ev, self.clock.now(),
                                   dwell_s)
-        charger.plug_in(evse.id, ev, tag, dwell_s=dwell_s)
+        session = charger.plug_in(evse.id, ev, tag, dwell_s=dwell_s)
+        if mine is not None:
+            self.fleet_sessions += 1
+            self._plugged[mine.id_token] = session  # until the car leaves (the task ends)
+
+    def _fleet_vehicle(self, a: Arrival, dc_only: bool, v2g_only: bool) -> FleetVehicle | None:
+        """One of the site's vehicles not plugged in now that suits the charger (DC chargers:
+        DC-capable cars; V2G chargers: V2G cars), or None: the arrival is a visitor."""
+        if not self.fleet:
+            return None
+        for tag, session in list(self._plugged.items()):
+            if session.done():
+                del self._plugged[tag]
+        free = [v for v in self.fleet if v.id_token not in self._plugged
+                and (v.spec.has_dc or not dc_only) and (v.spec.v2g or not v2g_only)]
+        return random.Random(a.u_vehicle).choice(free) if free else None
 
     async def _chaos(self) -> None:
         rng = random.Random(self.seed + 7)

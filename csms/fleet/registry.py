@@ -5,11 +5,14 @@ A vehicle created from a catalogue model copies the model's facts (``csms.fleet.
 any fact given explicitly wins, so a Kangoo with the optional 22 kW charger is the Kangoo model
 with ``ac_max_w`` 22000. ``seed_catalogue`` registers one vehicle per catalogue model (named
 after it) once: ``csms vehicles seed`` or the console's button, never implicitly, so a registry
-the operator emptied stays empty.
+the operator emptied stays empty. ``import_fleet`` registers a list of vehicles with their id
+tokens (``csms vehicles import``, ``POST /api/v1/vehicles/import``; a simulated site writes one
+with ``csms-sim --fleet N --fleet-file PATH``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, select
@@ -148,8 +151,9 @@ def update_vehicle(session: Session, row: VehicleRow, fields: dict) -> VehicleRo
     for key, value in values.items():
         setattr(row, key, value)
     try:
-        _check_whole(row)
-        _check_unique(session, row)
+        with session.no_autoflush:  # check before the changed row is written
+            _check_whole(row)
+            _check_unique(session, row)
     except ValueError:
         for key, value in before.items():  # leave the session's object as it was
             setattr(row, key, value)
@@ -174,3 +178,89 @@ def seed_catalogue(session: Session, now: datetime) -> list[VehicleRow]:
             added.append(create_vehicle(session, {"name": model.name, "model": model.name},
                                         now))
     return added
+
+
+@dataclass
+class ImportResult:
+    created: list[VehicleRow] = field(default_factory=list)
+    updated: list[VehicleRow] = field(default_factory=list)
+    unchanged: list[VehicleRow] = field(default_factory=list)
+    id_tokens_created: list[str] = field(default_factory=list)
+
+    @property
+    def vehicles(self) -> list[VehicleRow]:
+        return sorted([*self.created, *self.updated, *self.unchanged], key=lambda v: v.id)
+
+
+def _import_entries(entries) -> list[dict]:
+    """The checked entries of an import: ``id_token`` and a catalogue ``model`` each, ``name``
+    optional (default ``<id_token> <model>``); errors name the entry."""
+    if not isinstance(entries, list):
+        raise VehicleError("a fleet file is a JSON list of {id_token, model, name} objects")
+    out, seen = [], {}
+    for i, entry in enumerate(entries, 1):
+        label = f"entry {i}"
+        if not isinstance(entry, dict):
+            raise VehicleError(f"{label}: not an object")
+        token = entry.get("id_token")
+        if not isinstance(token, str) or not token.strip():
+            raise VehicleError(f"{label}: id_token (a string) is required")
+        label = f"entry {i} ({token.strip()})"
+        extra = sorted(set(entry) - {"id_token", "model", "name"})
+        if extra:
+            raise VehicleError(f"{label}: unknown field(s) {', '.join(extra)}")
+        model = entry.get("model")
+        if not isinstance(model, str):
+            raise VehicleError(f"{label}: model (a catalogue model name) is required")
+        name = entry.get("name")
+        if name is not None and not isinstance(name, str):
+            raise VehicleError(f"{label}: name must be a string")
+        try:
+            model = _facts_of_model(model)["model"]  # the catalogue's spelling
+            values = _check({"id_token": token, "name": name or f"{token.strip()} {model}",
+                             "model": model})
+        except VehicleError as exc:
+            raise VehicleError(f"{label}: {exc}") from None
+        for key in ("id_token", "name"):
+            if (values[key], key) in seen:
+                raise VehicleError(f"{label}: {key} {values[key]!r} is also in "
+                                   f"{seen[values[key], key]}")
+            seen[values[key], key] = label
+        out.append({**values, "label": label})
+    return out
+
+
+def import_fleet(session: Session, entries, now: datetime) -> ImportResult:
+    """Register each entry's vehicle, with the facts of its catalogue model, linked to its id
+    token; the token is added to the authorization list (Accepted) when it is not there (a
+    token already there keeps its status). A vehicle is found by its id token, else by its
+    name: an existing one gets the entry's name and model (and that model's facts, only when
+    the model changes, so facts the operator corrected stay), nothing else. Idempotent.
+    All or nothing: on a ``VehicleError`` / ``VehicleConflict`` (naming the entry) the
+    caller rolls back."""
+    result = ImportResult()
+    for e in _import_entries(entries):
+        label = e.pop("label")
+        try:
+            if session.get(IdTokenRow, e["id_token"]) is None:
+                session.add(IdTokenRow(id_token=e["id_token"], status="Accepted",
+                                       description=f"vehicle {e['name']}"[:255],
+                                       created_at=now))
+                session.flush()
+                result.id_tokens_created.append(e["id_token"])
+            row = session.exec(select(VehicleRow).where(
+                VehicleRow.id_token == e["id_token"])).first() or session.exec(
+                select(VehicleRow).where(VehicleRow.name == e["name"])).first()
+            if row is None:
+                result.created.append(create_vehicle(session, e, now))
+                continue
+            changes = {k: v for k, v in e.items() if getattr(row, k) != v}
+            if not changes:
+                result.unchanged.append(row)
+                continue
+            result.updated.append(update_vehicle(session, row, changes))
+        except VehicleConflict as exc:
+            raise VehicleConflict(f"{label}: {exc}") from None
+        except VehicleError as exc:
+            raise VehicleError(f"{label}: {exc}") from None
+    return result

@@ -13,7 +13,9 @@ from csms.store.tables import VehicleRow
 from csms.web.bounds import Id, Limit, Offset
 from csms.web.deps import DB, Operator, Viewer
 from csms.web.schemas import (
+    FleetEntryIn,
     VehicleCatalogueOut,
+    VehicleImportOut,
     VehicleIn,
     VehicleModelOut,
     VehicleOut,
@@ -72,6 +74,19 @@ def seed_vehicles(session: DB):
     """One vehicle per catalogue model not registered under its name yet (idempotent)."""
     added = _write(session, lambda: registry.seed_catalogue(session, clock.now()))
     return _out(session, added)
+
+
+@router.post("/vehicles/import", response_model=VehicleImportOut, dependencies=[Operator])
+def import_vehicles(body: list[FleetEntryIn], session: DB):
+    """Register a fleet: each entry's vehicle from its catalogue model, linked to its id token
+    (added, Accepted, when missing); found again by token or name, so importing twice changes
+    nothing. All or nothing: 422 / 409 naming the entry."""
+    entries = [e.model_dump(exclude_none=True) for e in body]
+    result = _write(session, lambda: registry.import_fleet(session, entries, clock.now()))
+    return VehicleImportOut(created=len(result.created), updated=len(result.updated),
+                            unchanged=len(result.unchanged),
+                            id_tokens_created=result.id_tokens_created,
+                            vehicles=_out(session, result.vehicles))
 
 
 @router.get("/vehicles/{vehicle_id}", response_model=VehicleOut, dependencies=[Viewer])

@@ -274,3 +274,21 @@ class VehicleCatalogueOut(BaseModel):
     citation: str
     licence: str
     models: list[VehicleModelOut]
+
+
+class FleetEntryIn(Strict):
+    """One vehicle of a fleet import (``csms-sim --fleet-file`` writes a list of them)."""
+
+    id_token: str = Field(min_length=1, max_length=36, description="the driver's id token; "
+                          "added to the authorization list (Accepted) when missing")
+    model: str = Field(max_length=80, description="a catalogue model (/api/v1/vehicle-models)")
+    name: str | None = Field(None, min_length=1, max_length=80,
+                             description="default: '<id_token> <model>'")
+
+
+class VehicleImportOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    id_tokens_created: list[str]
+    vehicles: list[VehicleOut]
