@@ -11,7 +11,7 @@ from datetime import datetime
 import uvicorn
 from sqlalchemy.exc import OperationalError
 
-from csms import clock
+from csms import clock, loop_lag
 from csms.domain.durability import StoreUnavailable
 from csms.services import Services
 from csms.settings import Settings, load
@@ -52,15 +52,20 @@ async def serve(settings: Settings) -> None:
         log.warning("open mode: any charger identity is accepted and registered, any id token "
                     "is authorized; never use this on a public network")
     services = Services.build(settings)
+    # The web stack is imported before the gateway listens (it held the loop ~1 s once
+    # chargers were already being served), and what the imports made is frozen at once.
+    app = create_app(services)
+    loop_lag.freeze()
     ocpp_port = await services.start()
     tls_port = await services.start_tls()
     if settings.control:
         services.start_control()
+        warmed = (services.control.warmed,)
     else:
+        warmed = ()
         log.warning("smart-charging control loop disabled (--no-control): no limits are sent")
     http_sock = _bind(settings.host, settings.http_port)
     http_port = http_sock.getsockname()[1]
-    app = create_app(services)
     descriptors = connections.raise_descriptor_limit()
     cap = connections.http_connection_cap(settings.http_max_connections, descriptors)
     log.info("HTTP: at most %d connections (%d descriptors), head within %g s", cap,
@@ -82,6 +87,7 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     http_task = asyncio.create_task(server.serve(sockets=[http_sock]))
+    services.background.append(asyncio.ensure_future(loop_lag.freeze_after_start(*warmed)))
     await stop.wait()
     log.info("shutting down")
     server.should_exit = True

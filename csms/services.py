@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from csms import clock, retention, security
 from csms.commands import CommandService
 from csms.handlers import HandlerConfig, handle
+from csms.loop_lag import LoopLag
 from csms.ocpp.server import ChargerCredentials, Gateway
 from csms.settings import Settings
 from csms.store.db import create_engine
@@ -149,6 +150,8 @@ class Services:
                                      self.settings.retention_control_days,
                                      self.settings.retention_frames_days)
         self.background.append(asyncio.ensure_future(retention.run_forever(self, policy)))
+        self.loop_lag = LoopLag(self.settings.loop_lag_warn_s)
+        self.background.append(asyncio.ensure_future(self.loop_lag.run()))
         return port
 
     async def stop(self) -> None:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     charger_message_burst: int = Field(1000, ge=1, description="e.g. an offline replay")
     charger_bytes_per_s: float = Field(65536.0, gt=0, description="sustained, per charger")
     charger_byte_burst: int = Field(4 * 2**20, ge=65536, description="bytes at once")
+    loop_lag_warn_s: float = Field(0.25, gt=0, description="an event-loop lag over this is "
+                                   "logged (csms/loop_lag.py)")
     charger_samples_per_s: float = Field(100.0, gt=0, description="meter samples (stored "
                                          "rows), sustained, per charger")
     charger_sample_burst: int = Field(20_000, ge=100, description="meter samples at once, "

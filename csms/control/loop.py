@@ -69,7 +69,10 @@ class ControlLoop:
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
         self.gateway.on_connect.append(self.on_connect)
-        self._spawn(asyncio.to_thread(warm_up))  # the first plan is ~40x slower
+        # The first plan is ~40x slower; ``warmed`` is set once it has run (serve() then
+        # freezes what the imports made: csms/loop_lag.py).
+        self.warmed = asyncio.ensure_future(asyncio.to_thread(warm_up))
+        self._tasks.add(self.warmed)
         self._main = asyncio.ensure_future(self._run_forever())
 
     async def stop(self) -> None:
