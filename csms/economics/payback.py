@@ -39,6 +39,15 @@ class Payback:
     opex_mad_per_month: float
     margin_mad_per_month: float  # revenue - energy cost - opex
     months: float  # math.inf when the margin is not positive
+    # The terms of the sums above, so a page can show how the figure is computed.
+    hardware_mad: float = 0.0
+    installation_mad: float = 0.0
+    grid_connection_mad: float = 0.0
+    maintenance_mad_per_month: float = 0.0
+    software_mad_per_month: float = 0.0
+    demand_charge_mad_per_month: float = 0.0
+    revenue_mad_per_month: float = 0.0
+    energy_cost_mad_per_month: float = 0.0
 
 
 def payback(inputs: PaybackInputs) -> Payback:
@@ -55,12 +64,16 @@ def payback(inputs: PaybackInputs) -> Payback:
         raise ValueError("energy_sold_kwh_per_month must be >= 0")
     n = sum(inputs.chargers.values())
     capex = hardware + installation + inputs.grid_connection_capex_mad
-    opex = (hardware * inputs.maintenance_pct_of_hardware_per_year / 100.0 / 12.0
-            + inputs.software_mad_per_charger_month * n + inputs.demand_charge_mad_per_month)
-    margin = (inputs.energy_sold_kwh_per_month
-              * (inputs.selling_price_mad_per_kwh - inputs.energy_cost_mad_per_kwh) - opex)
+    maintenance = hardware * inputs.maintenance_pct_of_hardware_per_year / 100.0 / 12.0
+    software = inputs.software_mad_per_charger_month * n
+    opex = maintenance + software + inputs.demand_charge_mad_per_month
+    revenue = inputs.energy_sold_kwh_per_month * inputs.selling_price_mad_per_kwh
+    energy_cost = inputs.energy_sold_kwh_per_month * inputs.energy_cost_mad_per_kwh
+    margin = revenue - energy_cost - opex
     months = capex / margin if margin > 0 else math.inf
-    return Payback(capex, opex, margin, months)
+    return Payback(capex, opex, margin, months, hardware, installation,
+                   inputs.grid_connection_capex_mad, maintenance, software,
+                   inputs.demand_charge_mad_per_month, revenue, energy_cost)
 
 
 def payback_months(inputs: PaybackInputs | None = None, **kwargs) -> float:

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SITE_NAME = "default"
 EDITABLE = ("name", "latitude", "longitude", "voltage_level", "capacity_kw", "transformer_kva",
             "short_circuit_mva", "tariff", "pv_kwp", "base_load_profile", "base_load_peak_kw",
-            "policy", "policy_params", "control_period_s")
+            "policy", "policy_params", "control_period_s", "economics")
 VOLTAGE_LEVELS = ("LV", "MV", "HV")
 BASE_LOAD_PROFILES = ("residential", "office", "commercial", "highway")
 PHASE_WIRINGS = WIRINGS
@@ -56,6 +56,80 @@ def check_number(name: str, value) -> None:
         raise SiteError(f"{name} must be {bound} and <= {high:g}, got {value}")
 
 
+# The control loop's parameters (``SiteRow.policy_params``): (unit, lowest, highest, lowest
+# excluded, what applies when unset). Bounds keep the loop sane: a lease shorter than a minute
+# makes every charger fall back to its fail-safe between renewals, a plan period under 60 s
+# over a day-long stay is an LP too large to solve each period. A key not listed here is
+# refused: the loop would ignore a misspelt one without a word.
+POLICY_PARAMS: dict[str, tuple[str, float, float, bool, str]] = {
+    "phase_limit_kw": ("kW", 0.0, 1e6, True, "capacity / 3"),
+    "default_energy_kwh": ("kWh", 0.0, 1000.0, True, "20"),
+    "default_dwell_s": ("s", 60.0, 7 * 86_400.0, False, "28800 (8 h)"),
+    "min_change_w": ("W", 0.0, 1e6, False, "max(1000, 3 % of the limit)"),
+    "lease_s": ("s", 60.0, 86_400.0, False, "30 control periods"),
+    "plan_period_s": ("s", 60.0, 3600.0, False, "control period, coarsened to 96 periods"),
+}
+
+# ROI inputs per site (``SiteRow.economics``); an absent key takes the default of
+# ``csms.economics.payback`` (defaults, not quotes). Per charger kind: capex and installation.
+CHARGER_KINDS = ("ac7", "ac22", "dc50", "dc150")
+ECONOMICS_PER_KIND: dict[str, tuple[str, float]] = {
+    "charger_capex_mad": ("MAD", 1e8), "installation_mad": ("MAD", 1e8)}
+ECONOMICS_NUMBERS: dict[str, tuple[str, float]] = {
+    "maintenance_pct_of_hardware_per_year": ("%/year", 100.0),
+    "software_mad_per_charger_month": ("MAD/month", 1e6),
+    "selling_price_mad_per_kwh": ("MAD/kWh", 100.0),
+    "grid_connection_capex_mad": ("MAD", 1e9),
+    "fleet_size": ("vehicles", 1e6),
+}
+
+
+def _bounded(where: str, value, low: float, high: float, open_low: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SiteError(f"{where} must be a number, got {value!r}")
+    ok = (low < value if open_low else low <= value) and value <= high
+    if not ok:  # NaN compares false everywhere
+        bound = f"> {low:g}" if open_low else f">= {low:g}"
+        raise SiteError(f"{where} must be {bound} and <= {high:g}, got {value}")
+    return value
+
+
+def check_policy_params(params) -> None:
+    if not isinstance(params, dict):
+        raise SiteError("policy_params must be an object")
+    for key, value in params.items():
+        if key not in POLICY_PARAMS:
+            raise SiteError(f"policy_params.{key} is not a parameter; known: "
+                            f"{', '.join(POLICY_PARAMS)}")
+        unit, low, high, open_low, _ = POLICY_PARAMS[key]
+        _bounded(f"policy_params.{key} ({unit})", value, low, high, open_low)
+
+
+def check_economics(economics) -> None:
+    if not isinstance(economics, dict):
+        raise SiteError("economics must be an object")
+    for key, value in economics.items():
+        if key in ECONOMICS_PER_KIND:
+            if not isinstance(value, dict):
+                raise SiteError(f"economics.{key} is an object charger kind -> MAD")
+            for kind, mad in value.items():
+                if kind not in CHARGER_KINDS:
+                    raise SiteError(f"economics.{key}.{kind}: unknown charger kind; known: "
+                                    f"{', '.join(CHARGER_KINDS)}")
+                _bounded(f"economics.{key}.{kind} (MAD)", mad, 0.0, ECONOMICS_PER_KIND[key][1])
+        elif key in ECONOMICS_NUMBERS:
+            unit, high = ECONOMICS_NUMBERS[key]
+            if key == "fleet_size":
+                if value is None:
+                    continue
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise SiteError(f"economics.fleet_size must be a whole number, got {value!r}")
+            _bounded(f"economics.{key} ({unit})", value, 0.0, high)
+        else:
+            raise SiteError(f"economics.{key} is not an input; known: "
+                            f"{', '.join([*ECONOMICS_PER_KIND, *ECONOMICS_NUMBERS])}")
+
+
 def validate(fields: dict) -> dict:
     """Check the values a client may set; returns them unchanged."""
     if "policy" in fields and fields["policy"] not in POLICIES:
@@ -68,7 +142,13 @@ def validate(fields: dict) -> dict:
     profile = fields.get("base_load_profile")
     if profile is not None and profile not in BASE_LOAD_PROFILES:
         raise SiteError(f"base_load_profile is one of {', '.join(BASE_LOAD_PROFILES)}")
+    if "policy_params" in fields:
+        check_policy_params(fields["policy_params"])
+    if "economics" in fields:
+        check_economics(fields["economics"])
     if "tariff" in fields:
+        if not isinstance(fields["tariff"], dict):
+            raise SiteError("invalid tariff: expected an object")
         from csms.control.planner import tariff_source
         from csms.tariff import load_tariff
 

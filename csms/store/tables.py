@@ -83,6 +83,8 @@ class SiteRow(SQLModel, table=True):
     policy: str = "load_balancing"
     policy_params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     control_period_s: int = 60
+    # ROI inputs (csms.sites.economics); an absent key is the csms.economics default.
+    economics: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_column=_ts(nullable=False))
 
 

@@ -36,6 +36,8 @@ class SiteIn(BaseModel):
     policy: str | None = None
     policy_params: dict | None = None
     control_period_s: int | None = None
+    economics: dict | None = Field(None, description="ROI inputs (csms.sites.service."
+                                   "check_economics); an absent key is the default")
 
 
 class ChargerAssign(BaseModel):
@@ -137,6 +139,18 @@ def load(site_id: Id, session: DB, start: datetime | None = Query(None, alias="f
     if (end - start).total_seconds() / step_s > 20_000:
         raise HTTPException(422, "too many steps: raise step_s or shorten the window")
     return site_load(session, site_id, start, end, step_s).as_json()
+
+
+@router.get("/{site_id}/payback", dependencies=[Viewer])
+def site_payback(site_id: Id, session: DB):
+    """Months to recover the capex from the site's ROI inputs and its last 30 days' energy
+    (``months`` null: never, the monthly margin is not positive), with every term of the sum."""
+    from csms.sites.economics import site_payback as compute
+
+    result = compute(session, _get(session, site_id), clock.now())
+    if result is None:
+        return {"site_id": site_id, "months": None, "reason": "the site has no chargers"}
+    return result.as_json()
 
 
 @router.get("/{site_id}/kpis", dependencies=[Viewer])

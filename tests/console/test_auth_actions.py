@@ -135,17 +135,20 @@ async def test_policy_change_is_stored_and_validated(services, client_for):
     operator = await client_for("operator")
     viewer = await client_for("viewer")
     r = await operator.post("/smart-charging/policy?block=policy", data={
-        "csrf_token": operator.csrf, "policy": "peak_shaving", "params": '{"margin_kw": 5}'})
+        "csrf_token": operator.csrf, "policy": "peak_shaving", "params": '{"lease_s": 900}'})
     assert r.status_code == 200 and 'data-testid="current-policy" data-policy="peak_shaving">Peak shaving<' in r.text
     r = await operator.post("/smart-charging/policy?block=policy", data={
         "csrf_token": operator.csrf, "policy": "no_such_policy", "params": "{}"})
     assert "unknown policy" in r.text
+    r = await operator.post("/smart-charging/policy?block=policy", data={
+        "csrf_token": operator.csrf, "policy": "valley_filling", "params": '{"lease_s": 1}'})
+    assert "lease_s (s) must be &gt;= 60" in r.text
     r = await viewer.post("/smart-charging/policy", data={
         "csrf_token": viewer.csrf, "policy": "uncontrolled", "params": "{}"})
     assert r.status_code == 403
     with Session(services.engine) as s:
         site = s.exec(select(SiteRow)).one()
-    assert (site.policy, site.policy_params) == ("peak_shaving", {"margin_kw": 5})
+    assert (site.policy, site.policy_params) == ("peak_shaving", {"lease_s": 900})
 
 
 async def test_whatif_on_a_day_without_sessions(client_for):

@@ -54,8 +54,8 @@ async def test_this_month_is_never_below_today(services, client_for):
 async def test_payback_counts_chargers_of_unknown_rating_as_the_default_evse(services):
     from sqlmodel import Session
 
+    from csms.sites.economics import charger_kinds
     from csms.store.tables import ChargerRow
-    from csms.web.console.routes_energy import _charger_kinds
 
     with Session(services.engine) as s:
         for cid, kind, max_w in (("K-AC", "AC", None), ("K-AC7", "AC", 7_400.0),
@@ -63,4 +63,4 @@ async def test_payback_counts_chargers_of_unknown_rating_as_the_default_evse(ser
             s.add(ChargerRow(id=cid, registered_at=clock.now(), charger_type=kind,
                              max_power_w=max_w))
         s.commit()
-        assert _charger_kinds(s) == {"ac7": 1, "ac22": 1, "dc50": 1, "dc150": 1}
+        assert charger_kinds(s) == {"ac7": 1, "ac22": 1, "dc50": 1, "dc150": 1}

@@ -282,9 +282,11 @@ def pick_lang(query: str | None, cookie: str | None, user_lang: str | None) -> s
 
 
 def _merge_feature_labels() -> None:
+    from csms.web.console.i18n_forms import LABELS as FORMS
     from csms.web.console.i18n_security import LABELS as SECURITY
     from csms.web.console.i18n_vehicles import LABELS as VEHICLES
 
+    LABELS.update(FORMS)
     LABELS.update(SECURITY)
     LABELS.update(VEHICLES)
 

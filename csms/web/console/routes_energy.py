@@ -111,7 +111,7 @@ def _history(session, site, now):
 
 @router.get("/costs")
 def costs_page(request: Request, session: DB, user: CurrentUser):
-    from csms.economics import PaybackInputs, payback
+    from csms.sites.economics import site_payback
 
     lang = lang_of(request, user)
     t = lambda key: translate(lang, key)  # noqa: E731
@@ -134,31 +134,8 @@ def costs_page(request: Request, session: DB, user: CurrentUser):
               for d in range(HISTORY_DAYS)]
     trend = svg.bar_chart(t("cost_trend"), labels, [(t("cost"), daily_cost)], unit="MAD")
     kwh30 = float(daily_kwh.sum())
-    counts = _charger_kinds(session)
-    pb = payback(PaybackInputs(chargers=counts, energy_sold_kwh_per_month=kwh30,
-                               energy_cost_mad_per_kwh=float(daily_cost.sum()) / kwh30
-                               if kwh30 > 0 else 0.0)) if sum(counts.values()) else None
+    # The site's payback as GET /api/v1/sites/{id}/payback computes it; this page formats it.
+    pb = site_payback(session, site, now)
     return page(request, "costs.html", user, "costs", ov=ov, band_today=band_today,
                 band_month=band_month, trend=trend, payback=pb, kwh30=kwh30,
-                cost30=float(daily_cost.sum()), counts=counts)
-
-
-def _charger_kinds(session) -> dict[str, int]:
-    """Charger counts by the payback model's kinds (ac7, ac22, dc50, dc150)."""
-    import sqlalchemy as sa
-    from sqlmodel import select
-
-    from csms.domain.charger_facts import default_rating_w
-    from csms.store.tables import ChargerRow
-
-    out = {"ac7": 0, "ac22": 0, "dc50": 0, "dc150": 0}
-    for ctype, max_w, n in session.execute(
-            select(ChargerRow.charger_type, ChargerRow.max_power_w, sa.func.count())
-            .group_by(ChargerRow.charger_type, ChargerRow.max_power_w)):
-        # A charger of unknown rating counts as the default EVSE the loop assumes (22 kW AC).
-        w = max_w or default_rating_w(ctype)
-        if (ctype or "").upper() == "DC":
-            out["dc150" if w >= 100_000 else "dc50"] += n
-        else:
-            out["ac22" if w > 11_000 else "ac7"] += n
-    return out
+                cost30=float(daily_cost.sum()))

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Request
 from sqlmodel import select
 
 from csms import clock, security
+from csms.charging import POLICIES
 from csms.sites import service as site_service
 from csms.sites.service import set_electrical
 from csms.store.tables import ApiTokenRow, ChargerRow, IdTokenRow, SiteRow, UserRow
 from csms.store.tokens import create_token
-from csms.web.console import auth
+from csms.web.console import auth, site_forms
 from csms.web.console.i18n import translate
 from csms.web.console.render import DB, CurrentUser, lang_of, page
 
@@ -25,9 +26,20 @@ router = APIRouter()
 BASE_PROFILES = ("", "residential", "office", "commercial", "highway")
 
 
-def _view(request, session, user, message=None, error=None, secret=None):
+def _view(request, session, user, message=None, error=None, secret=None, form_error=None):
+    """``form_error``: a refused per-site form (section, site id, message, the tariff draft),
+    shown next to that form with what was typed; the stored values are unchanged."""
+    sites = session.exec(select(SiteRow).order_by(SiteRow.id)).all()
+    forms = {}
+    for s in sites:
+        mine = form_error if form_error and form_error["site_id"] == str(s.id) else None
+        draft = mine["draft"] if mine and mine["section"] == "tariff" else None
+        forms[s.id] = {"tariff": site_forms.tariff_view(s.tariff, draft),
+                       "policy": site_forms.policy_view(s.policy_params),
+                       "economics": site_forms.economics_view(s.economics),
+                       "error": mine}
     return page(request, "settings.html", user, "settings",
-                sites=session.exec(select(SiteRow).order_by(SiteRow.id)).all(),
+                sites=sites, site_forms=forms, policies=POLICIES,
                 chargers=session.exec(select(ChargerRow).order_by(ChargerRow.id).limit(200)).all(),
                 id_tokens=session.exec(select(IdTokenRow).order_by(IdTokenRow.id_token)
                                        .limit(200)).all(),
@@ -53,8 +65,10 @@ def _site_fields(form) -> dict:
               "transformer_kva": _float(form, "transformer_kva"),
               "pv_kwp": _float(form, "pv_kwp", 0.0),
               "base_load_profile": form.get("base_load_profile") or None,
-              "base_load_peak_kw": _float(form, "base_load_peak_kw", 0.0),
-              "tariff": json.loads(form.get("tariff") or '{"name": "onee-default"}')}
+              "base_load_peak_kw": _float(form, "base_load_peak_kw", 0.0)}
+    # The tariff has its own form (site_forms); a client that still posts it as JSON may.
+    if form.get("tariff"):
+        fields["tariff"] = json.loads(form["tariff"])
     if form.get("capacity_kw") not in ("", None):
         fields["capacity_kw"] = _float(form, "capacity_kw")
     return fields
@@ -134,9 +148,6 @@ def _api_token(db, form, now):
 def validate(section: str, form: dict, session) -> None:
     """Reject bad input before the writer thread sees it (a failing store job logs an error)."""
     if section == "site":
-        tariff = json.loads(form.get("tariff") or '{"name": "onee-default"}')
-        if not isinstance(tariff, dict):
-            raise ValueError("the tariff is a JSON object")
         site_service.validate(_site_fields(form))  # raises SiteError (a ValueError)
         name = (form.get("name") or "").strip()
         if not name:
@@ -166,7 +177,58 @@ def validate(section: str, form: dict, session) -> None:
             raise ValueError("unknown role")
 
 
-ACTIONS = {"site": _site, "charger": _charger, "charger_password": _charger_password,
+def _site_row(db, form) -> SiteRow:
+    row = db.get(SiteRow, int(form.get("site_id") or 0))
+    if row is None:
+        raise ValueError("unknown site")
+    return row
+
+
+def _site_form_fields(section: str, form: dict, row: SiteRow) -> dict:
+    """The per-site form as the fields of sites.service.update_site (the API's path)."""
+    if section == "tariff":
+        return {"tariff": site_forms.tariff_from_form(form, row.tariff)}
+    if section == "policy":
+        fields = {"policy_params": site_forms.policy_from_form(form)}
+        if form.get("policy"):
+            fields["policy"] = form["policy"]
+        return fields
+    return {"economics": site_forms.economics_from_form(form)}
+
+
+def validate_site_form(section: str, form: dict, session) -> None:
+    """Raise SiteFormError (message, tariff draft) unless the API's rule takes the form."""
+    site_id = form.get("site_id") or ""
+    if not site_id.isdigit() or session.get(SiteRow, int(site_id)) is None:
+        raise SiteFormError(section, site_id, "unknown site")
+    draft = None
+    try:
+        fields = _site_form_fields(section, form, session.get(SiteRow, int(site_id)))
+        draft = fields.get("tariff")
+        site_service.validate(fields)
+    except ValueError as exc:  # SiteError and site_forms.FormError
+        message = site_forms.explain(str(exc), draft) if draft else str(exc)
+        raise SiteFormError(section, site_id, message, draft) from None
+
+
+class SiteFormError(ValueError):
+    def __init__(self, section: str, site_id: str, message: str, draft: dict | None = None):
+        super().__init__(message)
+        self.view = {"section": section, "site_id": site_id, "message": message,
+                     "draft": draft if isinstance(draft, dict) and set(draft) != {"name"}
+                     else None}
+
+
+def _site_form(section):
+    def action(db, form, now):
+        row = _site_row(db, form)
+        site_service.update_site(db, row.id, _site_form_fields(section, form, row))
+
+    return action
+
+
+SITE_FORMS = ("tariff", "policy", "economics")
+ACTIONS = {**{section: _site_form(section) for section in SITE_FORMS}, "site": _site, "charger": _charger, "charger_password": _charger_password,
            "id_token": _id_token, "user": _user, "api_token": _api_token}
 
 
@@ -178,6 +240,11 @@ async def settings_post(request: Request, section: str, session: DB, user: Curre
     if action is None:
         return _view(request, session, user, error=f"unknown section {section!r}")
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    if section in SITE_FORMS:
+        try:
+            validate_site_form(section, form, session)
+        except SiteFormError as exc:
+            return _view(request, session, user, form_error=exc.view)
     try:
         validate(section, form, session)
     except (ValueError, KeyError, json.JSONDecodeError) as exc:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 
 from csms import clock
 from csms.charging import POLICIES
+from csms.sites import service as site_service
 from csms.store.tables import SiteRow
 from csms.web.console import auth, svg, whatif
 from csms.web.console.i18n import translate
@@ -58,6 +59,8 @@ async def set_policy(request: Request, session: DB, user: CurrentUser, policy: s
             raise ValueError("parameters must be a JSON object")
         if policy not in POLICIES:
             raise ValueError(f"unknown policy {policy!r}")
+        # The API's rule for the parameters too (known names, units' bounds).
+        site_service.validate({"policy_params": parsed})
     except (ValueError, json.JSONDecodeError) as exc:
         error = str(exc)
     if error is None:
