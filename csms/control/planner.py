@@ -45,6 +45,7 @@ from csms.ocpp.profiles import (
     limit_power_w,
     to_limit,
 )
+from csms.sites.models import base_and_pv_kw, tariff_from_column
 from csms.sites.phases import (
     PHASE_NAMES,
     phase_limit_kw,
@@ -121,21 +122,12 @@ def failsafe_power_w(snap: SiteSnapshot) -> float:
 def site_series(snap: SiteSnapshot, period_s: float, periods: int
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(base kW, PV kW, price MAD/kWh, peak mask), each (T,), from the site's models."""
-    from csms.grid.baseload import base_load_kw
-    from csms.grid.solar import pv_kw_periods
-    from csms.tariff import load_tariff
-
     start = snap.now
-    base = (base_load_kw(snap.base_load_profile, snap.base_load_peak_kw, start, int(period_s),
-                         periods) if snap.base_load_profile and snap.base_load_peak_kw > 0
-            else np.zeros(periods))
-    pv = (pv_kw_periods(snap.pv_kwp, start, int(period_s), periods,
-                        latitude=snap.latitude, longitude=snap.longitude)
-          if snap.pv_kwp > 0 else np.zeros(periods))
-    tariff = load_tariff(tariff_source(snap.tariff))
+    base, pv = base_and_pv_kw(snap, start, int(period_s), periods)
+    tariff = tariff_from_column(snap.tariff)
     price = np.asarray(tariff.prices_mad_per_kwh(start, int(period_s), periods), float)
     peak = np.asarray(tariff.peak_mask(start, int(period_s), periods), bool)
-    return np.asarray(base, float), np.asarray(pv, float), price, peak
+    return np.array(base), np.array(pv), price, peak
 
 
 def plan_period_s(snap: SiteSnapshot, horizon_s: float) -> float:
@@ -160,11 +152,6 @@ def worst_until_next_run(snap: SiteSnapshot, base0_kw: float, pv0_kw: float
     (the recorded demo day measured a 60-s step 16 W over the limit that way)."""
     base, pv, _, _ = site_series(snap, float(snap.control_period_s), GUARD_PERIODS)
     return max(base0_kw, float(base.max())), min(pv0_kw, float(pv.min()))
-
-
-def tariff_source(tariff: dict) -> str | dict:
-    """A site's tariff column: {"name": bundled name} or a whole tariff object."""
-    return tariff["name"] if set(tariff) == {"name"} else tariff
 
 
 FailsafeW = float | dict[str, float]

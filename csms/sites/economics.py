@@ -28,9 +28,10 @@ from csms.economics.payback import (
     SELLING_PRICE_MAD_PER_KWH,
     SOFTWARE_MAD_PER_CHARGER_MONTH,
 )
+from csms.sites.models import tariff_of
 from csms.sites.service import CHARGER_KINDS
 from csms.store.tables import ChargerRow, SessionRow, SiteRow
-from csms.tariff import Tariff, load_tariff
+from csms.tariff import Tariff
 
 WINDOW_DAYS = 30
 
@@ -137,13 +138,11 @@ class SitePayback:
 
 def site_payback(session: Session, site: SiteRow, now: datetime) -> SitePayback | None:
     """The site's payback from its ROI inputs and the last 30 days; None without chargers."""
-    from csms.control.planner import tariff_source  # planner imports csms.sites (a cycle)
-
     counts = charger_kinds(session, site.id)
     if not sum(counts.values()):
         return None
     inputs = effective_inputs(site.economics)
-    tariff = load_tariff(tariff_source(site.tariff or {"name": "onee-default"}))
+    tariff = tariff_of(site)  # csms.sites.models: the one reading of a site's tariff column
     kwh, cost = measured_energy(session, site.id, tariff, now - timedelta(days=WINDOW_DAYS), now)
     # 30 days stand for a month: the measured figures are used as they are.
     result = payback(PaybackInputs(

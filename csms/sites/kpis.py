@@ -14,13 +14,12 @@ from sqlmodel import Session, select
 
 from csms.charging import Problem
 from csms.charging.policies import uncontrolled_power
-from csms.control.planner import tariff_source
 from csms.domain.charger_facts import default_rating_w
 from csms.economics import savings_vs_baseline
-from csms.grid.connection import GridConnection
 from csms.grid.kpis import violation_shares
 from csms.grid.model import grid_kpis
 from csms.sites.load import site_load
+from csms.sites.models import connection_of, tariff_of
 from csms.sites.phases import wiring_order
 from csms.sites.readings import energy_since, phases_ever_drawn
 from csms.store.tables import (
@@ -29,7 +28,7 @@ from csms.store.tables import (
     SiteRow,
     SmartChargingStateRow,
 )
-from csms.tariff import day_cost, load_tariff
+from csms.tariff import day_cost
 from csms.tariff.daily import local_day_bounds
 
 log = logging.getLogger(__name__)
@@ -63,16 +62,18 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
     site = session.get(SiteRow, site_id)
     if site is None:
         return None
-    tariff = load_tariff(tariff_source(site.tariff))
+    tariff = tariff_of(site)
     day_start, day_end = local_day_bounds(tariff, now)
     steps = max(1, int((now - day_start).total_seconds() // STEP_S) + 1)
     series = site_load(session, site_id, day_start, day_start + timedelta(seconds=steps * STEP_S),
                        STEP_S)
-    conn = GridConnection(voltage_level=site.voltage_level,
-                          transformer_kva=site.transformer_kva,
-                          short_circuit_mva=site.short_circuit_mva)
-    g = grid_kpis(conn, series.base_kw, series.ev_kw_per_phase, series.pv_kw)
+    g = grid_kpis(connection_of(site), series.base_kw, series.ev_kw_per_phase, series.pv_kw)
     cost = day_cost(tariff, now, day_start, STEP_S, series.import_kw)
+    # The current step only up to now, so the bands add up to the cost so far.
+    elapsed = np.clip((now.timestamp() - np.array([t.timestamp() for t in series.timestamps]))
+                      / STEP_S, 0.0, 1.0)
+    by_band = tariff.cost_by_band(day_start, STEP_S, series.import_kw * elapsed)
+    ev_today_kwh = float(np.sum(series.ev_kw * elapsed)) * STEP_S / 3600.0
     chargers = {c.id: c for c in session.exec(select(ChargerRow).where(
         ChargerRow.site_id == site_id)).all()}
     # Today's sessions, and those still charging across midnight: the measured load has their
@@ -125,8 +126,12 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
             "violation_shares": violation_shares(g),
             "limit_exceeded_steps": int(np.sum(series.import_kw > series.limit_kw + 1e-6)),
         },
+        # Energy and cost are the site's grid import (base load + EV - PV, what the utility
+        # bills); ``ev`` is what the chargers delivered, from their registers.
+        "ev": {"today_kwh": ev_today_kwh},
         "cost": {"today_mad": cost.so_far_mad, "projected_mad": cost.projected_mad,
-                 "today_kwh": cost.so_far_kwh, "projected_kwh": cost.projected_kwh},
+                 "today_kwh": cost.so_far_kwh, "projected_kwh": cost.projected_kwh,
+                 "by_band": by_band},
         "savings": {"today_mad": sav.savings_mad if comparable else None,
                     "today_pct": sav.savings_pct if comparable else None,
                     "baseline": BASELINE,
@@ -143,3 +148,23 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
             for r in sorted(states, key=lambda r: (r.charger_id, r.evse_id))],
     }
 
+
+
+def month_cost_by_band(session: Session, site: SiteRow, now: datetime, today_by_band: dict
+                       ) -> dict:
+    """The site's grid import by tariff band this local month: the past days from the session
+    rows (each session's energy spread over its duration, ``csms.sites.history``) plus the
+    site's base load less PV, and today as ``site_kpis`` counts it (``today_by_band``), so the
+    month is never below today."""
+    from csms.sites.history import days_kw
+    from csms.sites.models import base_and_pv_kw
+
+    tariff = tariff_of(site)
+    day_start, _ = local_day_bounds(tariff, now)
+    past_days = now.astimezone(tariff.tz).day - 1
+    month_start = day_start - timedelta(days=past_days)
+    past_ev_kw = days_kw(session, month_start, past_days, now, site.id)
+    base, pv = base_and_pv_kw(site, month_start, STEP_S, len(past_ev_kw))
+    past = tariff.cost_by_band(month_start, STEP_S, base + past_ev_kw - pv)
+    return {band: {key: past[band][key] + today_by_band.get(band, {}).get(key, 0.0)
+                   for key in ("energy_kwh", "cost_mad")} for band in past}

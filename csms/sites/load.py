@@ -20,6 +20,7 @@ is held past what some charger of the site has already reported.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +29,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from csms.domain.model import ENERGY_REGISTER as REGISTER
+from csms.sites.models import base_and_pv_kw
 from csms.sites.phases import phase_weights
 from csms.store.tables import ChargerRow, MeterSampleRow, SessionRow, SiteLoadRow, SiteRow
 
@@ -107,16 +109,15 @@ def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
         offset_s = {cid: c.clock_offset_s or 0.0 for cid, c in chargers.items()}
         margin = timedelta(hours=1, seconds=max(abs(v) for v in offset_s.values()))
         by_series: dict[tuple, list] = {}
-        for charger_id in chargers:
-            for session_id, evse_id, unit, first_ts, last_ts, low, high in _register_buckets(
-                    session, charger_id, t0 - margin, t1 + margin, step_s,
-                    t0.timestamp() + offset_s[charger_id]):
-                key = (charger_id, session_id if session_id is not None else f"e{evse_id}")
-                scale = 1000.0 if unit == "kWh" else 1.0
-                points = by_series.setdefault(key, [])
-                points.append((first_ts.timestamp() - offset_s[charger_id], low * scale))
-                if last_ts > first_ts:
-                    points.append((last_ts.timestamp() - offset_s[charger_id], high * scale))
+        rows = _register_buckets(session, site_id, t0 - margin, t1 + margin, step_s,
+                                 t0.timestamp(), margin.total_seconds())
+        for charger_id, session_id, evse_id, unit, first_ts, last_ts, low, high in rows:
+            key = (charger_id, session_id if session_id is not None else f"e{evse_id}")
+            scale = 1000.0 if unit == "kWh" else 1.0
+            points = by_series.setdefault(key, [])
+            points.append((first_ts.timestamp() - offset_s[charger_id], low * scale))
+            if last_ts > first_ts:
+                points.append((last_ts.timestamp() - offset_s[charger_id], high * scale))
         drawing = _drawing_phases(session, list(chargers), t0 - margin, t1 + margin)
         live = _in_progress(session, [k[1] for k in by_series if isinstance(k[1], int)])
         freshest_s = min(max((p[0] for pts in by_series.values() for p in pts), default=0.0),
@@ -134,43 +135,41 @@ def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
                                     (c.charger_type or "AC").upper() != "DC")
             ev_phase_kw += kw[:, None] * weights[None]
     ev_kw = ev_phase_kw.sum(axis=1)
-    base, pv = _models(site, t0, step_s, steps)
+    base, pv = base_and_pv_kw(site, t0, step_s, steps)
     return LoadSeries(times, step_s, ev_kw, ev_phase_kw, base, pv, base + ev_kw - pv,
                       _limits(session, site, times))
 
 
-def _register_buckets(session: Session, charger_id: str, since: datetime, until: datetime,
-                      step_s: int, edge0_s: float) -> list[tuple]:
-    """A charger's total-register readings, aggregated in SQL: per series and per step (steps
-    aligned with the series' edges on the charger's clock, ``edge0_s``), the first and the last
-    reading (a register only grows, so they are MIN and MAX). The register at every step edge
-    interpolates between the last reading before it and the first after it, exactly as from
-    every row, but a month of minute readings is a few rows per step instead of all of them."""
-    m = MeterSampleRow
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":  # stored as naive UTC text; julianday reads it as UTC
+def _register_buckets(session: Session, site_id: int, since: datetime, until: datetime,
+                      step_s: int, edge0_s: float, margin_s: float) -> list[tuple]:
+    """The site's chargers' total-register readings, aggregated in SQL: per series and per
+    step, the first and the last reading (a register only grows, so they are MIN and MAX).
+    Steps are aligned with the series' edges on each charger's clock (``edge0_s`` plus the
+    charger's offset, joined in the query: one query for the site, however many chargers). The
+    register at every step edge interpolates between the last reading before it and the first
+    after it, exactly as from every row, but a month of minute readings is a few rows per step
+    instead of all of them."""
+    m, c = MeterSampleRow, ChargerRow
+    # Readings lie within ``margin_s`` of the window and offsets within it too: shifting the
+    # origin this many whole steps earlier keeps every bucket number non-negative, so SQLite's
+    # truncating CAST is a floor (PostgreSQL floors anyway).
+    shift_s = math.ceil(2.0 * margin_s / step_s + 1) * step_s
+    origin = edge0_s - shift_s + sa.func.coalesce(c.clock_offset_s, 0.0)
+    if session.get_bind().dialect.name == "sqlite":  # naive UTC text; julianday reads it as UTC
         epoch = (sa.func.julianday(m.timestamp) - 2440587.5) * 86400.0
-        bucket = sa.cast((epoch - (edge0_s - _whole_steps(edge0_s, since, step_s))) / step_s,
-                         sa.Integer)  # non-negative here: truncation is floor
+        bucket = sa.cast((epoch - origin) / step_s, sa.Integer)
     else:
         epoch = sa.extract("epoch", m.timestamp)
-        bucket = sa.func.floor((epoch - edge0_s) / step_s)
+        bucket = sa.func.floor((epoch - origin) / step_s)
     bucket = bucket.label("bucket")
     return session.execute(
-        select(m.session_id, m.evse_id, m.unit, sa.func.min(m.timestamp),
+        select(m.charger_id, m.session_id, m.evse_id, m.unit, sa.func.min(m.timestamp),
                sa.func.max(m.timestamp), sa.func.min(m.value), sa.func.max(m.value))
-        .where(m.charger_id == charger_id, m.measurand == REGISTER,
+        .join(c, c.id == m.charger_id)
+        .where(c.site_id == site_id, m.measurand == REGISTER,
                sa.or_(m.phase.is_(None), m.phase.in_(("", "N"))), m.flag.is_(None),
                m.timestamp >= since, m.timestamp <= until)
-        .group_by(m.session_id, m.evse_id, m.unit, bucket)).all()
-
-
-def _whole_steps(edge0_s: float, since: datetime, step_s: int) -> float:
-    """Whole steps from ``since`` up to the first edge: shifts the SQLite buckets' origin to
-    before every reading, on the same grid."""
-    import math
-
-    return math.ceil(max(0.0, edge0_s - since.timestamp()) / step_s + 1) * step_s
+        .group_by(m.charger_id, m.session_id, m.evse_id, m.unit, bucket)).all()
 
 
 def _in_progress(session: Session, session_ids: list[int]) -> set[int]:
@@ -178,18 +177,6 @@ def _in_progress(session: Session, session_ids: list[int]) -> set[int]:
         return set()
     return set(session.exec(select(SessionRow.id).where(
         SessionRow.id.in_(session_ids), SessionRow.active == True)).all())  # noqa: E712
-
-
-def _models(site: SiteRow, start: datetime, step_s: int, steps: int
-            ) -> tuple[np.ndarray, np.ndarray]:
-    from csms.grid.baseload import base_load_kw
-    from csms.grid.solar import pv_kw_periods
-
-    base = (base_load_kw(site.base_load_profile, site.base_load_peak_kw, start, step_s, steps)
-            if site.base_load_profile and site.base_load_peak_kw > 0 else np.zeros(steps))
-    pv = (pv_kw_periods(site.pv_kwp, start, step_s, steps, latitude=site.latitude,
-                        longitude=site.longitude) if site.pv_kwp > 0 else np.zeros(steps))
-    return np.asarray(base, float), np.asarray(pv, float)
 
 
 def _limits(session: Session, site: SiteRow, times: list[datetime]) -> np.ndarray:

@@ -149,11 +149,10 @@ def validate(fields: dict) -> dict:
     if "tariff" in fields:
         if not isinstance(fields["tariff"], dict):
             raise SiteError("invalid tariff: expected an object")
-        from csms.control.planner import tariff_source
-        from csms.tariff import load_tariff
+        from csms.sites.models import tariff_from_column
 
         try:
-            load_tariff(tariff_source(fields["tariff"]))
+            tariff_from_column(fields["tariff"])
         except Exception as exc:  # the tariff module raises several types for bad data
             raise SiteError(f"invalid tariff: {exc}") from None
     return fields

@@ -55,7 +55,7 @@ async def test_every_page_renders_live_values(services, client_for):
         live = (await client.get("/?block=live")).text
         assert 'data-testid="ev-power">7.00<' in live
         assert 'data-testid="active-sessions">1<' in live
-        assert 'data-testid="soc-low">1<' in live  # 42 % is in [20, 50)
+        assert 'data-testid="soc-critical">1<' in live  # 42 % is below the brief's 50 %
         detail = (await client.get("/chargers/CP-1?block=live")).text
         assert 'data-testid="power-1">7.00<' in detail and 'data-testid="soc-1">42<' in detail
 
@@ -71,7 +71,7 @@ async def test_fragment_changes_with_new_meter_values(services, client_for):
         after = (await client.get("/?block=live")).text
     assert 'data-testid="ev-power">3.00<' in before
     assert 'data-testid="ev-power">11.00<' in after
-    assert 'data-testid="soc-high">1<' in after
+    assert 'data-testid="soc-optimal">1<' in after  # 85 % > 70 %
 
 
 async def test_session_detail_and_csv(services, client_for):

@@ -1,80 +1,23 @@
-"""Pure parts of the console: energy per period, uncontrolled baseline, cost, SOC bands,
-history spread, profile limits, charger classes, labels. Hand-computed expectations."""
+"""Pure parts of the console and what it reads: SOC bands, history spread, profile limits,
+charger classes, labels. Hand-computed expectations."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csms.web.console import energy, fleet, history, i18n, profiles, svg
+from csms.sites import history
+from csms.web.console import fleet, i18n, profiles, svg
 
 T0 = datetime(2026, 4, 15, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("rows, baselines, expected, by_session", [
-    # meter_start 100 Wh, samples 400 then 1000 in periods 0 and 2
-    ([(1, 60.0, 400.0), (1, 1900.0, 1000.0)], {1: 100.0}, [300, 0, 600, 0], {1: 900}),
-    # started yesterday: the first sample is only a baseline
-    ([(2, 60.0, 5000.0), (2, 1000.0, 5200.0)], {2: None}, [0, 200, 0, 0], {2: 200}),
-    # a register going backwards delivers nothing and does not lower the baseline
-    ([(3, 10.0, 500.0), (3, 20.0, 400.0), (3, 950.0, 700.0)], {3: 0.0}, [500, 200, 0, 0],
-     {3: 700}),
-    # two sessions in the same period add up
-    ([(4, 100.0, 50.0), (5, 200.0, 80.0)], {4: 0.0, 5: 30.0}, [100, 0, 0, 0], {4: 50, 5: 50}),
-])
-def test_accumulate(rows, baselines, expected, by_session):
-    out, last, per = np.zeros(4), {}, {}
-    energy.accumulate(rows, baselines, 0.0, 900.0, out, last, per)
-    assert out.tolist() == expected
-    assert per == by_session
-
-
-@given(st.lists(st.tuples(st.integers(1, 3), st.floats(0, 3599), st.floats(0, 1e5)),
-                max_size=30))
-def test_accumulate_never_negative_and_sums_per_session(rows):
-    rows = sorted(rows, key=lambda r: r[1])
-    out, per = np.zeros(4), {}
-    energy.accumulate(rows, {1: 0.0, 2: None, 3: 10.0}, 0.0, 900.0, out, {}, per)
-    assert np.all(out >= 0)
-    assert out.sum() == pytest.approx(sum(per.values()))
-
-
-def test_uncontrolled_fills_at_max_power_from_arrival():
-    # 11 kWh at 22 kW from t=450 s: 0.5 h -> 450..2250 s: 2.75 kWh, 5.5 kWh, 2.75 kWh
-    s = energy.TodaySessions(np.array([450.0]), np.array([11_000.0]), np.array([22.0]))
-    assert energy.uncontrolled_wh(s, 900, 4) == pytest.approx([2750, 5500, 2750, 0])
-
-
-@given(st.lists(st.tuples(st.floats(0, 80_000), st.floats(0, 50_000), st.floats(1, 150)),
-                max_size=20))
-def test_uncontrolled_conserves_energy_within_the_day(sessions):
-    s = energy.TodaySessions(*(np.array(c, float).reshape(-1) for c in zip(*sessions, strict=True))) \
-        if sessions else energy.TodaySessions(np.zeros(0), np.zeros(0), np.zeros(0))
-    out = energy.uncontrolled_wh(s, 900, 96)
-    end_s = s.start_s + s.energy_wh / (s.max_kw * 1000) * 3600
-    inside = end_s <= 86400
-    assert out.sum() >= s.energy_wh[inside].sum() - 1e-6
-    assert out.sum() <= s.energy_wh.sum() + 1e-6
-
-
-def test_cost_today_and_persistence_projection():
-    prices = np.array([1.0, 2.0, 3.0, 4.0])
-    e = np.array([1000.0, 500.0, 0.0, 0.0])  # 1 kWh at 1, 0.5 kWh at 2 -> 2 MAD
-    c = energy.cost_today(e, np.array([1500.0, 0, 0, 0]), prices, elapsed_periods=1.5)
-    assert c.cost_mad == pytest.approx(2.0)
-    assert c.uncontrolled_mad == pytest.approx(1.5)
-    assert c.savings_mad == pytest.approx(-0.5)
-    # mean 1 kWh per period; rest = half of period 1 (1.0 MAD) + periods 2, 3 (3 + 4)
-    assert c.projected_mad == pytest.approx(2.0 + 1.0 * (0.5 * 2.0 + 3.0 + 4.0))
-
-
 @pytest.mark.parametrize("socs, expected", [
-    ([], {"critical": 0, "low": 0, "normal": 0, "high": 0}),
-    ([19.9, 20, 49.9, 50, 80, 80.1], {"critical": 1, "low": 2, "normal": 2, "high": 1}),
+    ([], {"optimal": 0, "good": 0, "critical": 0}),
+    ([0, 49.9, 50, 70, 70.1, 100], {"optimal": 2, "good": 2, "critical": 2}),
 ])
 def test_soc_bands(socs, expected):
     assert fleet.soc_bands(socs) == expected

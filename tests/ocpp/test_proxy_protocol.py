@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from csms.ocpp.proxy_protocol import V2_SIGNATURE, ProxyHeaderError, parse
 from tests.conftest import _running_services
 
-
 V1_TCP4 = b"PROXY TCP4 192.0.2.7 198.51.100.1 40001 9000\r\n"
 V1_TCP6 = b"PROXY TCP6 2001:db8::7 2001:db8::1 40001 9000\r\n"
 

@@ -43,7 +43,6 @@ def install(app: FastAPI) -> None:
                    routes_vehicles):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.state.console_load = None
 
     @app.exception_handler(auth.LoginRequired)
     async def _login(request: Request, exc: auth.LoginRequired) -> Response:

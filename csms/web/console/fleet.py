@@ -115,16 +115,13 @@ def utilisation(session: Session) -> dict[str, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
+SOC_BANDS = ("optimal", "good", "critical")
+
+
 def soc_bands(socs: list[float]) -> dict[str, int]:
-    """Counts of SOC values: critical < 20 <= low < 50 <= normal <= 80 < high."""
-    out = {"critical": 0, "low": 0, "normal": 0, "high": 0}
+    """Counts of SOC values in the brief's bands: optimal > 70 %, good 50-70 %, critical < 50 %.
+    Measured: the SOC the EVs report (1.6/2.0.1 MeterValues ``SoC``), never estimated here."""
+    out = dict.fromkeys(SOC_BANDS, 0)
     for s in socs:
-        if s < 20:
-            out["critical"] += 1
-        elif s < 50:
-            out["low"] += 1
-        elif s <= 80:
-            out["normal"] += 1
-        else:
-            out["high"] += 1
+        out["optimal" if s > 70 else "good" if s >= 50 else "critical"] += 1
     return out

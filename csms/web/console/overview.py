@@ -1,5 +1,6 @@
-"""The overview's numbers: fleet counts, power against the limit, energy, cost, savings, SOC,
-utilisation and alerts. One function, a handful of aggregate queries (see benchmarks)."""
+"""The overview's live numbers: fleet counts, power against the limit, SOC, utilisation and
+alerts. One function, a handful of aggregate queries (see benchmarks). Today's energy, cost and
+savings are the site's KPIs (``csms.sites.kpis``, the REST API's ``/sites/{id}/kpis``)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,15 @@ from csms.control.verify import over_limit_w
 from csms.domain.clock_offset import ALERT_S
 from csms.grid.model import grid_kpis
 from csms.handlers import plausibility
+from csms.sites.kpis import site_kpis
 from csms.store.tables import ChargerRow, ConnectorRow, SessionRow
-from csms.web.console import control_state, energy, fleet, security
+from csms.web.console import control_state, fleet, security
 from csms.web.console.site import (
     PERIOD_S,
     connection_of,
     current_site,
     day_bounds,
     day_series,
-    tariff_of,
 )
 
 MAX_ALERTS_PER_KIND = 5
@@ -45,14 +46,12 @@ class Overview:
     base_kw: float
     pv_kw: float
     limit_kw: float
-    cost: energy.CostToday
     soc_bands: dict
     avg_soc_pct: float | None
     utilisation: dict
     grid_now: dict  # kpi -> (value, limit, ok)
     alerts: list[Alert] = field(default_factory=list)
-    energy_wh: np.ndarray | None = None
-    day_start: datetime | None = None
+    soc_reported: int = 0  # charging cars that report their SOC
 
     @property
     def load_pct(self) -> float:
@@ -77,8 +76,7 @@ def _grid_now(site, base_kw: float, ev_kw: float, pv_kw: float) -> dict:
     }
 
 
-def build(session: Session, now: datetime, load: energy.TodayLoad,
-          silent: list[tuple[str, float]] = ()) -> Overview:
+def build(session: Session, now: datetime, silent: list[tuple[str, float]] = ()) -> Overview:
     """``silent``: (charger, wall seconds) of connected chargers that stopped talking (the
     gateway's ``silent``), alerted on."""
     site = current_site(session)
@@ -87,28 +85,25 @@ def build(session: Session, now: datetime, load: energy.TodayLoad,
     ev_kw = sum(r.power_w or 0.0 for r in readings.values()) / 1000.0
     day_start, _, periods = day_bounds(site, now)
     base, pv = day_series(site, day_start, periods)
-    elapsed = (now - day_start).total_seconds() / PERIOD_S
-    k = min(int(elapsed), periods - 1)
+    k = min(int((now - day_start).total_seconds() // PERIOD_S), periods - 1)
     site_kw = float(base[k] + ev_kw - pv[k])
-    energy_wh, by_session = load.energy_wh(session, day_start, periods, now)
-    prices = _prices(site, day_start, periods)
-    unc = energy.uncontrolled_wh(energy.today_sessions(session, day_start, by_session),
-                                 PERIOD_S, periods)
-    cost = energy.cost_today(energy_wh, unc, prices, elapsed)
     socs = [r.soc_pct for r in readings.values() if r.soc_pct is not None]
     grid_now = _grid_now(site, float(base[k]), ev_kw, float(pv[k]))
     ov = Overview(site.name, counts, ev_kw, site_kw, float(base[k]), float(pv[k]),
-                  float(site.capacity_kw), cost, fleet.soc_bands(socs),
-                  float(np.mean(socs)) if socs else None, fleet.utilisation(session), grid_now,
-                  energy_wh=energy_wh, day_start=day_start)
+                  float(site.capacity_kw), fleet.soc_bands(socs),
+                  float(np.mean(socs)) if socs else None, fleet.utilisation(session), grid_now)
+    ov.soc_reported = len(socs)
     ov.alerts = _alerts(session, ov, readings, now)
     ov.alerts += [Alert("warning", "alert_silent", (cid, f"{seconds / 60:.0f}"))
                   for cid, seconds in silent[:MAX_ALERTS_PER_KIND]]
     return ov
 
 
-def _prices(site, day_start: datetime, periods: int) -> np.ndarray:
-    return np.asarray(tariff_of(site).prices_mad_per_kwh(day_start, PERIOD_S, periods), float)
+def today(session: Session, now: datetime) -> dict | None:
+    """The shown site's KPIs today, exactly as ``GET /api/v1/sites/{id}/kpis`` returns them;
+    None before any site exists."""
+    site = current_site(session)
+    return site_kpis(session, site.id, now) if site.id is not None else None
 
 
 def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> list[Alert]:

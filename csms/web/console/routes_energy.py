@@ -10,11 +10,12 @@ from fastapi import APIRouter, Request
 from csms import clock
 from csms.grid.frequency import simulated_frequency_hz
 from csms.grid.model import grid_kpis
+from csms.sites import history
+from csms.sites.kpis import month_cost_by_band
 from csms.sites.load import site_load
-from csms.web.console import history, overview, svg
+from csms.web.console import overview, svg
 from csms.web.console.i18n import translate
 from csms.web.console.render import DB, CurrentUser, lang_of, page
-from csms.web.console.routes_overview import today_load
 from csms.web.console.site import (
     PERIOD_S,
     connection_of,
@@ -29,29 +30,37 @@ router = APIRouter()
 HISTORY_DAYS = 30
 
 
-def _today(request: Request, session):
+def _today(session):
+    """The shown site's day so far at 15 min, as ``csms.sites.load`` measures it for the API
+    (EV from the registers per phase, base and PV from the site's models)."""
     site = current_site(session)
     now = clock.now()
-    day_start, _, periods = day_bounds(site, now)
-    base, pv = day_series(site, day_start, periods)
-    energy_wh, _ = today_load(request).energy_wh(session, day_start, periods, now)
-    ev_kw = energy_wh / 1000.0 / (PERIOD_S / 3600.0)
+    day_start, day_end, periods = day_bounds(site, now)
+    series = site_load(session, site.id, day_start, day_end, PERIOD_S) \
+        if site.id is not None else None
+    if series is None or len(series.ev_kw) != periods:  # no site stored yet
+        base, pv = day_series(site, day_start, periods)
+        ev_phase_kw = np.zeros((periods, 3))
+    else:
+        base, pv, ev_phase_kw = series.base_kw, series.pv_kw, series.ev_kw_per_phase
     k = min(int((now - day_start).total_seconds() // PERIOD_S), periods - 1)
-    return site, now, day_start, periods, base, pv, ev_kw, k
+    return site, now, day_start, periods, base, pv, ev_phase_kw, k
 
 
 @router.get("/grid")
 def grid_page(request: Request, session: DB, user: CurrentUser):
     lang = lang_of(request, user)
     t = lambda key: translate(lang, key)  # noqa: E731
-    site, now, day_start, periods, base, pv, ev_kw, k = _today(request, session)
-    ov = overview.build(session, now, today_load(request))
-    shown_ev = ev_kw.copy()
-    shown_ev[k] = ov.ev_kw  # the current period: live power, not a partial energy
+    site, now, day_start, periods, base, pv, ev_phase_kw, k = _today(session)
+    ov = overview.build(session, now)
+    shown_ev = ev_phase_kw.copy()
+    # The current period: live power, not a partial energy (split as the period so far was).
+    split = ev_phase_kw[k] / ev_phase_kw[k].sum() if ev_phase_kw[k].sum() > 0 else np.ones(3) / 3
+    shown_ev[k] = ov.ev_kw * split
     future = np.arange(periods) > k
     labels = period_labels(day_start, periods, tariff_of(site).tz)
     nan_future = lambda a: np.where(future, np.nan, a)  # noqa: E731
-    kpis = grid_kpis(connection_of(site), base, np.repeat(shown_ev[:, None] / 3, 3, axis=1), pv)
+    kpis = grid_kpis(connection_of(site), base, shown_ev, pv)
     freq = simulated_frequency_hz(periods, PERIOD_S, seed=day_start.toordinal())
     th = kpis.thresholds
     now_vals = {
@@ -101,7 +110,7 @@ def _rolling_load_chart(session, site, now, t) -> str:
 def _history(session, site, now):
     day_start, _, _ = day_bounds(site, now)
     first = day_start - timedelta(days=HISTORY_DAYS - 1)
-    kw = history.days_kw(session, first, HISTORY_DAYS, now)
+    kw = history.days_kw(session, first, HISTORY_DAYS, now, site.id)
     per_day = kw.reshape(HISTORY_DAYS, 96).sum(axis=1) * PERIOD_S / 3600.0
     tz = tariff_of(site).tz
     labels = [(first + timedelta(days=d)).astimezone(tz).strftime("%d/%m")
@@ -115,27 +124,24 @@ def costs_page(request: Request, session: DB, user: CurrentUser):
 
     lang = lang_of(request, user)
     t = lambda key: translate(lang, key)  # noqa: E731
-    site, now, day_start, periods, base, pv, ev_kw, k = _today(request, session)
+    site = current_site(session)
+    now = clock.now()
+    day_start, _, _ = day_bounds(site, now)
     tariff = tariff_of(site)
-    ov = overview.build(session, now, today_load(request))
-    band_today = tariff.cost_by_band(day_start, PERIOD_S, ev_kw)
-    local = now.astimezone(tariff.tz)
-    month_start = day_start - timedelta(days=local.day - 1)
-    # Past days from the session rows, today from the registers as the "today" column: the
-    # month can never show less than today (it did while today's sessions were still open).
-    past_kw = history.days_kw(session, month_start, local.day - 1, now)
-    band_month = tariff.cost_by_band(month_start, PERIOD_S, np.concatenate([past_kw, ev_kw]))
+    # Today's and the month's grid import by band: the site's KPIs, as the API returns them
+    # (the month adds the past days to today's figures, so it is never below today).
+    kpis = overview.today(session, now)
+    band_today = kpis["cost"]["by_band"] if kpis else None
+    band_month = month_cost_by_band(session, site, now, band_today) if kpis else None
     first = day_start - timedelta(days=HISTORY_DAYS - 1)
-    kw30 = history.days_kw(session, first, HISTORY_DAYS, now)
+    # The trend: the EV energy of the site's sessions per day at the tariff's prices.
+    kw30 = history.days_kw(session, first, HISTORY_DAYS, now, site.id)
     prices30 = np.asarray(tariff.prices_mad_per_kwh(first, PERIOD_S, len(kw30)), float)
     daily_cost = (kw30 * prices30 * PERIOD_S / 3600).reshape(HISTORY_DAYS, 96).sum(axis=1)
-    daily_kwh = kw30.reshape(HISTORY_DAYS, 96).sum(axis=1) * PERIOD_S / 3600
     labels = [(first + timedelta(days=d)).astimezone(tariff.tz).strftime("%d/%m")
               for d in range(HISTORY_DAYS)]
     trend = svg.bar_chart(t("cost_trend"), labels, [(t("cost"), daily_cost)], unit="MAD")
-    kwh30 = float(daily_kwh.sum())
     # The site's payback as GET /api/v1/sites/{id}/payback computes it; this page formats it.
     pb = site_payback(session, site, now)
-    return page(request, "costs.html", user, "costs", ov=ov, band_today=band_today,
-                band_month=band_month, trend=trend, payback=pb, kwh30=kwh30,
-                cost30=float(daily_cost.sum()))
+    return page(request, "costs.html", user, "costs", kpis=kpis, band_today=band_today,
+                band_month=band_month, trend=trend, payback=pb)

@@ -1,21 +1,15 @@
-"""GET / : the overview, its live block refreshed by htmx every 2 s."""
+"""GET / : the overview. Its live block (counts, power, alerts) refreshes every 2 s; today's
+energy, cost and savings (the site's KPIs, a day's meter data) in their own block every 30 s."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
 from csms import clock
-from csms.web.console import energy, overview
+from csms.web.console import overview
 from csms.web.console.render import DB, CurrentUser, page
 
 router = APIRouter()
-
-
-def today_load(request: Request) -> energy.TodayLoad:
-    state = request.app.state
-    if getattr(state, "console_load", None) is None:
-        state.console_load = energy.TodayLoad()
-    return state.console_load
 
 
 def silent_chargers(request: Request) -> list[tuple[str, float]]:
@@ -27,5 +21,9 @@ def silent_chargers(request: Request) -> list[tuple[str, float]]:
 
 @router.get("/")
 def overview_page(request: Request, session: DB, user: CurrentUser):
-    ov = overview.build(session, clock.now(), today_load(request), silent_chargers(request))
-    return page(request, "overview.html", user, "overview", blocks=("live",), ov=ov)
+    now = clock.now()
+    block = request.query_params.get("block")
+    ov = overview.build(session, now, silent_chargers(request)) if block != "today" else None
+    kpis = overview.today(session, now) if block != "live" else None
+    return page(request, "overview.html", user, "overview", blocks=("live", "today"), ov=ov,
+                kpis=kpis)

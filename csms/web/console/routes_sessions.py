@@ -9,13 +9,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from sqlmodel import select
 
 from csms import clock
+from csms.domain.model import ENERGY_REGISTER as REGISTER
 from csms.sites.readings import latest_soc
 from csms.store.tables import MeterSampleRow, SessionRow
 from csms.tariff.session_cost import session_cost_mad
 from csms.web.api_sessions import CSV_FIELDS, _query, session_out
 from csms.web.bounds import Id
 from csms.web.console import svg
-from csms.web.console.energy import REGISTER
 from csms.web.console.i18n import translate
 from csms.web.console.render import DB, LOCAL_TZ, CurrentUser, lang_of, page
 from csms.web.console.site import current_site, tariff_of

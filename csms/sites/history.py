@@ -1,6 +1,6 @@
 """Past days from the session rows: each session's energy spread evenly over its duration.
 
-Used for monthly band costs, the cost trend and daily energy history. Meter samples are not
+Used for monthly band costs, the cost trend and daily energy history (console and API). Meter samples are not
 read here (a month of 1-minute samples is too many rows for a page); the spread is exact for
 energy per day and an approximation of the timing within a session (stated on the pages).
 """
@@ -13,7 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from csms.store.tables import SessionRow
+from csms.store.tables import ChargerRow, SessionRow
 
 PERIOD_S = 900
 
@@ -42,12 +42,17 @@ def spread_kw(intervals: list[tuple[float, float, float]], start_s: float, perio
     return out
 
 
-def session_intervals(session: Session, since: datetime, until: datetime, now: datetime
-                      ) -> list[tuple[float, float, float]]:
-    rows = session.execute(
-        select(SessionRow.started_at, SessionRow.stopped_at, SessionRow.energy_wh)
-        .where(SessionRow.started_at < until,
-               sa.or_(SessionRow.stopped_at.is_(None), SessionRow.stopped_at >= since))).all()
+def session_intervals(session: Session, since: datetime, until: datetime, now: datetime,
+                      site_id: int | None = None) -> list[tuple[float, float, float]]:
+    """(start s, end s, Wh) of the sessions overlapping [since, until); of one site's chargers
+    when ``site_id`` is given."""
+    query = (select(SessionRow.started_at, SessionRow.stopped_at, SessionRow.energy_wh)
+             .where(SessionRow.started_at < until,
+                    sa.or_(SessionRow.stopped_at.is_(None), SessionRow.stopped_at >= since)))
+    if site_id is not None:
+        query = query.where(SessionRow.charger_id.in_(
+            select(ChargerRow.id).where(ChargerRow.site_id == site_id)))
+    rows = session.execute(query).all()
     out = []
     for started, stopped, wh in rows:
         if started is None or not wh:
@@ -57,8 +62,9 @@ def session_intervals(session: Session, since: datetime, until: datetime, now: d
     return out
 
 
-def days_kw(session: Session, first_day: datetime, days: int, now: datetime) -> np.ndarray:
-    """(days * 96,) kW per 15-min from ``first_day`` (a UTC instant of a local midnight)."""
+def days_kw(session: Session, first_day: datetime, days: int, now: datetime,
+            site_id: int | None = None) -> np.ndarray:
+    """(days * 96,) EV kW per 15-min from ``first_day`` (a UTC instant of a local midnight)."""
     until = first_day + timedelta(days=days)
-    return spread_kw(session_intervals(session, first_day, until, now), first_day.timestamp(),
-                     days * 96)
+    return spread_kw(session_intervals(session, first_day, until, now, site_id),
+                     first_day.timestamp(), days * 96)

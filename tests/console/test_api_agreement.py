@@ -1,0 +1,96 @@
+"""The console and the REST API show the same figures for the same site and instant (issue 13):
+both call ``csms.sites.kpis.site_kpis``; the console only formats. A site with base load, PV,
+an AC session that ended this morning and a DC session in progress, on a frozen clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session
+
+from csms import clock
+from csms.store.tables import MeterSampleRow, SessionRow
+
+pytestmark = pytest.mark.store
+NOW = datetime(2026, 6, 16, 10, 30, tzinfo=UTC)  # a Tuesday, 11:30 in Casablanca
+
+
+def _shown(page: str, testid: str) -> float | None:
+    """The number in the element ``data-testid=testid`` (None for "n/a")."""
+    m = re.search(rf'data-testid="{testid}">([^<]*)<', page)
+    assert m, (testid, page[:3000])
+    text = m.group(1).replace("\u202f", "").replace(",", "")
+    number = re.match(r"-?[\d.]+", text)
+    return float(number.group(0)) if number else None
+
+
+def _register(s, charger_id, session_id, start, minutes, power_w, step_min=5):
+    for m in range(0, minutes + 1, step_min):
+        at = start + timedelta(minutes=m)
+        s.add(MeterSampleRow(charger_id=charger_id, session_id=session_id, evse_id=1,
+                             timestamp=at, received_at=at,
+                             measurand="Energy.Active.Import.Register",
+                             value=power_w * m / 60.0, unit="Wh"))
+
+
+@pytest.fixture
+def site_with_a_morning(api):
+    clock.configure(speed=1e-9, start=NOW)
+    yield
+    clock.configure()
+
+
+async def test_console_and_api_show_the_same_kpis(api, client_for, site_with_a_morning):
+    admin, viewer = api.tokens["admin"], api.tokens["viewer"]
+    site = (await api.post("/api/v1/sites", json={
+        "name": "agree", "capacity_kw": 120, "base_load_profile": "office",
+        "base_load_peak_kw": 30, "pv_kwp": 25}, headers=admin)).json()
+    for cid, body in (("CP-AC", {"charger_type": "AC", "max_power_w": 22_080}),
+                      ("CP-DC", {"charger_type": "DC", "max_power_w": 50_000})):
+        r = await api.put(f"/api/v1/sites/{site['id']}/chargers/{cid}", json=body,
+                          headers=admin)
+        assert r.status_code == 200, r.text
+    with Session(api.engine) as s:
+        morning = NOW.replace(hour=7, minute=0)
+        done = SessionRow(charger_id="CP-AC", protocol="1.6", transaction_ref="A1", evse_id=1,
+                          started_at=morning, started_received_at=morning,
+                          stopped_at=morning + timedelta(minutes=60), active=False,
+                          meter_start_wh=0.0, energy_wh=11_000.0)
+        running = SessionRow(charger_id="CP-DC", protocol="2.0.1", transaction_ref="D1",
+                             evse_id=1, started_at=NOW - timedelta(minutes=55),
+                             started_received_at=NOW - timedelta(minutes=55), active=True,
+                             meter_start_wh=0.0)
+        s.add_all([done, running])
+        s.flush()
+        _register(s, "CP-AC", done.id, morning, 60, 11_000.0)
+        _register(s, "CP-DC", running.id, NOW - timedelta(minutes=55), 55, 40_000.0)
+        s.commit()
+
+    kpis = (await api.get(f"/api/v1/sites/{site['id']}/kpis", headers=viewer)).json()
+    console = await client_for("viewer")
+    overview = (await console.get("/")).text
+    costs = (await console.get("/costs")).text
+
+    # The figures are not trivial: EV energy from both sessions, an import that differs from
+    # it (base load and PV), and a saving that can be compared.
+    assert kpis["ev"]["today_kwh"] == pytest.approx(11.0 + 40.0 * 55 / 60, abs=0.05)
+    assert abs(kpis["cost"]["today_kwh"] - kpis["ev"]["today_kwh"]) > 1.0
+    assert kpis["savings"]["today_mad"] is not None
+    for page in (overview, costs):
+        assert _shown(page, "energy-today") == round(kpis["ev"]["today_kwh"], 2)
+        assert _shown(page, "cost-today") == round(kpis["cost"]["today_mad"], 2)
+    assert _shown(overview, "cost-projected") == round(kpis["cost"]["projected_mad"], 2)
+    assert _shown(costs, "projected") == round(kpis["cost"]["projected_mad"], 2)
+    assert _shown(overview, "savings-today") == round(kpis["savings"]["today_mad"], 2)
+    assert _shown(costs, "savings") == round(kpis["savings"]["today_mad"], 2)
+    # The band table adds up to the cost so far, and the month is at least today.
+    bands = kpis["cost"]["by_band"]
+    assert sum(b["cost_mad"] for b in bands.values()) == pytest.approx(
+        kpis["cost"]["today_mad"], rel=1e-6)
+    for band, v in bands.items():
+        assert _shown(costs, f"band-{band}") == round(v["cost_mad"], 2)
+    # The 30-s block the overview refreshes gives the same figures as the whole page.
+    block = (await console.get("/?block=today")).text
+    assert _shown(block, "cost-today") == _shown(overview, "cost-today")
