@@ -48,12 +48,7 @@ def check_number(name: str, value) -> None:
         if nullable:
             return
         raise SiteError(f"{name} is required")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SiteError(f"{name} must be a number")
-    ok = (low < value if open_low else low <= value) and value <= high
-    if not ok:  # NaN compares false everywhere
-        bound = f"> {low:g}" if open_low else f">= {low:g}"
-        raise SiteError(f"{name} must be {bound} and <= {high:g}, got {value}")
+    _bounded(name, value, low, high, open_low)
 
 
 # The control loop's parameters (``SiteRow.policy_params``): (unit, lowest, highest, lowest
