@@ -21,7 +21,7 @@ from csms.grid.model import grid_kpis
 from csms.sites.load import site_load
 from csms.sites.models import connection_of, tariff_of
 from csms.sites.phases import wiring_order
-from csms.sites.readings import energy_since, phases_ever_drawn
+from csms.sites.readings import energy_since, phases_ever_drawn, soc_trend
 from csms.store.tables import (
     ChargerRow,
     SessionRow,
@@ -111,6 +111,7 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
     # No EV energy in the replay (no charging today yet): nothing to compare, not "0 %" and
     # never a negative figure from a window without demand.
     comparable = float(baseline_ev.sum()) * STEP_S / 3600.0 >= MIN_COMPARABLE_KWH
+    soc_pct, soc_cars = soc_trend(session, site_id, day_start, STEP_S, steps)
     states = session.exec(select(SmartChargingStateRow).where(
         SmartChargingStateRow.charger_id.in_(list(chargers)))).all() if chargers else []
     return {
@@ -128,7 +129,12 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
         },
         # Energy and cost are the site's grid import (base load + EV - PV, what the utility
         # bills); ``ev`` is what the chargers delivered, from their registers.
-        "ev": {"today_kwh": ev_today_kwh},
+        "ev": {"today_kwh": ev_today_kwh,
+               # Measured: the mean SoC the cars reported per 15 min (null: none reported).
+               "soc_trend": {"step_s": STEP_S,
+                             "mean_pct": [None if np.isnan(v) else round(float(v), 1)
+                                          for v in soc_pct],
+                             "reporting_sessions": [int(n) for n in soc_cars]}},
         "cost": {"today_mad": cost.so_far_mad, "projected_mad": cost.projected_mad,
                  "today_kwh": cost.so_far_kwh, "projected_kwh": cost.projected_kwh,
                  "by_band": by_band},

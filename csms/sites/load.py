@@ -155,13 +155,7 @@ def _register_buckets(session: Session, site_id: int, since: datetime, until: da
     # truncating CAST is a floor (PostgreSQL floors anyway).
     shift_s = math.ceil(2.0 * margin_s / step_s + 1) * step_s
     origin = edge0_s - shift_s + sa.func.coalesce(c.clock_offset_s, 0.0)
-    if session.get_bind().dialect.name == "sqlite":  # naive UTC text; julianday reads it as UTC
-        epoch = (sa.func.julianday(m.timestamp) - 2440587.5) * 86400.0
-        bucket = sa.cast((epoch - origin) / step_s, sa.Integer)
-    else:
-        epoch = sa.extract("epoch", m.timestamp)
-        bucket = sa.func.floor((epoch - origin) / step_s)
-    bucket = bucket.label("bucket")
+    bucket = step_bucket(session, m.timestamp, origin, step_s).label("bucket")
     return session.execute(
         select(m.charger_id, m.session_id, m.evse_id, m.unit, sa.func.min(m.timestamp),
                sa.func.max(m.timestamp), sa.func.min(m.value), sa.func.max(m.value))
@@ -170,6 +164,18 @@ def _register_buckets(session: Session, site_id: int, since: datetime, until: da
                sa.or_(m.phase.is_(None), m.phase.in_(("", "N"))), m.flag.is_(None),
                m.timestamp >= since, m.timestamp <= until)
         .group_by(m.charger_id, m.session_id, m.evse_id, m.unit, bucket)).all()
+
+
+def step_bucket(session: Session, timestamp, origin_s, step_s: int):
+    """SQL: the step of ``timestamp`` counted from ``origin_s`` (epoch seconds, a number or an
+    expression), for timestamps after the origin. SQLite stores naive UTC text, which
+    julianday reads as UTC, and its CAST truncates (a floor for non-negative values)."""
+    if session.get_bind().dialect.name == "sqlite":
+        # julianday's double resolves ~50 us today: rounded to the millisecond, a reading
+        # exactly on a step edge falls in the step it starts, not the one before.
+        epoch = sa.func.round((sa.func.julianday(timestamp) - 2440587.5) * 86400.0, 3)
+        return sa.cast((epoch - origin_s) / step_s, sa.Integer)
+    return sa.func.floor((sa.extract("epoch", timestamp) - origin_s) / step_s)
 
 
 def _in_progress(session: Session, session_ids: list[int]) -> set[int]:

@@ -66,6 +66,11 @@ async def test_console_and_api_show_the_same_kpis(api, client_for, site_with_a_m
         s.flush()
         _register(s, "CP-AC", done.id, morning, 60, 11_000.0)
         _register(s, "CP-DC", running.id, NOW - timedelta(minutes=55), 55, 40_000.0)
+        for m in range(0, 56, 5):  # the DC car reports its SoC: 40 % + 0.5 % a minute
+            at = NOW - timedelta(minutes=55 - m)
+            s.add(MeterSampleRow(charger_id="CP-DC", session_id=running.id, evse_id=1,
+                                 timestamp=at, received_at=at, measurand="SoC",
+                                 value=40.0 + m / 2, unit="Percent", location="EV"))
         s.commit()
 
     kpis = (await api.get(f"/api/v1/sites/{site['id']}/kpis", headers=viewer)).json()
@@ -91,6 +96,16 @@ async def test_console_and_api_show_the_same_kpis(api, client_for, site_with_a_m
         kpis["cost"]["today_mad"], rel=1e-6)
     for band, v in bands.items():
         assert _shown(costs, f"band-{band}") == round(v["cost_mad"], 2)
+    # The fleet's SoC trend: measured, per 15 min, as the API gives it, drawn on the overview.
+    trend = kpis["ev"]["soc_trend"]
+    k = int((NOW - timedelta(minutes=60) - datetime.fromisoformat(kpis["day_start"]))
+            .total_seconds() // 900)  # 09:30-09:45 UTC: SoC 40 and 42.5 at 09:35 and 09:40
+    assert trend["mean_pct"][k - 1:k + 5] == [None, 41.2, 47.5, 55.0, 62.5, 67.5] or \
+        trend["mean_pct"][k - 1:k + 5] == [None, 41.3, 47.5, 55.0, 62.5, 67.5], \
+        trend["mean_pct"][k - 1:k + 5]  # 41.25 rounds either way in binary
+    assert trend["reporting_sessions"][k:k + 5] == [1] * 5
+    assert "Fleet state of charge today" in overview
+    assert 'data-testid="soc-trend-note">Measured' in overview
     # The 30-s block the overview refreshes gives the same figures as the whole page.
     block = (await console.get("/?block=today")).text
     assert _shown(block, "cost-today") == _shown(overview, "cost-today")

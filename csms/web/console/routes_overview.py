@@ -3,11 +3,16 @@ energy, cost and savings (the site's KPIs, a day's meter data) in their own bloc
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 
 from csms import clock
-from csms.web.console import overview
-from csms.web.console.render import DB, CurrentUser, page
+from csms.web.console import overview, svg
+from csms.web.console.i18n import translate
+from csms.web.console.render import DB, CurrentUser, lang_of, page
+from csms.web.console.site import current_site, period_labels, tariff_of
 
 router = APIRouter()
 
@@ -26,4 +31,18 @@ def overview_page(request: Request, session: DB, user: CurrentUser):
     ov = overview.build(session, now, silent_chargers(request)) if block != "today" else None
     kpis = overview.today(session, now) if block != "live" else None
     return page(request, "overview.html", user, "overview", blocks=("live", "today"), ov=ov,
-                kpis=kpis)
+                kpis=kpis, soc_chart=_soc_chart(request, user, session, kpis))
+
+
+def _soc_chart(request: Request, user, session, kpis: dict | None):
+    """The fleet's mean reported SoC per 15 min today, as the KPIs give it; None if no car
+    reported one."""
+    if not kpis or not any(v is not None for v in kpis["ev"]["soc_trend"]["mean_pct"]):
+        return None
+    lang = lang_of(request, user)
+    site = current_site(session, kpis["site_id"])
+    day_start = datetime.fromisoformat(kpis["day_start"])
+    mean = [math.nan if v is None else v for v in kpis["ev"]["soc_trend"]["mean_pct"]]
+    labels = period_labels(day_start, len(mean), tariff_of(site).tz)
+    return svg.line_chart(translate(lang, "soc_trend"), labels,
+                          [(translate(lang, "avg_soc"), mean)], unit="%", y_min=0.0)
