@@ -53,6 +53,12 @@ def _wall_now() -> datetime:
     return datetime.now(UTC)
 
 
+def at_wall(wall_s: float) -> datetime:
+    """The CSMS time it was when the wall clock read ``wall_s`` (``time.time()``): events
+    stamped in wall time shown on the CSMS's time base (scaled in demo mode)."""
+    return now() - timedelta(seconds=(time.time() - wall_s) * _clock.speed)
+
+
 def wall_now() -> datetime:
     """The real time, even in demo mode: for what a peer checks against its own clock (the
     validity of a TLS certificate)."""

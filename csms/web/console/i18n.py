@@ -56,6 +56,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "vs_uncontrolled": ("baseline: each session at its charger's rating from arrival",
                         "référence : chaque session à la puissance de sa borne dès l'arrivée"),
     "no_site_yet": ("no site configured (Settings)", "aucun site configuré (Paramètres)"),
+    "times_in": ("All times: {0}, the site's local time", "Toutes les heures : {0}, heure locale du site"),
     "soc_trend": ("Fleet state of charge today", "État de charge de la flotte aujourd'hui"),
     "soc_trend_note": ("Measured: the mean SoC the charging cars reported per 15 min (site's local time). Cars that report none (most AC sessions on OCPP 1.6) are not in it.",
                        "Mesuré : le SoC moyen transmis par les véhicules en charge, par 15 min (heure locale du site). Les véhicules qui n'en transmettent pas (la plupart des sessions AC en OCPP 1.6) n'y sont pas."),

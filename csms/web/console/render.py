@@ -30,6 +30,13 @@ def _local(dt, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return dt.astimezone(LOCAL_TZ).strftime(fmt) if dt else "-"
 
 
+def time_base() -> str:
+    """The one time base of every page, stated in its footer: the site's zone and its UTC
+    offset now (Morocco moves it for Ramadan)."""
+    offset = clock.now().astimezone(LOCAL_TZ).strftime("%z")
+    return f"{LOCAL_TZ.key} (UTC{offset[:3]}:{offset[3:]})"
+
+
 def _num(value, digits: int = 1) -> str:
     if value is None:
         return "-"
@@ -75,7 +82,7 @@ def page(request: Request, name: str, user: auth.User | None, active: str = "",
         "request": request, "user": user, "lang": lang, "active": active,
         "_": lambda key, *args: i18n.translate(lang, key, *args),
         "reason": lambda code: i18n.reason(lang, code),
-        "csrf": auth.csrf_token(request), "now": clock.now(), **ctx,
+        "csrf": auth.csrf_token(request), "now": clock.now(), "time_base": time_base(), **ctx,
     }
     block = request.query_params.get("block")
     if block and block in blocks:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from sqlmodel import select
@@ -14,7 +14,7 @@ from csms.domain.charger_facts import charger_class, default_rating_w
 from csms.domain.commands import CommandError
 from csms.store.tables import ChargerRow, CommandRow, ConnectorRow, SessionRow
 from csms.web.console import auth, fleet, profiles, svg
-from csms.web.console.render import DB, CurrentUser, page
+from csms.web.console.render import DB, LOCAL_TZ, CurrentUser, page
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -60,7 +60,7 @@ def _schedule_chart(title: str, installed: list[CommandRow], now: datetime):
     times = [start + timedelta(minutes=15 * k) for k in range(96)]
     values = [limit_w / 1000 if (limit_w := profiles.limit_at(ps, t)) is not None else None
               for t in times]
-    labels = [t.astimezone(UTC).strftime("%H:%M") for t in times]
+    labels = [t.astimezone(LOCAL_TZ).strftime("%H:%M") for t in times]  # the page's time base
     return svg.line_chart(title, labels, [("limit kW", values)], unit="kW")
 
 
@@ -95,7 +95,7 @@ def charger_page(request: Request, charger_id: str, session: DB, user: CurrentUs
                 capabilities=capabilities, triggers=TRIGGER_MESSAGES,
                 online=charger_id in request.app.state.services.gateway.links,
                 chart=_schedule_chart(translate(lang, "composite"), installed, now),
-                frame_time=lambda at_s: datetime.fromtimestamp(at_s, UTC))
+                frame_time=clock.at_wall)
 
 
 def _params(action: str, form: dict) -> dict:
