@@ -5,7 +5,8 @@ only format what :func:`site_payback` returns.
 
 Measured basis: the last ``WINDOW_DAYS`` days of the site's sessions (each session's energy
 spread evenly over its duration, as the console's history does), priced with the site's tariff
-over exactly the time each session drew; those 30 days stand for one month. Chargers are counted
+over exactly the time each session drew, scaled to a month. A site with a shorter history is
+measured over what it has (at least a day): a new site's first day is not read as a month. Chargers are counted
 by the payback model's kinds from their rating (``charger_kinds``).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ from csms.economics.payback import (
     SELLING_PRICE_MAD_PER_KWH,
     SOFTWARE_MAD_PER_CHARGER_MONTH,
 )
+from csms.economics.savings import DAYS_PER_MONTH
 from csms.sites.models import tariff_of
 from csms.sites.service import CHARGER_KINDS
 from csms.store.tables import ChargerRow, SessionRow, SiteRow
@@ -116,7 +118,7 @@ class SitePayback:
     site_id: int | None
     inputs: dict  # the effective ROI inputs
     chargers: dict[str, int]
-    window_days: int
+    window_days: float  # the measured span (at most WINDOW_DAYS, at least 1), scaled to a month
     energy_kwh_per_month: float
     energy_cost_mad_per_month: float
     energy_cost_mad_per_kwh: float
@@ -143,8 +145,10 @@ def site_payback(session: Session, site: SiteRow, now: datetime) -> SitePayback 
         return None
     inputs = effective_inputs(site.economics)
     tariff = tariff_of(site)  # csms.sites.models: the one reading of a site's tariff column
-    kwh, cost = measured_energy(session, site.id, tariff, now - timedelta(days=WINDOW_DAYS), now)
-    # 30 days stand for a month: the measured figures are used as they are.
+    window_days = _history_days(session, site, now)
+    kwh, cost = measured_energy(session, site.id, tariff, now - timedelta(days=window_days), now)
+    per_month = DAYS_PER_MONTH / window_days
+    kwh, cost = kwh * per_month, cost * per_month
     result = payback(PaybackInputs(
         chargers=counts, energy_sold_kwh_per_month=kwh,
         energy_cost_mad_per_kwh=cost / kwh if kwh > 0 else 0.0,
@@ -156,9 +160,23 @@ def site_payback(session: Session, site: SiteRow, now: datetime) -> SitePayback 
         software_mad_per_charger_month=float(inputs["software_mad_per_charger_month"])))
     fleet = inputs.get("fleet_size")
     return SitePayback(
-        site_id=site.id, inputs=inputs, chargers=counts, window_days=WINDOW_DAYS,
+        site_id=site.id, inputs=inputs, chargers=counts, window_days=window_days,
         energy_kwh_per_month=kwh, energy_cost_mad_per_month=cost,
         energy_cost_mad_per_kwh=cost / kwh if kwh > 0 else 0.0, result=result,
         months=result.months if math.isfinite(result.months) else None,
         capex_mad_per_vehicle=result.capex_mad / fleet if fleet else None,
         margin_mad_per_vehicle_month=result.margin_mad_per_month / fleet if fleet else None)
+
+
+def _history_days(session: Session, site: SiteRow, now: datetime) -> float:
+    """Days of history behind the measured figures: from the site's creation or its first
+    session, whichever is earlier, at most ``WINDOW_DAYS``, at least one."""
+    first = session.execute(select(sa.func.min(SessionRow.started_at)).join(
+        ChargerRow, ChargerRow.id == SessionRow.charger_id).where(
+        ChargerRow.site_id == site.id)).scalar()
+    starts = [t for t in (first, site.created_at) if t is not None]
+    if not starts:
+        return float(WINDOW_DAYS)
+    since = min(starts)
+    since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    return min(float(WINDOW_DAYS), max(1.0, (now - since).total_seconds() / 86_400.0))

@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import Session
 
 from csms import clock
+from csms.economics.savings import DAYS_PER_MONTH
 from csms.store.tables import ChargerRow, SessionRow, SiteRow
 
 pytestmark = pytest.mark.store
@@ -155,7 +156,10 @@ async def test_a_good_tariff_changes_the_costs(services, client_for, api):
     admin = await client_for("admin")
     viewer = api.tokens["viewer"]
     before = (await api.get(f"/api/v1/sites/{site_id}/payback", headers=viewer)).json()
-    assert before["energy_cost_mad_per_month"] == pytest.approx(10.0 * 1.35)
+    # The site's history is its one session (3 days ago), scaled to a month.
+    per_month = DAYS_PER_MONTH / before["window_days"]
+    assert 2 < before["window_days"] < 4
+    assert before["energy_cost_mad_per_month"] == pytest.approx(10.0 * 1.35 * per_month)
     # One flat band all day, all year, at 2.00 MAD/kWh: the form's own fields, rewritten.
     fields = {k: v for k, v in (await _tariff_form(admin, site_id)).items()
               if not k.startswith(("band", "s0_d0_b"))}
@@ -167,9 +171,10 @@ async def test_a_good_tariff_changes_the_costs(services, client_for, api):
     assert 'data-testid="tariff-error"' not in r.text
     assert _stored(services, site_id).tariff["prices_mad_per_kwh"] == {"flat": 2.0}
     after = (await api.get(f"/api/v1/sites/{site_id}/payback", headers=viewer)).json()
-    assert after["energy_cost_mad_per_month"] == pytest.approx(10.0 * 2.0)
+    assert after["energy_cost_mad_per_month"] == pytest.approx(10.0 * 2.0 * per_month, rel=1e-3)
     costs = (await admin.get("/costs")).text
-    assert 'data-testid="payback-energy-cost">20.00 MAD<' in costs
+    shown = f"{after['energy_cost_mad_per_month']:,.2f}".replace(",", "\u202f")
+    assert f'data-testid="payback-energy-cost">{shown} MAD<' in costs
     # Back to the default in one choice.
     fields["tariff_mode"] = "default"
     await admin.post("/settings/tariff", data=fields)
@@ -215,10 +220,13 @@ async def test_roi_inputs_are_stored_and_change_the_payback(services, client_for
     admin = await client_for("admin")
     viewer = api.tokens["viewer"]
     default = (await api.get(f"/api/v1/sites/{site_id}/payback", headers=viewer)).json()
+    # 25 days of history (the first session 25 days ago), scaled to a month.
+    assert 24 < default["window_days"] < 26
+    monthly_kwh = 2000 * DAYS_PER_MONTH / default["window_days"]
     # The defaults of csms.economics: 25,000 + 15,000 MAD per 22 kW charger, 5 %/year,
     # 150 MAD/charger/month, 3 MAD/kWh, no grid works.
     assert default["months"] == pytest.approx(
-        _hand_payback(2000, 1.35, 2, 25_000, 15_000, 5, 150, 3.0, 0))
+        _hand_payback(monthly_kwh, 1.35, 2, 25_000, 15_000, 5, 150, 3.0, 0))
     r = await admin.post("/settings/economics", data={
         "csrf_token": admin.csrf, "site_id": str(site_id), "capex_ac22": "20000",
         "install_ac22": "10000", "econ_maintenance_pct_of_hardware_per_year": "6",
@@ -230,7 +238,7 @@ async def test_roi_inputs_are_stored_and_change_the_payback(services, client_for
         "maintenance_pct_of_hardware_per_year": 6.0, "software_mad_per_charger_month": 100.0,
         "selling_price_mad_per_kwh": 4.0, "grid_connection_capex_mad": 15000.0,
         "fleet_size": 10}
-    expected = _hand_payback(2000, 1.35, 2, 20_000, 10_000, 6, 100, 4.0, 15_000)
+    expected = _hand_payback(monthly_kwh, 1.35, 2, 20_000, 10_000, 6, 100, 4.0, 15_000)
     got = (await api.get(f"/api/v1/sites/{site_id}/payback", headers=viewer)).json()
     assert got["months"] == pytest.approx(expected)
     assert got["months"] < default["months"]

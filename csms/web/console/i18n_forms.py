@@ -97,12 +97,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "payback_how": ("How it is computed", "Comment c'est calculé"),
     "payback_formula": (
         "Months = CAPEX / monthly margin. Margin = energy sold x selling price - energy cost - "
-        "OPEX. Energy and its cost: this site's sessions of the last 30 days, at the tariff's "
-        "price when they charged. OPEX = maintenance % x hardware / 12 + software x chargers. "
+        "OPEX. Energy and its cost: this site's sessions of the last 30 days (or of its history "
+        "if shorter, at least a day), at the tariff's price when they charged, scaled to a month. OPEX = maintenance % x hardware / 12 + software x chargers. "
         "Demand charges are not counted. Never: the margin is not positive.",
         "Mois = CAPEX / marge mensuelle. Marge = énergie vendue x prix de vente - coût de "
         "l'énergie - OPEX. L'énergie et son coût : les sessions de ce site sur les 30 derniers "
-        "jours, au prix du tarif quand elles ont chargé. OPEX = maintenance % x matériel / 12 + "
+        "jours (ou sur son historique s'il est plus court, au moins un jour), au prix du tarif "
+        "quand elles ont chargé, ramenées à un mois. OPEX = maintenance % x matériel / 12 + "
         "logiciel x bornes. Les primes de puissance ne sont pas comptées. Jamais : la marge "
         "n'est pas positive."),
     "capex_hw": ("Hardware", "Matériel"),
@@ -113,7 +114,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "revenue_month": ("Revenue per month", "Recettes par mois"),
     "energy_cost_month": ("Energy cost per month", "Coût de l'énergie par mois"),
     "margin_month": ("Margin per month", "Marge par mois"),
-    "energy_sold_30d": ("Energy sold, last 30 days", "Énergie vendue, 30 derniers jours"),
+    "energy_sold_30d": ("Energy sold per month (measured over {0} days)",
+                        "Énergie vendue par mois (mesurée sur {0} jours)"),
     "per_vehicle": ("Per vehicle of the fleet", "Par véhicule de la flotte"),
     "edit_inputs": ("Edit the inputs", "Modifier les données"),
     "no_chargers": ("No chargers in this site.", "Aucune borne dans ce site."),
