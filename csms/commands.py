@@ -15,16 +15,15 @@ import asyncio
 import logging
 
 from csms import clock
-from csms.domain.commands import (
+from csms.domain.commands import CommandError, CommandForbidden
+from csms.ocpp import schemas
+from csms.ocpp.commands import (
     SUCCESS_STATUSES,
-    CommandError,
-    CommandForbidden,
     OcppCall,
     is_security_setting,
     redact_password,
     translate,
 )
-from csms.ocpp import schemas
 from csms.ocpp.framing import CALL, FrameError
 from csms.ocpp.rpc import (
     ChargerOffline,

@@ -14,7 +14,7 @@ import logging
 
 from csms import clock, security
 from csms.domain import events as ev
-from csms.domain.commands import password_call, password_outcome, redact_password
+from csms.ocpp.commands import password_call, password_outcome, redact_password
 from csms.ocpp.rpc import ChargerOffline, CommandRejected, CommandTimeout, InvalidResponse
 from csms.store.tables import ChargerRow, CommandRow
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from csms.domain.commands import redact_password
 from csms.domain.durability import StoreUnavailable, UnstorableValue
 from csms.ocpp import framing, schemas
+from csms.ocpp.commands import redact_password
 from csms.ocpp.framing import (
     CALL,
     CALLRESULT,

@@ -22,7 +22,7 @@ async def send_command(request: Request, charger_id: str, body: CommandIn,
     exists = await services.worker.run(lambda s: s.get(ChargerRow, charger_id) is not None)
     if not exists:
         raise HTTPException(404, f"charger {charger_id!r} not found")
-    from csms.domain.commands import sets_password
+    from csms.ocpp.commands import sets_password
     from csms.web.api_security import password_command
 
     if sets_password(body.action, body.params):

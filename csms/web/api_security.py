@@ -12,7 +12,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from sqlmodel import select
 
-from csms.domain.commands import OUTGOING, CommandError, password_of
+from csms.domain.commands import CommandError
+from csms.ocpp.commands import OUTGOING, password_of
 from csms.passwords import NotConnected
 from csms.store.tables import ChargerCertificateRow, ChargerRow
 from csms.web.bounds import Limit
