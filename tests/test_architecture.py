@@ -12,3 +12,23 @@ def test_import_contracts_kept():
     result = subprocess.run([str(lint)], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parent.parent)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_the_web_layer_never_commits():
+    """One write path (issue 13): the API and the console change the store only through its
+    writer thread (csms/web/writes.py); a request session that commits would be a second
+    writer. The CLIs run without a server and may commit."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    cli = {"csms/web/users_cli.py"}
+    offenders = []
+    for path in sorted((root / "csms" / "web").rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if name in cli:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), name)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "commit":
+                offenders.append(f"{name}:{node.lineno}")
+    assert not offenders, "commits outside the store's writer: " + ", ".join(offenders)

@@ -61,6 +61,16 @@ def _insert(session: Session, table, ignore_duplicates: bool):
     return insert(table).on_conflict_do_nothing()
 
 
+class Refused(Exception):
+    """A job's refusal of a request (a 4xx of the API or the console), wrapping the error to
+    answer with (``error``): the batch is rolled back and the other jobs retried as for any
+    failure, but it is no fault of the store, so no traceback is logged."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 _Job = tuple[Callable[..., Any], tuple, asyncio.Future, asyncio.AbstractEventLoop]
 _STOP = object()
 
@@ -179,6 +189,8 @@ class StoreWorker:
             log.warning("store job %s: value refused by the database: %s",
                         getattr(fn, "__name__", fn), cause)
             exc = UnstorableValue(cause)
+        elif isinstance(exc, Refused):
+            log.debug("store job %s refused: %s", getattr(fn, "__name__", fn), exc)
         else:
             log.exception("store job %s failed", getattr(fn, "__name__", fn))
         loop.call_soon_threadsafe(_set_exception, future, exc)

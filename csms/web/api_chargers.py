@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from anyio import from_thread
+import asyncio
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from sqlmodel import select
 
@@ -16,6 +17,7 @@ from csms.web.api_security import secured as _secured
 from csms.web.bounds import Limit
 from csms.web.deps import DB, Admin, Viewer
 from csms.web.schemas import ChargerCreate, ChargerOut, ChargerUpdate, ConnectorOut
+from csms.web.writes import write
 
 router = APIRouter(prefix="/api/v1/chargers", tags=["chargers"])
 
@@ -60,9 +62,7 @@ def list_chargers(request: Request, session: DB, connected: bool | None = None):
 
 
 @router.post("", response_model=ChargerOut, status_code=201, dependencies=[Admin])
-def create_charger(request: Request, body: ChargerCreate, session: DB):
-    if session.get(ChargerRow, body.id) is not None:
-        raise HTTPException(409, f"charger {body.id!r} already exists")
+async def create_charger(request: Request, body: ChargerCreate):
     generated = None
     password = body.password
     # Asking for profile 0 (no authentication) is the operator's explicit word, like the flag.
@@ -70,12 +70,22 @@ def create_charger(request: Request, body: ChargerCreate, session: DB):
                                                      and password is None)
     if password is None and not unauthenticated and body.security_profile != 3:
         password = generated = security.generate_charger_password()
-    row = ChargerRow(id=body.id, description=body.description, registered_at=clock.now(),
-                     password_hash=_hash(password), allow_unauthenticated=unauthenticated)
-    set_electrical(row, charger_type=body.charger_type, max_power_w=body.max_power_w)
-    session.add(row)
-    _set_profile(row, body.security_profile)
-    session.commit()
+    password_hash = await _hash_first(password)
+
+    def create(session, now) -> ChargerRow:
+        if session.get(ChargerRow, body.id) is not None:
+            raise HTTPException(409, f"charger {body.id!r} already exists")
+        if isinstance(password_hash, HTTPException):
+            raise password_hash
+        row = ChargerRow(id=body.id, description=body.description, registered_at=now,
+                         password_hash=password_hash, allow_unauthenticated=unauthenticated)
+        set_electrical(row, charger_type=body.charger_type, max_power_w=body.max_power_w)
+        session.add(row)
+        _set_profile(row, body.security_profile)
+        session.flush()
+        return row
+
+    row = await write(request, create, clock.now())
     out = _secured(request, charger_out(request, row, []), row, None)
     out.generated_password = generated
     return out
@@ -89,10 +99,29 @@ def get_charger(request: Request, charger_id: str, session: DB):
 
 
 @router.patch("/{charger_id}", response_model=ChargerOut, dependencies=[Admin])
-def update_charger(request: Request, charger_id: str, body: ChargerUpdate, session: DB):
+async def update_charger(request: Request, charger_id: str, body: ChargerUpdate):
+    services = request.app.state.services
+    password_hash = await _hash_first(body.password) \
+        if "password" in body.model_fields_set else None
+    row = await write(request, _update, charger_id, body, password_hash)
+    if "security_profile" in body.model_fields_set:
+        # A connection made under a lower profile ends; the charger reconnects with the new one.
+        await services.gateway.enforce_profile(row.id, row.security_profile)
+
+    def details(session):
+        return _connectors(session, [row.id])[row.id], latest_certificates(session, [row.id])
+    connectors, certificates = await services.worker.read(details)
+    return _secured(request, charger_out(request, row, connectors), row,
+                    certificates.get(row.id))
+
+
+def _update(session, charger_id: str, body: ChargerUpdate,
+            password_hash: str | HTTPException | None):
     row = _get(session, charger_id)
     if "password" in body.model_fields_set:
-        row.password_hash = _hash(body.password)
+        if isinstance(password_hash, HTTPException):
+            raise password_hash
+        row.password_hash = password_hash
         row.password_pending_hash = row.password_pending_at = None
         if body.password is None and row.security_profile == 1 \
                 and "security_profile" not in body.model_fields_set:
@@ -113,13 +142,8 @@ def update_charger(request: Request, charger_id: str, body: ChargerUpdate, sessi
             else (row.charger_type if row.charger_type_source == OPERATOR else None),
             max_power_w=body.max_power_w if "max_power_w" in body.model_fields_set
             else (row.max_power_w if row.max_power_source == OPERATOR else None))
-    session.commit()
-    if "security_profile" in body.model_fields_set:
-        # A connection made under a lower profile ends; the charger reconnects with the new one.
-        from_thread.run(request.app.state.services.gateway.enforce_profile, row.id,
-                        row.security_profile)
-    return _secured(request, charger_out(request, row, _connectors(session, [row.id])[row.id]),
-                    row, latest_certificates(session, [row.id]).get(row.id))
+    session.flush()
+    return row
 
 
 @router.delete("/{charger_id}", status_code=204, dependencies=[Admin])
@@ -156,6 +180,16 @@ def charger_messages(request: Request, charger_id: str, session: DB, limit: Limi
     frames = list(request.app.state.services.gateway.frame_logs.get(charger_id, ()))
     return [{"at_s": f.at_s, "direction": f.direction, "text": f.text}
             for f in frames[-min(limit, 200):]]
+
+
+async def _hash_first(password: str | None) -> str | HTTPException | None:
+    """The hash, made before the write job so that neither the event loop nor the writer
+    thread waits for PBKDF2; a refused password as the HTTPException the job raises after
+    its 404 / 409 checks (the order of the answers stays)."""
+    try:
+        return await asyncio.to_thread(_hash, password)
+    except HTTPException as exc:
+        return exc
 
 
 def _hash(password: str | None) -> str | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from sqlmodel import select
 
 from csms import clock
 from csms.store.tables import IdTokenRow
 from csms.web.deps import DB, Operator, Viewer
 from csms.web.schemas import IdTokenIn, IdTokenOut, IdTokenUpdate
+from csms.web.writes import write
 
 router = APIRouter(prefix="/api/v1/id-tokens", tags=["id-tokens"])
 
@@ -26,13 +27,16 @@ def list_tokens(session: DB):
 
 
 @router.post("", response_model=IdTokenOut, status_code=201, dependencies=[Operator])
-def create_token(body: IdTokenIn, session: DB):
-    if session.get(IdTokenRow, body.id_token) is not None:
-        raise HTTPException(409, f"id token {body.id_token!r} already exists")
-    row = IdTokenRow(**body.model_dump(), created_at=clock.now())
-    session.add(row)
-    session.commit()
-    return row
+async def create_token(request: Request, body: IdTokenIn):
+    def create(session, now):
+        if session.get(IdTokenRow, body.id_token) is not None:
+            raise HTTPException(409, f"id token {body.id_token!r} already exists")
+        row = IdTokenRow(**body.model_dump(), created_at=now)
+        session.add(row)
+        session.flush()
+        return row
+
+    return await write(request, create, clock.now())
 
 
 @router.get("/{id_token}", response_model=IdTokenOut, dependencies=[Viewer])
@@ -41,16 +45,18 @@ def get_token(id_token: str, session: DB):
 
 
 @router.patch("/{id_token}", response_model=IdTokenOut, dependencies=[Operator])
-def update_token(id_token: str, body: IdTokenUpdate, session: DB):
-    row = _get(session, id_token)
-    for key in body.model_fields_set:
-        setattr(row, key, getattr(body, key))
-    session.commit()
-    return row
+async def update_token(request: Request, id_token: str, body: IdTokenUpdate):
+    def update(session):
+        row = _get(session, id_token)
+        for key in body.model_fields_set:
+            setattr(row, key, getattr(body, key))
+        session.flush()
+        return row
+
+    return await write(request, update)
 
 
 @router.delete("/{id_token}", status_code=204, dependencies=[Operator])
-def delete_token(id_token: str, session: DB):
-    session.delete(_get(session, id_token))
-    session.commit()
+async def delete_token(request: Request, id_token: str):
+    await write(request, lambda session: session.delete(_get(session, id_token)))
     return Response(status_code=204)

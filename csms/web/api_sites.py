@@ -15,6 +15,9 @@ from csms.sites.load import site_load
 from csms.store.tables import SiteRow
 from csms.web.bounds import Id, check_window
 from csms.web.deps import DB, Admin, Operator, Viewer
+from csms.web.writes import write
+
+SITE_ERRORS = ((service.SiteError, 422, None),)
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
 
@@ -74,15 +77,15 @@ def list_sites(session: DB):
 
 
 @router.post("", status_code=201, dependencies=[Admin])
-def create_site(body: SiteIn, session: DB):
+async def create_site(request: Request, body: SiteIn):
     if not body.name:
         raise HTTPException(422, "name is required")
-    try:
-        row = service.create_site(session, body.model_dump(exclude_none=True), clock.now())
-    except service.SiteError as exc:
-        raise HTTPException(422, str(exc)) from None
-    session.commit()
-    return _out(row, [])
+
+    def create(session, fields: dict, now: datetime) -> dict:
+        return _out(service.create_site(session, fields, now), [])
+
+    return await write(request, create, body.model_dump(exclude_none=True), clock.now(),
+                       refusals=SITE_ERRORS)
 
 
 @router.get("/{site_id}", dependencies=[Viewer])
@@ -92,36 +95,36 @@ def get_site(site_id: Id, session: DB):
 
 
 @router.patch("/{site_id}", dependencies=[Operator])
-def update_site(request: Request, site_id: Id, body: SiteIn, session: DB):
+async def update_site(request: Request, site_id: Id, body: SiteIn):
     """Change capacity, policy or anything else; the control loop re-plans at once."""
-    _get(session, site_id)
-    try:
-        row = service.update_site(session, site_id, body.model_dump(exclude_unset=True))
-    except service.SiteError as exc:
-        raise HTTPException(422, str(exc)) from None
-    session.commit()
+
+    def update(session, fields: dict) -> dict:
+        _get(session, site_id)
+        row = service.update_site(session, site_id, fields)
+        return _out(row, [c.id for c in service.site_chargers(session, site_id)])
+
+    out = await write(request, update, body.model_dump(exclude_unset=True),
+                      refusals=SITE_ERRORS)
     _wake(request, site_id)
-    return _out(row, [c.id for c in service.site_chargers(session, site_id)])
+    return out
 
 
 @router.delete("/{site_id}", status_code=204, dependencies=[Admin])
-def delete_site(site_id: Id, session: DB):
-    if not service.delete_site(session, site_id):
+async def delete_site(request: Request, site_id: Id):
+    if not await write(request, service.delete_site, site_id):
         raise HTTPException(404, f"site {site_id} not found")
-    session.commit()
 
 
 @router.put("/{site_id}/chargers/{charger_id}", dependencies=[Admin])
-def assign_charger(request: Request, site_id: Id, charger_id: str, body: ChargerAssign,
-                   session: DB):
+async def assign_charger(request: Request, site_id: Id, charger_id: str, body: ChargerAssign):
     """Put a charger in the site (registering it if unknown) with its electrical facts."""
-    _get(session, site_id)
-    try:
-        row = service.assign_charger(session, site_id, charger_id, clock.now(),
-                                     body.phase_wiring, body.max_power_w, body.charger_type)
-    except service.SiteError as exc:
-        raise HTTPException(422, str(exc)) from None
-    session.commit()
+
+    def assign(session, now: datetime):
+        _get(session, site_id)
+        return service.assign_charger(session, site_id, charger_id, now, body.phase_wiring,
+                                      body.max_power_w, body.charger_type)
+
+    row = await write(request, assign, clock.now(), refusals=SITE_ERRORS)
     _wake(request, site_id)
     return {"charger_id": row.id, "site_id": row.site_id, "phase_wiring": row.phase_wiring,
             "max_power_w": row.max_power_w, "charger_type": row.charger_type}

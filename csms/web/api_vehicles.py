@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from csms import clock
@@ -21,6 +21,7 @@ from csms.web.schemas import (
     VehicleOut,
     VehicleUpdate,
 )
+from csms.web.writes import write
 
 router = APIRouter(prefix="/api/v1", tags=["vehicles"])
 
@@ -39,21 +40,21 @@ def _out(session, rows: list[VehicleRow]) -> list[VehicleOut]:
                        soc_pct=now[r.id].soc_pct if r.id in now else None) for r in rows]
 
 
-def _write(session, change) -> VehicleRow:
-    """Run a registry change and commit; its errors as HTTP 422 / 409."""
-    try:
-        row = change()
-        session.commit()
-    except registry.VehicleConflict as exc:
-        session.rollback()
-        raise HTTPException(409, str(exc)) from None
-    except registry.VehicleError as exc:
-        session.rollback()
-        raise HTTPException(422, str(exc)) from None
-    except IntegrityError:  # a concurrent request took the same name, token or EV id
-        session.rollback()
-        raise HTTPException(409, "another vehicle has this name, id token or ev_id") from None
-    return row
+# A registry change's errors as HTTP 409 / 422 (IntegrityError: a concurrent request took
+# the same name, token or EV id).
+VEHICLE_ERRORS = ((registry.VehicleConflict, 409, None), (registry.VehicleError, 422, None),
+                  (IntegrityError, 409, "another vehicle has this name, id token or ev_id"))
+
+
+async def _write(request: Request, change, *args) -> list[VehicleOut]:
+    """Run ``change(session, *args)`` in the store's writer; the vehicles it returns as
+    VehicleOut, read once committed (a read has no place in the writer's batch)."""
+    result = await write(request, change, *args, refusals=VEHICLE_ERRORS)
+    return await _read_out(request, result if isinstance(result, list) else [result])
+
+
+async def _read_out(request: Request, rows: list[VehicleRow]) -> list[VehicleOut]:
+    return await request.app.state.services.worker.read(_out, rows)
 
 
 @router.get("/vehicles", response_model=list[VehicleOut], dependencies=[Viewer])
@@ -62,31 +63,29 @@ def list_vehicles(session: DB, limit: Limit = 1000, offset: Offset = 0):
 
 
 @router.post("/vehicles", response_model=VehicleOut, status_code=201, dependencies=[Operator])
-def create_vehicle(body: VehicleIn, session: DB):
-    row = _write(session, lambda: registry.create_vehicle(session, body.model_dump(),
-                                                          clock.now()))
-    return _out(session, [row])[0]
+async def create_vehicle(request: Request, body: VehicleIn):
+    return (await _write(request, registry.create_vehicle, body.model_dump(), clock.now()))[0]
 
 
 @router.post("/vehicles/seed", response_model=list[VehicleOut], status_code=201,
              dependencies=[Operator])
-def seed_vehicles(session: DB):
+async def seed_vehicles(request: Request):
     """One vehicle per catalogue model not registered under its name yet (idempotent)."""
-    added = _write(session, lambda: registry.seed_catalogue(session, clock.now()))
-    return _out(session, added)
+    return await _write(request, registry.seed_catalogue, clock.now())
 
 
 @router.post("/vehicles/import", response_model=VehicleImportOut, dependencies=[Operator])
-def import_vehicles(body: list[FleetEntryIn], session: DB):
+async def import_vehicles(request: Request, body: list[FleetEntryIn]):
     """Register a fleet: each entry's vehicle from its catalogue model, linked to its id token
     (added, Accepted, when missing); found again by token or name, so importing twice changes
     nothing. All or nothing: 422 / 409 naming the entry."""
     entries = [e.model_dump(exclude_none=True) for e in body]
-    result = _write(session, lambda: registry.import_fleet(session, entries, clock.now()))
+    result = await write(request, registry.import_fleet, entries, clock.now(),
+                         refusals=VEHICLE_ERRORS)
     return VehicleImportOut(created=len(result.created), updated=len(result.updated),
                             unchanged=len(result.unchanged),
                             id_tokens_created=result.id_tokens_created,
-                            vehicles=_out(session, result.vehicles))
+                            vehicles=await _read_out(request, result.vehicles))
 
 
 @router.get("/vehicles/{vehicle_id}", response_model=VehicleOut, dependencies=[Viewer])
@@ -95,17 +94,15 @@ def get_vehicle(vehicle_id: Id, session: DB):
 
 
 @router.patch("/vehicles/{vehicle_id}", response_model=VehicleOut, dependencies=[Operator])
-def update_vehicle(vehicle_id: Id, body: VehicleUpdate, session: DB):
-    row = _get(session, vehicle_id)
+async def update_vehicle(request: Request, vehicle_id: Id, body: VehicleUpdate):
     changes = {k: getattr(body, k) for k in body.model_fields_set}
-    _write(session, lambda: registry.update_vehicle(session, row, changes))
-    return _out(session, [row])[0]
+    return (await _write(request, lambda session: registry.update_vehicle(
+        session, _get(session, vehicle_id), changes)))[0]
 
 
 @router.delete("/vehicles/{vehicle_id}", status_code=204, dependencies=[Operator])
-def delete_vehicle(vehicle_id: Id, session: DB):
-    session.delete(_get(session, vehicle_id))
-    session.commit()
+async def delete_vehicle(request: Request, vehicle_id: Id):
+    await write(request, lambda session: session.delete(_get(session, vehicle_id)))
     return Response(status_code=204)
 
 

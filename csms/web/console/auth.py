@@ -65,24 +65,23 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(session: Session, row: UserRow) -> str:
-    """A new login for ``row``: the cookie value (returned once; only its hash is stored)."""
+def start_session(session: Session, user_id: int) -> str:
+    """A new login for the user ``user_id``: the cookie value (returned once; only its hash is
+    stored). A job of the store's writer (no commit)."""
     token = secrets.token_urlsafe(32)
     now = clock.wall_now()  # sessions live in real time, also under a demo clock
-    session.add(ConsoleSessionRow(token_hash=_token_hash(token), user_id=row.id,
+    session.add(ConsoleSessionRow(token_hash=_token_hash(token), user_id=user_id,
                                   created_at=now,
                                   expires_at=now + timedelta(seconds=SESSION_MAX_AGE_S)))
     # Expired sessions of anyone are dropped here, so the table never grows without bound.
     session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))
-    session.commit()
     return token
 
 
-def end_session(session: Session, token: str | None) -> None:
-    if token:
-        session.execute(delete(ConsoleSessionRow).where(
-            ConsoleSessionRow.token_hash == _token_hash(token)))
-        session.commit()
+def end_session(session: Session, token: str) -> None:
+    """A logout: the login of cookie ``token`` ends. A job of the store's writer (no commit)."""
+    session.execute(delete(ConsoleSessionRow).where(
+        ConsoleSessionRow.token_hash == _token_hash(token)))
 
 
 def end_sessions_of(session: Session, user_id: int) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from csms.throttle import AuthThrottle
 from csms.web.console import auth
 from csms.web.console.render import DB, page
+from csms.web.writes import write
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -40,8 +41,8 @@ def login_form(request: Request, session: DB, next: str | None = None):
 
 
 @router.post("/login", dependencies=[Depends(auth.check_csrf)])
-def login(request: Request, session: DB, username: str = Form(...), password: str = Form(...),
-          next: str = Form("/")):
+async def login(request: Request, username: str = Form(...), password: str = Form(...),
+                next: str = Form("/")):
     throttle = _throttle(request)
     user = username.strip()[:64]
     address = request.client.host if request.client else "unknown"
@@ -53,7 +54,8 @@ def login(request: Request, session: DB, username: str = Form(...), password: st
                         status_code=429)
         response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
         return response
-    row = auth.authenticate(session, user, password)
+    # PBKDF2 in a reader thread of its own session; the login row through the store's writer.
+    row = await request.app.state.services.worker.read(auth.authenticate, user, password)
     if row is None:
         throttle.failed(user, address)
         log.warning("console: failed login for %r from %s", user, address)
@@ -61,15 +63,18 @@ def login(request: Request, session: DB, username: str = Form(...), password: st
                     status_code=401)
     throttle.succeeded(user, address)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(auth.SESSION_COOKIE, auth.start_session(session, row), httponly=True,
+    token = await write(request, auth.start_session, row.id)
+    response.set_cookie(auth.SESSION_COOKIE, token, httponly=True,
                         samesite="lax", secure=request.url.scheme == "https",
                         max_age=auth.SESSION_MAX_AGE_S)
     return response
 
 
 @router.post("/logout", dependencies=[Depends(auth.check_csrf)])
-def logout(request: Request, session: DB):
-    auth.end_session(session, request.cookies.get(auth.SESSION_COOKIE))  # revoked server-side
+async def logout(request: Request):
+    token = request.cookies.get(auth.SESSION_COOKIE)
+    if token:
+        await write(request, auth.end_session, token)  # revoked server-side
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE)
     return response

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -21,6 +21,7 @@ from csms.web.bounds import Id
 from csms.web.console import auth
 from csms.web.console.i18n import translate
 from csms.web.console.render import DB, CurrentUser, lang_of, page
+from csms.web.writes import write
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -69,33 +70,38 @@ def _fields(form: dict) -> dict:
             "ev_id": (form.get("ev_id") or "").strip() or None}
 
 
+# A registry change's refusals, shown on the page (422).
+REFUSALS = ((registry.VehicleError, 422, None), (registry.VehicleConflict, 422, None),
+            (IntegrityError, 422, "another vehicle has this name, id token or EV identity"))
+
+
 async def _change(request: Request, session, user, change, done: str):
-    """Run a registry change from a console form: the page with a message, or the reason."""
+    """Run a registry change ``change(db, form)`` from a console form in the store's writer:
+    the page with a message, or the reason."""
     auth.require_role(user, "operator")
     lang = lang_of(request, user)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
-        result = change(form)
-        session.commit()
-    except (registry.VehicleError, registry.VehicleConflict, IntegrityError) as exc:
-        session.rollback()
-        text = str(exc) if not isinstance(exc, IntegrityError) else \
-            "another vehicle has this name, id token or EV identity"
-        return _view(request, session, user, error=text, status_code=422)
+        result = await write(request, change, form, refusals=REFUSALS)
+    except HTTPException as exc:
+        return _view(request, session, user, error=exc.detail, status_code=422)
+    session.expire_all()  # the page shows what the writer committed
     log.info("console user %s changed the vehicle registry", user.username)
     return _view(request, session, user, message=translate(lang, done, result))
 
 
 @router.post("/vehicles", dependencies=[Depends(auth.check_csrf)])
 async def add_vehicle(request: Request, session: DB, user: CurrentUser):
-    return await _change(request, session, user, lambda form: registry.create_vehicle(
-        session, _fields(form), clock.now()), "saved")
+    now = clock.now()
+    return await _change(request, session, user, lambda db, form: registry.create_vehicle(
+        db, _fields(form), now), "saved")
 
 
 @router.post("/vehicles/seed", dependencies=[Depends(auth.check_csrf)])
 async def seed_vehicles(request: Request, session: DB, user: CurrentUser):
-    return await _change(request, session, user, lambda form: len(registry.seed_catalogue(
-        session, clock.now())), "vehicle_seeded")
+    now = clock.now()
+    return await _change(request, session, user, lambda db, form: len(registry.seed_catalogue(
+        db, now)), "vehicle_seeded")
 
 
 def _existing(session, vehicle_id: int) -> VehicleRow:
@@ -107,13 +113,13 @@ def _existing(session, vehicle_id: int) -> VehicleRow:
 
 @router.post("/vehicles/{vehicle_id}/link", dependencies=[Depends(auth.check_csrf)])
 async def link_vehicle(request: Request, vehicle_id: Id, session: DB, user: CurrentUser):
-    def link(form):
+    def link(db, form):
         fields = {k: (form.get(k) or "").strip() or None for k in ("id_token", "ev_id")}
-        return registry.update_vehicle(session, _existing(session, vehicle_id), fields)
+        return registry.update_vehicle(db, _existing(db, vehicle_id), fields)
     return await _change(request, session, user, link, "saved")
 
 
 @router.post("/vehicles/{vehicle_id}/delete", dependencies=[Depends(auth.check_csrf)])
 async def delete_vehicle(request: Request, vehicle_id: Id, session: DB, user: CurrentUser):
-    return await _change(request, session, user, lambda form: session.delete(
-        _existing(session, vehicle_id)), "vehicle_deleted")
+    return await _change(request, session, user, lambda db, form: db.delete(
+        _existing(db, vehicle_id)), "vehicle_deleted")
