@@ -32,3 +32,20 @@ def test_the_web_layer_never_commits():
                     and node.func.attr == "commit":
                 offenders.append(f"{name}:{node.lineno}")
     assert not offenders, "commits outside the store's writer: " + ", ".join(offenders)
+
+
+def test_ocpp_charging_needs_keys_stay_at_the_edge():
+    """Typed facts at the OCPP edge (issue 13): NotifyEVChargingNeeds is parsed once, in
+    csms/ocpp, into csms.domain.charging_needs.ChargingNeeds; nothing else in csms reads its
+    camelCase keys."""
+    root = Path(__file__).resolve().parent.parent
+    keys = ("requestedEnergyTransfer", "acChargingParameters", "dcChargingParameters",
+            "evMaxCurrent", "departureTime")
+    offenders = []
+    for path in sorted((root / "csms").rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if name.startswith("csms/ocpp/"):
+            continue
+        text = path.read_text()
+        offenders += [f"{name}: {key}" for key in keys if key in text]
+    assert not offenders, "OCPP charging-needs keys outside csms/ocpp: " + ", ".join(offenders)

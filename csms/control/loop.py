@@ -91,7 +91,7 @@ class ControlLoop:
     def notify(self, event: ev.Event) -> None:
         """A domain event was handled; re-plan its site soon if it changes who charges."""
         relevant = isinstance(event, ev.SessionStarted | ev.SessionEnded) or (
-            isinstance(event, ev.ChargerNotified) and event.action == "NotifyEVChargingNeeds") \
+            isinstance(event, ev.ChargingNeedsReported)) \
             or (isinstance(event, ev.SessionUpdated) and event.charging_state is not None) \
             or (isinstance(event, ev.StatusReported) and event.status in ev.CHARGING_STATES)
         if relevant or self._deviates(event):

@@ -1,17 +1,17 @@
 """V2G sessions: which EVs may discharge, how far, and their net energy and power.
 
 Only OCPP 2.1 has discharge semantics. A session may be discharged (``grid_support``) when its
-charger speaks 2.1 and the EV said so in its 2.1 NotifyEVChargingNeeds: a bidirectional
-``requestedEnergyTransfer`` (or one in ``availableEnergyTransfer``: DC_BPT, AC_BPT, ...) and a
-``v2xChargingParameters.maxDischargePower`` > 0. How much it may give:
-``-evMinV2XEnergyRequest`` (the energy above its minimum V2X state of charge when it sent the
+charger speaks 2.1 and the EV said so in its 2.1 NotifyEVChargingNeeds (read as the typed
+``ChargingNeeds``, csms/domain/charging_needs.py): a bidirectional transfer mode requested or
+available (DC_BPT, AC_BPT, ...) and a maximum discharge power > 0. How much it may give:
+``-min_v2x_energy_wh`` (the energy above its minimum V2X state of charge when it sent the
 message) plus the net energy received since; the planner's energy floor. Its departure need stays
-the energy it asked for (``energyAmount`` / ``evTargetEnergyRequest``): the policy delivers the
-maximum feasible energy first, so discharge happens only when it can be recharged in time.
+the energy it asked for: the policy delivers the maximum feasible energy first, so discharge
+happens only when it can be recharged in time.
 
 With discharge the import register alone overstates what the battery got: energy and measured
 power become net of ``Energy.Active.Export.Register`` / ``Power.Active.Export``.
-When the EV gives a ``targetSoC`` and its ``evEnergyCapacity`` and the charger reports ``SoC``
+When the EV gives a target SoC and its battery capacity and the charger reports ``SoC``
 (DC), the need is re-read from the battery every run: what is missing to the target SoC, divided
 by ``BATTERY_EFFICIENCY`` (a discharge/recharge cycle loses energy both ways, which grid-side
 energy counting would miss: the car would leave short). The floor likewise becomes the battery
@@ -26,13 +26,14 @@ from dataclasses import dataclass, replace
 
 from sqlmodel import select
 
+from csms.domain.charging_needs import ChargingNeeds
 from csms.ocpp.profiles import V2X_PROTOCOLS
+from csms.sites import readings as rd
 from csms.sites.snapshot import SiteSnapshot
-from csms.store.tables import ChargerEventRow, MeterSampleRow, SessionRow
+from csms.store.tables import MeterSampleRow, SessionRow
 
 log = logging.getLogger(__name__)
 
-BIDIRECTIONAL = frozenset({"AC_BPT", "AC_BPT_DER", "DC_BPT", "DC_ACDP_BPT"})
 BATTERY_EFFICIENCY = 0.9  # grid <-> battery, each way (DC chargers measure 90-93 %)
 
 
@@ -45,16 +46,13 @@ class V2x:
     floor_wh: float
 
 
-def v2x_capability(payload: dict) -> tuple[float, float] | None:
-    """(max discharge W, energy above the V2X minimum Wh) from a 2.1 NotifyEVChargingNeeds
-    payload (camelCase), or None when the EV cannot or will not discharge."""
-    needs = payload.get("chargingNeeds") or {}
-    modes = {needs.get("requestedEnergyTransfer"), *(needs.get("availableEnergyTransfer") or ())}
-    v2x = needs.get("v2xChargingParameters") or {}
-    max_w = float(v2x.get("maxDischargePower") or 0.0)
-    if not (modes & BIDIRECTIONAL) or max_w <= 0:
+def v2x_capability(needs: ChargingNeeds) -> tuple[float, float] | None:
+    """(max discharge W, energy above the V2X minimum Wh) from a 2.1 EV's charging needs, or
+    None when the EV cannot or will not discharge."""
+    max_w = needs.max_discharge_w or 0.0
+    if not needs.bidirectional or max_w <= 0:
         return None
-    above_wh = -float(v2x.get("evMinV2XEnergyRequest", 0.0) or 0.0)
+    above_wh = -(needs.min_v2x_energy_wh or 0.0)
     return max_w, max(0.0, above_wh)
 
 
@@ -68,17 +66,12 @@ class Battery:
     min_v2x_wh: float  # battery energy at the minimum V2X SoC
 
 
-def battery_of(payload: dict) -> Battery | None:
-    needs = payload.get("chargingNeeds") or {}
-    dc = needs.get("dcChargingParameters") or {}
-    v2x = needs.get("v2xChargingParameters") or {}
-    capacity, soc, target = dc.get("evEnergyCapacity"), dc.get("stateOfCharge"), \
-        v2x.get("targetSoC")
+def battery_of(needs: ChargingNeeds) -> Battery | None:
+    capacity, soc, target = needs.capacity_wh, needs.soc_pct, needs.target_soc_pct
     if not capacity or soc is None or target is None:
         return None
-    capacity, soc = float(capacity), float(soc)
-    min_v2x_wh = soc / 100.0 * capacity + float(v2x.get("evMinV2XEnergyRequest", 0.0) or 0.0)
-    return Battery(capacity, soc, float(target), max(0.0, min_v2x_wh))
+    min_v2x_wh = soc / 100.0 * capacity + (needs.min_v2x_energy_wh or 0.0)
+    return Battery(capacity, soc, target, max(0.0, min_v2x_wh))
 
 
 def need_and_floor_wh(battery: Battery, soc_now_pct: float, net_wh: float
@@ -131,17 +124,13 @@ def with_v2g(session, snap: SiteSnapshot) -> SiteSnapshot:
             measured -= export_w
         s = replace(s, energy_wh=net_wh, measured_w=measured)
         sessions.append(s)
-        ev = session.exec(select(ChargerEventRow).where(
-            ChargerEventRow.charger_id == s.charger_id,
-            ChargerEventRow.kind == "NotifyEVChargingNeeds", ChargerEventRow.evse_id == s.evse_id,
-            ChargerEventRow.received_at >= row.started_received_at)
-            .order_by(ChargerEventRow.received_at.desc())).first() if row is not None else None
-        capability = v2x_capability(ev.payload) if ev is not None else None
+        needs = rd.latest_charging_needs(session, row) if row is not None else None
+        capability = v2x_capability(needs) if needs is not None else None
         if capability is None:
             continue
         max_w, above_wh = capability
         floor_wh = max(0.0, above_wh + net_wh)
-        battery = battery_of(ev.payload)
+        battery = battery_of(needs)
         soc_now = _latest_soc(session, row) if battery is not None else None
         if battery is not None and soc_now is not None:
             requested_wh, floor_wh = need_and_floor_wh(battery, soc_now, net_wh)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from csms.domain.charging_needs import ChargingNeeds
 from csms.domain.model import MeterSample
 
 
@@ -111,11 +112,20 @@ class MeterValuesReported(Event):
 class ChargerNotified(Event):
     """Any other charger-initiated message we keep as a record (status notifications of
     firmware/diagnostics/logs, DataTransfer, NotifyEvent, SecurityEventNotification, NotifyReport,
-    ReportChargingProfiles, NotifyChargingLimit, NotifyEVChargingNeeds)."""
+    ReportChargingProfiles, NotifyChargingLimit)."""
 
     action: str
     payload: dict = field(default_factory=dict)
     evse_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingNeedsReported(Event):
+    """An EV's charging needs on an EVSE (2.0.1 / 2.1 NotifyEVChargingNeeds), parsed once at the
+    edge; stored as a ``NotifyEVChargingNeeds`` record holding ``needs.as_json()``."""
+
+    evse_id: int
+    needs: ChargingNeeds
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ _ROUTES = {
     ev.StatusReported: chargers.status_reported,
     ev.TokenPresented: chargers.token_presented,
     ev.ChargerNotified: chargers.charger_notified,
+    ev.ChargingNeedsReported: chargers.charging_needs_reported,
     ev.SecurityIncident: chargers.security_incident,
     ev.ConnectionChanged: chargers.connection_changed,
     ev.SessionStarted: sessions.session_started,

@@ -98,6 +98,12 @@ def charger_notified(session: Session, e: ev.ChargerNotified, config) -> None:
                                 payload=e.payload, received_at=e.received_at))
 
 
+def charging_needs_reported(session: Session, e: ev.ChargingNeedsReported, config) -> None:
+    session.add(ChargerEventRow(charger_id=e.charger_id, kind="NotifyEVChargingNeeds",
+                                evse_id=e.evse_id, payload=e.needs.as_json(),
+                                received_at=e.received_at))
+
+
 def security_incident(session: Session, e: ev.SecurityIncident, config) -> None:
     log.warning("%s: security: %s: %s", e.charger_id, e.kind, e.detail)
     session.add(ChargerEventRow(charger_id=e.charger_id, kind="security",

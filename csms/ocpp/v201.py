@@ -6,6 +6,7 @@ from ocpp.v201.enums import Action
 
 from csms.domain import events as ev
 from csms.domain.model import Authorization, MeterSample
+from csms.ocpp import charging_needs
 from csms.ocpp.common import Adapter, format_time, parse_time, sample_value, sampled_values
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
@@ -127,5 +128,6 @@ class V201Adapter(Adapter):
         return {}
 
     async def notify_ev_charging_needs(self, p: dict) -> dict:
-        await self.record("NotifyEVChargingNeeds", p, p.get("evseId"))
+        await self.dispatch(ev.ChargingNeedsReported(
+            self.charger_id, self.now(), p["evseId"], charging_needs.parse(p)))
         return {"status": "Accepted"}

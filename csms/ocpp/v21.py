@@ -7,7 +7,8 @@ and every response we build is valid in both. What 2.1 adds and we use:
 
 - NotifyEVChargingNeeds may carry ``v2xChargingParameters`` (``maxDischargePower``,
   ``evMinV2XEnergyRequest``, ...) and ``availableEnergyTransfer`` (``DC_BPT``/``AC_BPT``: the EV
-  can discharge); it is recorded like in 2.0.1 and read by ``csms.control.v2g``;
+  can discharge); it is parsed like in 2.0.1 into ``ChargingNeeds``
+  (``csms.ocpp.charging_needs``) and read by ``csms.control.v2g``;
 - SetChargingProfile periods with ``operationMode`` / ``setpoint`` / ``dischargeLimit``
   (built in ``csms.ocpp.profiles``);
 - new charger-initiated notifications (DER alarms, priority charging, settlements, periodic

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from csms.domain.charging_needs import ChargingNeeds
 from csms.domain.model import ENERGY_REGISTER as REGISTER
 from csms.store.tables import (
     ChargerCapabilityRow,
@@ -113,23 +114,42 @@ def drawing_phases(session: Session, session_ids: list[int], since: datetime
     return {sid: len(p) for sid, (_, p) in latest.items() if p}
 
 
+NEEDS_KIND = "NotifyEVChargingNeeds"  # the charger_events rows holding ChargingNeeds.as_json()
+
+
+def needs_of(row: ChargerEventRow) -> ChargingNeeds:
+    """The typed fact a NotifyEVChargingNeeds row holds (rows stored before it was typed were
+    converted by the migration 0012)."""
+    return ChargingNeeds.from_json(row.payload)
+
+
+def latest_charging_needs(session: Session, s: SessionRow) -> ChargingNeeds | None:
+    """The latest charging needs the EV of session ``s`` reported on its EVSE since it started."""
+    row = session.exec(select(ChargerEventRow).where(
+        ChargerEventRow.charger_id == s.charger_id, ChargerEventRow.kind == NEEDS_KIND,
+        ChargerEventRow.evse_id == s.evse_id,
+        ChargerEventRow.received_at >= s.started_received_at)
+        .order_by(ChargerEventRow.received_at.desc())).first()
+    return None if row is None else needs_of(row)
+
+
 def charging_needs(session: Session, active: list[SessionRow]
-                   ) -> dict[int, dict]:
-    """Session -> the chargingNeeds of the latest NotifyEVChargingNeeds on its EVSE since it
-    started (2.0.1)."""
-    out: dict[int, dict] = {}
+                   ) -> dict[int, ChargingNeeds]:
+    """Session -> the charging needs of the latest NotifyEVChargingNeeds on its EVSE since it
+    started (2.0.1 / 2.1)."""
+    out: dict[int, ChargingNeeds] = {}
     if not active:
         return out
     since = min(s.started_received_at for s in active)
     by_evse = {(s.charger_id, s.evse_id): s for s in active}
     rows = session.exec(select(ChargerEventRow).where(
         ChargerEventRow.charger_id.in_(list({s.charger_id for s in active})),
-        ChargerEventRow.kind == "NotifyEVChargingNeeds", ChargerEventRow.received_at >= since)
+        ChargerEventRow.kind == NEEDS_KIND, ChargerEventRow.received_at >= since)
         .order_by(ChargerEventRow.received_at)).all()
     for ev in rows:  # ascending: the latest wins
         s = by_evse.get((ev.charger_id, ev.evse_id))
         if s is not None and ev.received_at >= s.started_received_at:
-            out[s.id] = ev.payload.get("chargingNeeds") or ev.payload.get("charging_needs") or {}
+            out[s.id] = needs_of(ev)
     return out
 
 

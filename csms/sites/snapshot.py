@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from csms.domain.charger_facts import default_rating_w
+from csms.domain.charging_needs import ChargingNeeds
 from csms.fleet.identify import vehicles_for_sessions
-from csms.ocpp.profiles import Capabilities
+from csms.ocpp.profiles import VOLTAGE_V, Capabilities
 from csms.sites import readings as rd
 from csms.sites.stays import StayForecast, forecast
 from csms.store.tables import (
@@ -38,8 +39,6 @@ MIN_KIND_SESSIONS = 10  # past sessions on AC (or DC) chargers that speak for th
 DEFAULT_DWELL_S = 8 * 3600.0
 POWER_MEASURANDS = ("Power.Active.Import",)
 SAMPLE_LOOKBACK_S = 900.0  # latest power sample: look no further back than this
-# OCPP 2.0.1 EnergyTransferModeEnumType: the AC phases the EV will draw on
-EV_PHASES = {"AC_single_phase": 1, "AC_two_phase": 2, "AC_three_phase": 3}
 # Grid energy per battery energy is at most 1 / this: measured AC charging efficiency is 84-93 %
 # on three phases (DC higher). The low end, so a registered car is never planned short.
 CHARGE_EFFICIENCY_LOW = 0.84
@@ -140,28 +139,22 @@ def session_start(s: SessionRow, offset_s: float) -> datetime:
     return min(s.started_received_at, s.started_at - timedelta(seconds=offset_s))
 
 
-def _needs(s: SessionRow, needs: dict | None, history: list[SessionRow], params: dict,
+def _needs(s: SessionRow, needs: ChargingNeeds | None, history: list[SessionRow], params: dict,
            offset_s: float = 0.0, site_stay: StayForecast | None = None
            ) -> tuple[float, datetime, str, float | None, int | None]:
     """(requested Wh, departure, source, EV max W or None, AC phases the EV asked for or None),
     times on our clock (a departure the EV gives is on its charger's clock)."""
     started = session_start(s, offset_s)
-    if needs:
-        params_ev = (needs.get("acChargingParameters") or needs.get("dcChargingParameters")
-                     or {})
-        energy = params_ev.get("energyAmount")
-        departure = needs.get("departureTime")
+    if needs is not None:
         ev_max_w = None
-        ev_phases = EV_PHASES.get(needs.get("requestedEnergyTransfer"))
-        if needs.get("acChargingParameters", {}).get("evMaxCurrent"):
-            ac = needs["acChargingParameters"]
-            ev_max_w = float(ac["evMaxCurrent"]) * 230.0 * (ev_phases or 3)
-        elif needs.get("dcChargingParameters", {}).get("evMaxPower"):
-            ev_max_w = float(needs["dcChargingParameters"]["evMaxPower"])
-        if energy is not None and departure:
-            leaves = datetime.fromisoformat(departure.replace("Z", "+00:00"))
-            return (float(energy), leaves - timedelta(seconds=offset_s), "ev", ev_max_w,
-                    ev_phases)
+        ev_phases = needs.ac_phases
+        if needs.ac_max_current_a:
+            ev_max_w = needs.ac_max_current_a * VOLTAGE_V * (ev_phases or 3)
+        elif needs.dc_max_power_w:
+            ev_max_w = needs.dc_max_power_w
+        if needs.energy_wh is not None and needs.departure is not None:
+            return (needs.energy_wh, needs.departure - timedelta(seconds=offset_s), "ev",
+                    ev_max_w, ev_phases)
     if history:
         wh = sum(p.energy_wh for p in history) / len(history)
         dwell = sum((p.stopped_at - p.started_at).total_seconds() for p in history) / len(history)
@@ -234,7 +227,7 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
     needs = rd.charging_needs(session, steered)
     # Cars that report no charging needs (1.6, 2.0.1 without ISO 15118): the registered
     # vehicle's battery and maximum power, when the session names one.
-    vehicles = vehicles_for_sessions(session, [s for s in steered if not needs.get(s.id)])
+    vehicles = vehicles_for_sessions(session, [s for s in steered if s.id not in needs])
     soc = rd.latest_soc(session, list(vehicles))
     history = rd.token_history(session, {s.id_token for s in steered if s.id_token})
     stays = site_stays(rd.site_history(session, ids), chargers, site.policy_params) \

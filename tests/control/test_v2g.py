@@ -19,13 +19,15 @@ from csms.control.v2g import (
     v2x_capability,
 )
 from csms.ocpp import profiles as pf
+from csms.ocpp.charging_needs import parse
 from csms.ocpp.schemas import validate
 from csms.sites.snapshot import ChargerInfo, EvseSession, SiteSnapshot
 
 T_PEAK = datetime(2026, 6, 9, 19, 30, tzinfo=UTC)  # 20:30 in Casablanca: evening peak band
 
 
-def needs(transfer="DC_BPT", available=None, v2x=None, dc=None) -> dict:
+def needs(transfer="DC_BPT", available=None, v2x=None, dc=None):
+    """The typed fact the 2.1 adapter makes of such a NotifyEVChargingNeeds."""
     n: dict = {"requestedEnergyTransfer": transfer}
     if available is not None:
         n["availableEnergyTransfer"] = available
@@ -33,7 +35,7 @@ def needs(transfer="DC_BPT", available=None, v2x=None, dc=None) -> dict:
         n["v2xChargingParameters"] = v2x
     if dc is not None:
         n["dcChargingParameters"] = dc
-    return {"evseId": 1, "chargingNeeds": n}
+    return parse({"evseId": 1, "chargingNeeds": n})
 
 
 @pytest.mark.parametrize("payload, expected", [
@@ -45,7 +47,7 @@ def needs(transfer="DC_BPT", available=None, v2x=None, dc=None) -> dict:
     (needs(v2x={"maxDischargePower": 0}), None),                  # will not discharge
     (needs(), None),                                              # no V2X parameters
     (needs("AC_three_phase"), None),                              # a 2.0.1 car
-    ({}, None),
+    (parse({}), None),
 ])
 def test_v2x_capability(payload, expected):
     assert v2x_capability(payload) == expected

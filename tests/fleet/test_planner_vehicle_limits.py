@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from csms.control.planner import plan
 from csms.fleet import registry
+from csms.ocpp.charging_needs import parse
 from csms.sites import service as sites
 from csms.sites.snapshot import CHARGE_EFFICIENCY_LOW, site_snapshot
 from csms.store.tables import (
@@ -106,11 +107,11 @@ def test_a_car_that_reports_its_needs_keeps_them(api):
         _charging(s, "CP-VE", "SPRING-2")
         s.add(ChargerEventRow(
             charger_id="CP-VE", kind="NotifyEVChargingNeeds", evse_id=1,
-            received_at=T0 + timedelta(seconds=5), payload={"evseId": 1, "chargingNeeds": {
+            received_at=T0 + timedelta(seconds=5), payload=parse({"evseId": 1, "chargingNeeds": {
                 "requestedEnergyTransfer": "AC_three_phase",
                 "departureTime": "2026-03-03T16:00:00Z",
                 "acChargingParameters": {"energyAmount": 10_000, "evMinCurrent": 6,
-                                         "evMaxCurrent": 32, "evMaxVoltage": 230}}}))
+                                         "evMaxCurrent": 32, "evMaxVoltage": 230}}}).as_json()))
         s.commit()
         snap = site_snapshot(s, site_id, T0 + timedelta(minutes=5))
     (car,) = snap.sessions

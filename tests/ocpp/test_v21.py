@@ -126,8 +126,7 @@ async def test_v2x_session_and_discharge_setpoint(services):
     (charger,) = [c for c in _rows(services, ChargerRow) if c.id == "CP21-1"]
     assert charger.protocol == "2.1"
     needs_rows = [e for e in _rows(services, ChargerEventRow) if e.kind == "NotifyEVChargingNeeds"]
-    assert needs_rows[0].payload["chargingNeeds"]["v2xChargingParameters"][
-        "maxDischargePower"] == 20000
+    assert needs_rows[0].payload["max_discharge_w"] == 20000
 
 
 async def test_profiles_never_discharge_before_21():

@@ -4,12 +4,13 @@ with V2G cars, against the CSMS gateway in-process."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from csms import clock
+from csms.domain.charging_needs import ChargingNeeds
 from csms.store.tables import ChargerEventRow
 from simulators.__main__ import build_parser, build_site
 from simulators.charger.v21 import Charger21
@@ -50,13 +51,13 @@ def test_mixed_site_with_v2g_share_has_v2g_hardware():
     assert [c.protocol for c in default.chargers] == ["1.6", "2.0.1", "1.6", "2.0.1"]
 
 
-def _v2g_needs(engine) -> list[dict]:
+def _v2g_needs(engine) -> list[ChargingNeeds]:
+    """The charging needs stored (typed, as the 2.1 adapter parsed them) of cars asking DC_BPT."""
     with Session(engine) as s:
         rows = s.exec(select(ChargerEventRow).where(
             ChargerEventRow.kind == "NotifyEVChargingNeeds")).all()
-    needs = [r.payload.get("chargingNeeds") or r.payload.get("charging_needs") or {}
-             for r in rows]
-    return [n for n in needs if n.get("requestedEnergyTransfer") == "DC_BPT"]
+    needs = [ChargingNeeds.from_json(r.payload) for r in rows]
+    return [n for n in needs if n.requested_transfer == "DC_BPT"]
 
 
 async def test_a_21_site_connects_over_ocpp21_and_its_cars_ask_for_v2g(services):
@@ -79,10 +80,8 @@ async def test_a_21_site_connects_over_ocpp21_and_its_cars_ask_for_v2g(services)
             links = services.gateway.links
             assert {links[c.id].protocol for c in site.chargers if c.id in links} == {"2.1"}
             need = _v2g_needs(services.engine)[0]
-            v2x = need["v2xChargingParameters"]
-            assert v2x["maxDischargePower"] > 0
-            departure = datetime.fromisoformat(need["departureTime"].replace("Z", "+00:00"))
-            assert departure > start - timedelta(minutes=1)
+            assert need.max_discharge_w > 0
+            assert need.departure > start - timedelta(minutes=1)
         finally:
             runner.cancel()
             await asyncio.wait([runner], timeout=10)

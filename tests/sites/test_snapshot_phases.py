@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
+from csms.ocpp.charging_needs import parse
 from csms.sites import service as sites
 from csms.sites.snapshot import site_snapshot
 from csms.store.tables import ChargerEventRow, ChargerRow, MeterSampleRow, SessionRow
@@ -41,15 +42,15 @@ def _sample(s: Session, charger_id: str, session_id: int, at: datetime, power_w:
 
 
 def _needs_event(charger_id: str, transfer: str) -> ChargerEventRow:
-    """A 2.0.1 NotifyEVChargingNeeds: 10 kWh by 16:00, up to 32 A."""
+    """A 2.0.1 NotifyEVChargingNeeds (as the adapter stores it): 10 kWh by 16:00, up to 32 A."""
     return ChargerEventRow(charger_id=charger_id, kind="NotifyEVChargingNeeds", evse_id=1,
-                           received_at=T0 + timedelta(seconds=5), payload={
+                           received_at=T0 + timedelta(seconds=5), payload=parse({
                                "evseId": 1, "chargingNeeds": {
                                    "requestedEnergyTransfer": transfer,
                                    "departureTime": "2026-03-03T16:00:00Z",
                                    "acChargingParameters": {
                                        "energyAmount": 10_000, "evMinCurrent": 6,
-                                       "evMaxCurrent": 32, "evMaxVoltage": 230}}})
+                                       "evMaxCurrent": 32, "evMaxVoltage": 230}}}).as_json())
 
 
 @pytest.mark.parametrize("samples, expected_phases", [

@@ -142,3 +142,49 @@ def test_0007_keeps_one_row_per_reading_already_stored_twice(database_url):
             "SELECT phase FROM meter_samples WHERE charger_id = 'DUP'")))
     engine.dispose()
     assert phases == ["L1", "L2", "None"]
+
+
+def test_0012_types_the_charging_needs_already_stored(database_url):
+    """NotifyEVChargingNeeds rows stored raw (camelCase) before 0012 hold the typed fact after
+    it, as the adapters store it now; a downgrade gives the OCPP form back."""
+    import json
+
+    from alembic import command
+    from csms.domain.charging_needs import ChargingNeeds
+    from csms.ocpp.charging_needs import parse
+    from csms.store.migrate import alembic_config
+
+    cfg = alembic_config(database_url)
+    command.downgrade(cfg, "0011")
+    raw = {"evseId": 1, "chargingNeeds": {
+        "requestedEnergyTransfer": "DC_BPT", "availableEnergyTransfer": ["DC", "DC_BPT"],
+        "departureTime": "2026-03-03T13:00:00+02:00",
+        "dcChargingParameters": {"evMaxCurrent": 110, "evMaxVoltage": 440,
+                                 "energyAmount": 7600, "evMaxPower": 45000,
+                                 "evEnergyCapacity": 40000, "stateOfCharge": 70},
+        "v2xChargingParameters": {"maxDischargePower": 20000,
+                                  "evMinV2XEnergyRequest": -11400, "targetSoC": 80}}}
+    engine = create_engine(database_url)
+    at = datetime(2026, 3, 3, 8, 0)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO charger_events (charger_id, kind, evse_id, payload, received_at) "
+            "VALUES ('NEEDS', 'NotifyEVChargingNeeds', 1, :payload, :at)"),
+            {"payload": json.dumps(raw), "at": at})
+    select_payload = sa.text("SELECT payload FROM charger_events WHERE charger_id = 'NEEDS'")
+    try:
+        command.upgrade(cfg, "head")
+        with engine.begin() as conn:
+            (stored,) = conn.execute(select_payload).scalars().all()
+        stored = json.loads(stored) if isinstance(stored, str) else stored
+        assert ChargingNeeds.from_json(stored) == parse(raw)
+        command.downgrade(cfg, "0011")
+        with engine.begin() as conn:
+            (back,) = conn.execute(select_payload).scalars().all()
+        back = json.loads(back) if isinstance(back, str) else back
+        assert parse(back) == parse(raw)
+    finally:
+        command.upgrade(cfg, "head")
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM charger_events WHERE charger_id = 'NEEDS'"))
+        engine.dispose()
