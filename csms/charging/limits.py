@@ -1,9 +1,11 @@
-"""From planned power to the limits a charger accepts.
+"""From planned power to the limits a charger accepts, vectorised over sessions.
 
-AC rule (IEC 61851-1): a charging current is 0 or at least 6 A per phase. OCPP 1.6 rates carry
-one decimal, so limits are rounded DOWN to 0.1 A (or 0.1 W): every rounded limit is at most the
-planned power, so a schedule within the site cap stays within it. Discharge (V2G, negative) is
-rounded towards zero and dropped below the minimum, which only reduces export and is reported.
+The rules and the rounding live in ``csms.domain.electrical`` (the same functions build the
+control loop's SetChargingProfile): AC (IEC 61851-1) a current is 0 or at least 6 A per phase;
+OCPP 1.6 rates carry one decimal, so limits are rounded DOWN to 0.1 A (or 0.1 W): every rounded
+limit is at most the planned power, so a schedule within the site cap stays within it. DC
+(``phases`` 0) is limited in W. Discharge (V2G, negative) is rounded towards zero and dropped
+below the minimum, which only reduces export and is reported.
 """
 
 from __future__ import annotations
@@ -13,16 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from csms.domain.electrical import MIN_AC_CURRENT_A, limit_power_w, signed_to_limit
+
 log = logging.getLogger(__name__)
-
-MIN_CURRENT_A = 6.0
-STEP = 0.1
-VOLTAGE_V = 230.0
-
-
-def _round_down(x: np.ndarray) -> np.ndarray:
-    # Round-off guard: 6.9999999 A must not become 6.9 A, 7.0 stays 7.0.
-    return np.floor(np.asarray(x, float) / STEP + 1e-9) * STEP
 
 
 @dataclass(frozen=True)
@@ -34,28 +29,27 @@ class ChargerLimits:
     applied_kw: np.ndarray
 
 
-def to_charger_limits(power_kw: np.ndarray, phases: np.ndarray, voltage_v: float = VOLTAGE_V,
-                      min_current_a: float = MIN_CURRENT_A) -> ChargerLimits:
-    """Convert planned power (N,) in kW to limits a charger accepts.
+def to_charger_limits(power_kw: np.ndarray, phases: np.ndarray) -> ChargerLimits:
+    """Convert planned power (N,) in kW to the limits the loop sends (N,) per unit.
 
-    ``current_a`` = P / (V * phases) rounded down to 0.1 A, 0 if below ``min_current_a``;
-    ``power_w`` = the same power rounded down to 0.1 W with the same 0-or-minimum rule
-    (minimum = min_current_a * V * phases). Negative power (discharge) is rounded towards zero.
-    ``applied_kw`` is what the current limit lets the EV draw: never more than planned.
+    ``current_a``: the limit in A per phase (``csms.domain.electrical.to_limit``: P / (230 V x
+    phases) rounded down to 0.1 A, 0 below 6 A; DC, ``phases`` 0: the grid-side current at
+    3 x 230 V); ``power_w``: the limit in W (rounded down to 0.1 W, the same 0-or-minimum rule
+    for AC). Negative power (discharge) keeps its sign, rounded towards zero. ``applied_kw`` is
+    what the limit in the loop's unit (A for AC, W for DC) lets the EV draw: never more than
+    planned.
     """
-    p_w = np.asarray(power_kw, float) * 1000.0
-    phases = np.maximum(np.asarray(phases, int), 1)
-    sign = np.sign(p_w)
-    amps = np.abs(p_w) / (voltage_v * phases)
-    amps = _round_down(amps)
-    amps = np.where(amps >= min_current_a, amps, 0.0)
-    watts = _round_down(np.abs(p_w))
-    watts = np.where(watts >= min_current_a * voltage_v * phases - 1e-9, watts, 0.0)
-    current_a = sign * amps
-    applied_kw = current_a * voltage_v * phases / 1000.0
-    dropped = (np.abs(p_w) > 0) & (amps == 0)
+    p_w = np.asarray(power_kw, float).reshape(-1) * 1000.0
+    ph = np.asarray(phases, int).reshape(-1)
+    rows = list(zip(p_w.tolist(), ph.tolist(), strict=True))
+    current_a = np.array([signed_to_limit(p, "A", n) for p, n in rows], float)
+    power_w = np.array([signed_to_limit(p, "W", n) for p, n in rows], float)
+    applied_kw = np.array([limit_power_w(a, "A", n) if n > 0 else w
+                           for (_, n), a, w in zip(rows, current_a, power_w, strict=True)],
+                          float) / 1000.0
+    dropped = (np.abs(p_w) > 0) & (power_w == 0)
     if np.any(dropped):
         log.debug("%d planned powers below %.1f A per phase set to 0", int(dropped.sum()),
-                  min_current_a)
-    return ChargerLimits(current_a=current_a + 0.0, power_w=sign * watts + 0.0,
+                  MIN_AC_CURRENT_A)
+    return ChargerLimits(current_a=current_a + 0.0, power_w=power_w + 0.0,
                          applied_kw=applied_kw + 0.0)

@@ -38,13 +38,7 @@ from csms.control.allocate import (
     lift_to_floor,
     planned_w,
 )
-from csms.ocpp.profiles import (
-    MIN_AC_CURRENT_A,
-    MIN_DC_POWER_W,
-    VOLTAGE_V,
-    limit_power_w,
-    to_limit,
-)
+from csms.domain.electrical import MIN_DC_POWER_W, limit_power_w, min_ac_power_w, to_limit
 from csms.sites.models import base_and_pv_kw, tariff_from_column
 from csms.sites.phases import (
     PHASE_NAMES,
@@ -78,7 +72,7 @@ class Plan:
 
 
 def min_power_w(s: EvseSession) -> float:
-    return MIN_AC_CURRENT_A * VOLTAGE_V * s.phases if s.ac else 0.0
+    return min_ac_power_w(s.phases) if s.ac else 0.0
 
 
 def floor_power_w(s: EvseSession) -> float:

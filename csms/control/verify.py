@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 from csms.control import state as st
 from csms.control.planner import min_power_w
-from csms.ocpp.profiles import VOLTAGE_V
+from csms.domain.electrical import limit_power_w
 from csms.sites.snapshot import SiteSnapshot
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def offered_w(limit_value: float | None, unit: str | None, limit_w: float | None
               ev_phases: int) -> float | None:
     """What a limit lets an EV drawing on ``ev_phases`` AC phases take (0: DC, the limit's W)."""
     if limit_value is not None and unit == "A" and ev_phases > 0:
-        return max(0.0, limit_value) * VOLTAGE_V * ev_phases
+        return limit_power_w(max(0.0, limit_value), unit, ev_phases)
     return limit_w
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from csms.domain.electrical import AC_MAX_W, VOLTAGE_V
 from csms.domain.model import MeterSample
 
 OPERATOR, REPORTED, MEASURED = "operator", "reported", "measured"
@@ -23,10 +24,11 @@ TRUST = {OPERATOR: 3, REPORTED: 2, MEASURED: 1, None: 0}
 DC_CONNECTORS = frozenset({"cCCS1", "cCCS2", "cG105", "cChaoJi", "cGBT"})
 AC_CONNECTORS = frozenset({"cType1", "cType2", "sType2", "sType3", "s309-1P-16A",
                            "s309-1P-32A", "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7"})
-# The most an AC connection carries: 3 x 63 A x 230 V. A larger rating or draw is DC.
-AC_MAX_W = 3 * 63 * 230.0
+# AC_MAX_W (csms.domain.electrical): the most an AC connection carries, 3 x 63 A x 230 V.
+# A larger rating or draw is DC.
 DC_VOLTAGE_MIN_V = 250.0  # a phase-less outlet voltage above this is a DC link, not L-N AC
-DEFAULT_AC_EVSE_W = 22_080.0  # 3 x 32 A x 230 V: an AC EVSE whose rating nobody told us
+# 3 x 32 A x 230 V = 22.08 kW: an AC EVSE whose rating nobody told us
+DEFAULT_AC_EVSE_W = 3 * 32 * VOLTAGE_V
 DEFAULT_DC_EVSE_W = 50_000.0
 
 

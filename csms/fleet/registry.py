@@ -17,13 +17,17 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from csms.domain.electrical import (
+    AC_MAX_W,
+    AC_MAX_W_PER_PHASE,
+    MAX_AC_CURRENT_A,
+    VOLTAGE_V,
+)
 from csms.fleet import catalogue
 from csms.store.tables import IdTokenRow, VehicleRow
 
 FACTS = ("battery_wh", "ac_phases", "ac_max_w", "dc_max_w", "v2g")
 EDITABLE = ("name", "model", *FACTS, "id_token", "ev_id")
-# IEC 62196 Type 2 carries at most 63 A per phase; at 230 V that is 14.49 kW a phase.
-AC_MAX_W_PER_PHASE = 63 * 230.0
 MAX_BATTERY_WH = 1_000_000.0  # a heavy truck's pack is well under 1 MWh
 MAX_DC_W = 1_000_000.0  # the Megawatt Charging System's range
 NAME_MAX = 80
@@ -80,7 +84,7 @@ def _check(fields: dict) -> dict:
             raise VehicleError(f"ac_phases is 1, 2 or 3, got {phases}")
         out["ac_phases"] = int(phases)
     if "ac_max_w" in out:
-        out["ac_max_w"] = _number("ac_max_w", out["ac_max_w"], 0.0, 3 * AC_MAX_W_PER_PHASE)
+        out["ac_max_w"] = _number("ac_max_w", out["ac_max_w"], 0.0, AC_MAX_W)
     if "dc_max_w" in out:
         out["dc_max_w"] = _number("dc_max_w", out["dc_max_w"], 0.0, MAX_DC_W, low_open=False)
     if "v2g" in out and not isinstance(out["v2g"], bool):
@@ -103,7 +107,8 @@ def _check_whole(row: VehicleRow) -> None:
     limit_w = AC_MAX_W_PER_PHASE * row.ac_phases
     if row.ac_max_w > limit_w:
         raise VehicleError(f"ac_max_w {row.ac_max_w:g} W is more than {row.ac_phases} phase(s) "
-                           f"carry ({limit_w:g} W: 63 A per phase at 230 V)")
+                           f"carry ({limit_w:g} W: {MAX_AC_CURRENT_A:g} A per phase at "
+                           f"{VOLTAGE_V:g} V)")
 
 
 def _check_unique(session: Session, row: VehicleRow) -> None:

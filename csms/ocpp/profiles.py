@@ -25,12 +25,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from csms.domain.charger_facts import ChargerFacts, wiring_of_rotation
-
-VOLTAGE_V = 230.0
-MIN_AC_CURRENT_A = 6.0
-# The least a DC charger is asked to deliver to a car that needs energy: DC power stages
-# regulate down to about a kilowatt (below, many stop the session).
-MIN_DC_POWER_W = 1000.0
+from csms.domain.electrical import (  # noqa: F401 - re-exported for the loop and the sites
+    MIN_AC_CURRENT_A,
+    MIN_DC_POWER_W,
+    VOLTAGE_V,
+    floor1,
+    limit_power_w,
+    signed_to_limit,
+    to_limit,
+)
 
 MAX, TX_DEFAULT, TX = "max", "tx_default", "tx"
 _PURPOSE = {
@@ -77,11 +80,6 @@ class LimitProfile:
     transaction_id: str | None = None
 
 
-def floor1(x: float) -> float:
-    """Round down to one decimal (round-off guard: 6.9999999 stays 7.0)."""
-    return math.floor(x * 10.0 + 1e-6) / 10.0
-
-
 def choose_unit(caps: Capabilities, ac: bool) -> str:
     """Amperes per phase for AC when allowed (what IEC 61851 signals), else Watts."""
     if ac and "A" in caps.rate_units:
@@ -102,30 +100,12 @@ def profile_id(purpose: str, evse_id: int) -> int:
     return TX_PROFILE_ID_BASE + evse_id if purpose == TX else FAILSAFE_PROFILE_ID
 
 
-def to_limit(power_w: float, unit: str, phases: int) -> float:
-    """Power (W) -> the limit value in ``unit``, rounded down, AC 0-or->=6 A rule applied."""
-    power_w = max(0.0, power_w)
-    if phases <= 0:  # DC: Watts (or the grid-side current at 3 x 230 V)
-        return floor1(power_w) if unit == "W" else floor1(power_w / (VOLTAGE_V * 3))
-    amps = floor1(power_w / (VOLTAGE_V * phases))
-    if amps < MIN_AC_CURRENT_A:
-        return 0.0
-    return amps if unit == "A" else floor1(power_w)
-
-
 def signed_limit(power_w: float, unit: str, phases: int, protocol: str) -> float:
     """Like ``to_limit``, but a negative power (discharge) keeps its sign on 2.1 (rounded
     towards zero, so we never ask for more discharge than planned)."""
-    if power_w < 0 and protocol in V2X_PROTOCOLS:
-        return -to_limit(-power_w, unit, phases)
+    if protocol in V2X_PROTOCOLS:
+        return signed_to_limit(power_w, unit, phases)
     return to_limit(power_w, unit, phases)
-
-
-def limit_power_w(value: float, unit: str, phases: int) -> float:
-    """The power a limit allows (inverse of ``to_limit``)."""
-    if unit == "W":
-        return value
-    return value * VOLTAGE_V * (phases if phases > 0 else 3)
 
 
 def _iso(dt: datetime) -> str:

@@ -3,7 +3,7 @@
 The outbox records every SetChargingProfile with the charger's answer, so the profiles a charger
 holds are the accepted ones since its last accepted ClearChargingProfile (or reboot, which the
 console cannot see: it then shows what was last installed). Limits are in W for display; an
-ampere limit is converted with 230 V per phase.
+ampere limit is converted as the loop reads it (``csms.domain.electrical.limit_power_w``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from csms.domain.electrical import limit_power_w
 from csms.store.tables import CommandRow
-
-VOLTAGE_V = 230.0
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,7 @@ def periods(payload: dict, sent_at: datetime) -> list[Period]:
         unit = sched.get("chargingRateUnit", "A")
         for p in sched.get("chargingSchedulePeriod", []):
             limit = float(p.get("limit", 0.0))
-            phases = int(p.get("numberPhases") or 3)
-            watts = limit if unit == "W" else limit * VOLTAGE_V * phases
+            watts = limit_power_w(limit, unit, int(p.get("numberPhases") or 0))
             out.append(Period(t0 + timedelta(seconds=int(p.get("startPeriod", 0))), watts))
     return sorted(out, key=lambda p: p.start)
 
