@@ -151,8 +151,10 @@ class Fleet:
 
 def seed_history(server: ServerHandle, chargers: int = 20) -> int:
     """30 days of sessions for ``chargers`` offline chargers ``H-0000``.. (the console
-    benchmark's generator) and a site (200 kW, 60 kWp PV, office base load), so every page has
-    long tables and full charts; returns the last session's id. Call before the fleet starts."""
+    benchmark's generator) and a site (200 kW, 60 kWp PV, office base load) that holds them,
+    so every page has long tables and full charts; returns the last session's id. Call before
+    the fleet starts: the site is the one open mode puts new chargers in ("default"), so the
+    live chargers join it and the site's KPIs count them."""
     import sqlalchemy as sa
 
     from benchmarks.bench_console import seed
@@ -164,9 +166,11 @@ def seed_history(server: ServerHandle, chargers: int = 20) -> int:
         conn.execute(sa.text(
             "INSERT INTO sites (name, latitude, longitude, voltage_level, capacity_kw, "
             "transformer_kva, tariff, pv_kwp, base_load_profile, base_load_peak_kw, policy, "
-            "policy_params, control_period_s, created_at) VALUES ('Casablanca office', 33.57, "
+            "policy_params, control_period_s, created_at) VALUES ('default', 33.57, "
             "-7.59, 'LV', 200, 400, '{\"name\": \"onee-default\"}', 60, 'office', 80, "
             "'price_optimization', '{}', 60, :now)"), {"now": datetime.now(UTC)})
+        conn.execute(sa.text("UPDATE chargers SET site_id = (SELECT max(id) FROM sites) "
+                             "WHERE id LIKE 'H-%'"))
         last = conn.execute(sa.text("SELECT max(id) FROM sessions")).scalar_one()
     engine.dispose()
     return last
