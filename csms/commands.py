@@ -16,6 +16,7 @@ import logging
 
 from csms import clock
 from csms.domain.commands import CommandError, CommandForbidden
+from csms.domain.model import CommandState
 from csms.ocpp import schemas
 from csms.ocpp.commands import (
     SUCCESS_STATUSES,
@@ -61,8 +62,10 @@ def end_interrupted(session) -> dict[str, int]:
     now = clock.now()
     counts = {}
     for before, after, why in (
-            ("sent", "unknown", "the CSMS restarted before the charger's answer arrived"),
-            ("queued", "cancelled", "the CSMS restarted before the command was sent")):
+            (CommandState.SENT, CommandState.UNKNOWN,
+             "the CSMS restarted before the charger's answer arrived"),
+            (CommandState.QUEUED, CommandState.CANCELLED,
+             "the CSMS restarted before the command was sent")):
         result = session.execute(update(CommandRow).where(CommandRow.state == before).values(
             state=after, error=why, completed_at=now))
         counts[after] = result.rowcount or 0
@@ -104,7 +107,7 @@ class CommandService:
         if protocol is None:
             row = await self.worker.run(_insert, CommandRow(
                 charger_id=charger_id, action=action, payload=redact_password(action, params),
-                state="offline",
+                state=CommandState.OFFLINE,
                 source=source, created_at=now, completed_at=now,
                 error="charger is not connected"))
             return row
@@ -119,12 +122,13 @@ class CommandService:
             # until they land): the call goes out while its record is written, as sent.
             recorded = self.worker.run(_insert, CommandRow(
                 charger_id=charger_id, action=call.action,
-                payload=redact_password(call.action, call.payload), state="sent",
+                payload=redact_password(call.action, call.payload), state=CommandState.SENT,
                 source=source, created_at=now, sent_at=now))
             return await self._send(charger_id, call, recorded)
         row = await self.worker.run(_insert, CommandRow(
             charger_id=charger_id, action=call.action,
-            payload=redact_password(call.action, call.payload), state="queued",
+            payload=redact_password(call.action, call.payload),
+            state=CommandState.QUEUED,
             source=source, created_at=now))
         task = asyncio.create_task(self._send_queued(row.id, charger_id, call))
         self._tasks.add(task)
@@ -133,7 +137,8 @@ class CommandService:
 
     async def _send_queued(self, command_id: int, charger_id: str, call: OcppCall
                            ) -> CommandRow:
-        recorded = self.worker.run(_update, command_id, {"state": "sent", "sent_at": clock.now()})
+        recorded = self.worker.run(_update, command_id, {"state": CommandState.SENT,
+                                                          "sent_at": clock.now()})
         await recorded
         return await self._send(charger_id, call, recorded)
 
@@ -146,17 +151,19 @@ class CommandService:
             response = await self.gateway.call(charger_id, call.action, call.payload)
             status = response.get("status")
             accepted = status is None or status in SUCCESS_STATUSES
-            fields = {"state": "accepted" if accepted else "rejected", "response": response}
+            fields = {"state": CommandState.ACCEPTED if accepted else CommandState.REJECTED,
+                      "response": response}
         except ChargerOffline:
-            fields = {"state": "offline", "error": "charger disconnected before answering"}
+            fields = {"state": CommandState.OFFLINE,
+                      "error": "charger disconnected before answering"}
         except CommandTimeout as exc:
-            fields = {"state": "timeout", "error": str(exc)}
+            fields = {"state": CommandState.TIMEOUT, "error": str(exc)}
         except CommandRejected as exc:
-            fields = {"state": "error", "error": str(exc),
+            fields = {"state": CommandState.ERROR, "error": str(exc),
                       "response": {"errorCode": exc.code, "errorDescription": exc.description,
                                    "errorDetails": exc.details}}
         except (InvalidCommand, InvalidResponse) as exc:
-            fields = {"state": "error", "error": str(exc)}
+            fields = {"state": CommandState.ERROR, "error": str(exc)}
         row = await recorded
         log.info("%s: command %d %s -> %s", charger_id, row.id, call.action, fields["state"])
         fields["completed_at"] = clock.now()

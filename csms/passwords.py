@@ -14,6 +14,7 @@ import logging
 
 from csms import clock, security
 from csms.domain import events as ev
+from csms.domain.model import CommandState
 from csms.ocpp.commands import password_call, password_outcome, redact_password
 from csms.ocpp.rpc import ChargerOffline, CommandRejected, CommandTimeout, InvalidResponse
 from csms.store.tables import ChargerRow, CommandRow
@@ -66,8 +67,8 @@ class PasswordRotation:
         call = password_call(protocol, password)
         row = await self.worker.run(_insert, CommandRow(
             charger_id=charger_id, action=call.action,
-            payload=redact_password(call.action, call.payload), state="sent", source=SOURCE,
-            created_at=now, sent_at=now))
+            payload=redact_password(call.action, call.payload), state=CommandState.SENT,
+            source=SOURCE, created_at=now, sent_at=now))
         task = asyncio.create_task(self._send(charger_id, protocol, call, row.id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -78,7 +79,7 @@ class PasswordRotation:
         now = clock.now()
         return await self.worker.run(_insert, CommandRow(
             charger_id=charger_id, action=action, payload=redact_password(action, payload),
-            state="offline", source=SOURCE, created_at=now, completed_at=now,
+            state=CommandState.OFFLINE, source=SOURCE, created_at=now, completed_at=now,
             error="charger is not connected"))
 
     async def _send(self, charger_id: str, protocol: str, call, command_id: int) -> None:
@@ -86,17 +87,19 @@ class PasswordRotation:
         try:
             response = await self.gateway.call(charger_id, call.action, call.payload)
             outcome = password_outcome(protocol, response)
-            fields = {"state": "rejected" if outcome == "rejected" else "accepted",
+            fields = {"state": CommandState.REJECTED if outcome == "rejected"
+                      else CommandState.ACCEPTED,
                       "response": response}
         except ChargerOffline:
-            fields = {"state": "offline", "error": "charger disconnected before answering"}
+            fields = {"state": CommandState.OFFLINE,
+                      "error": "charger disconnected before answering"}
         except CommandTimeout as exc:
-            fields = {"state": "timeout", "error": str(exc)}
+            fields = {"state": CommandState.TIMEOUT, "error": str(exc)}
         except CommandRejected as exc:
             outcome = "rejected"
-            fields = {"state": "error", "error": str(exc)}
+            fields = {"state": CommandState.ERROR, "error": str(exc)}
         except InvalidResponse as exc:
-            fields = {"state": "error", "error": str(exc)}
+            fields = {"state": CommandState.ERROR, "error": str(exc)}
         fields["completed_at"] = clock.now()
         await self.worker.run(_finish, command_id, fields)
         if outcome == "accepted":

@@ -29,6 +29,7 @@ from csms.charging.policies import (
 )
 from csms.charging.problem import Problem
 from csms.charging.why import binding
+from csms.domain.model import Policy
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def online_schedule(problem: Problem, policy: str,
     t0 = time.perf_counter()
     p = problem
     n, t_count = p.available.shape
-    if policy == "uncontrolled":
+    if policy == Policy.UNCONTROLLED:
         # No planning at all: identical online and offline.
         power = uncontrolled_power(p)
         return Schedule(policy, power, binding(p, power, policy), time.perf_counter() - t0)

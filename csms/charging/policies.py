@@ -19,14 +19,14 @@ from csms.charging.lp import ScheduleLP
 from csms.charging.objectives import OBJECTIVES
 from csms.charging.problem import Problem
 from csms.charging.why import binding
+from csms.domain.model import Policy
 
 log = logging.getLogger(__name__)
 
-POLICIES = ("uncontrolled", "load_balancing", "peak_shaving", "valley_filling",
-            "price_optimization", "grid_support", "renewable_integration")
+POLICIES = tuple(Policy)
 # Only grid support discharges (V2G) and follows the frequency droop.
-V2G_POLICIES = frozenset({"grid_support"})
-FREQUENCY_POLICIES = frozenset({"grid_support"})
+V2G_POLICIES = frozenset({Policy.GRID_SUPPORT})
+FREQUENCY_POLICIES = frozenset({Policy.GRID_SUPPORT})
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _planned_power(p: Problem, policy: str) -> np.ndarray:
     members = [np.nonzero(p.available[:, a:b].any(axis=1))[0] for a, b in blocks]
     subs = [p.subset(m, slice(a, b)) for m, (a, b) in zip(members, blocks, strict=True)]
     plans = [_solve_block(sub, policy) for sub in subs]
-    if policy == "peak_shaving" and len(blocks) > 1:
+    if policy == Policy.PEAK_SHAVING and len(blocks) > 1:
         # The peak is global: every block may use the largest block optimum at no cost.
         peaks = [float(sub.site_import_kw(x).max()) for sub, x in zip(subs, plans, strict=True)]
         floor = max(peaks)
@@ -119,7 +119,7 @@ def _planned_power(p: Problem, policy: str) -> np.ndarray:
     return power
 
 
-def max_energy_kwh(problem: Problem, policy: str = "load_balancing") -> float:
+def max_energy_kwh(problem: Problem, policy: str = Policy.LOAD_BALANCING) -> float:
     """The max-flow value: most energy deliverable under the policy's limits."""
     if problem.n_sessions == 0 or not problem.available.any():
         return 0.0
@@ -132,7 +132,7 @@ def max_energy_kwh(problem: Problem, policy: str = "load_balancing") -> float:
 def schedule(problem: Problem, policy: str, future: FutureDemand | None = None) -> Schedule:
     """Run one policy in oracle mode (``future``: see ``controlled_power``)."""
     t0 = time.perf_counter()
-    if policy == "uncontrolled":
+    if policy == Policy.UNCONTROLLED:
         power = uncontrolled_power(problem)
     else:
         power = controlled_power(problem, policy, future)

@@ -33,6 +33,7 @@ from csms.control import state as st
 from csms.control.planner import Plan
 from csms.domain.charger_facts import MEASURED, REPORTED, ChargerFacts, merged
 from csms.domain.commands import CommandError
+from csms.domain.model import CommandState, ProfilePurpose
 from csms.handlers.facts import learn
 from csms.ocpp import profiles as pf
 from csms.sites.snapshot import ChargerInfo, SiteSnapshot
@@ -107,13 +108,14 @@ class Actuator:
         evse_ids = evse_ids or [1]
         action, payload = pf.probe_request(protocol)
         row = await self.send(charger_id, action, payload)
-        response = (row.response or {}) if row is not None and row.state == "accepted" else {}
+        accepted = row is not None and row.state == CommandState.ACCEPTED
+        response = (row.response or {}) if accepted else {}
         caps = pf.parse_probe(protocol, response)
         facts = pf.probe_facts(protocol, response)
         if protocol != "1.6":
             action, payload = pf.device_model_request(evse_ids)
             row = await self.send(charger_id, action, payload)
-            if row is not None and row.state == "accepted":
+            if row is not None and row.state == CommandState.ACCEPTED:
                 facts = merged(facts, pf.device_model_facts(row.response or {}))
         await self.worker.run(st.save_capabilities, charger_id, caps, clock.now())
         if not facts.empty:
@@ -132,7 +134,7 @@ class Actuator:
         local limit never lowers it."""
         action, payload = pf.composite_request(caps, evse_id, 60, kind != "DC")
         row = await self.send(charger_id, action, payload)
-        if row is None or row.state != "accepted":
+        if row is None or row.state != CommandState.ACCEPTED:
             return
         rating_w = pf.composite_first_limit_w(row.response or {}, 3)
         if rating_w and rating_w > 0:
@@ -154,12 +156,13 @@ class Actuator:
         profile = pf.LimitProfile(pf.TX_DEFAULT, 0, ((0, power_w),), charger.phases)
         action, payload = pf.set_profile_request(profile, caps)
         row = await self.send(charger.id, action, payload)
-        accepted = row is not None and row.state == "accepted"
+        accepted = row is not None and row.state == CommandState.ACCEPTED
         if not accepted:
             log.warning("%s: fail-safe profile not installed (%s)", charger.id,
                         row.state if row is not None else "not sent")
         await self.worker.run(st.upsert_state, charger.id, 0, {
-            "purpose": "tx_default", "profile_id": pf.FAILSAFE_PROFILE_ID, "limit_value": value,
+            "purpose": ProfilePurpose.TX_DEFAULT, "profile_id": pf.FAILSAFE_PROFILE_ID,
+            "limit_value": value,
             "limit_unit": unit, "limit_w": pf.limit_power_w(value, unit, charger.phases),
             "number_phases": charger.phases or None, "sent_at": clock.now(),
             "accepted": accepted, "why": "failsafe"}, clock.now())
@@ -268,10 +271,10 @@ class Actuator:
         profile = self._profile(c, now + timedelta(seconds=offset_s), lease_s)
         action, payload = pf.set_profile_request(profile, charger.caps)
         row = await self.send(c.charger_id, action, payload)
-        accepted = row is not None and row.state == "accepted"
+        accepted = row is not None and row.state == CommandState.ACCEPTED
         sent_at = clock.now()
         fields = {"session_id": c.session_id, "transaction_ref": c.transaction_ref,
-                  "purpose": "tx", "profile_id": pf.profile_id(pf.TX, c.evse_id),
+                  "purpose": ProfilePurpose.TX, "profile_id": pf.profile_id(pf.TX, c.evse_id),
                   "limit_value": c.value, "limit_unit": c.unit, "limit_w": c.applied_w,
                   "number_phases": c.phases or None, "accepted": accepted}
         if accepted:
@@ -326,7 +329,7 @@ class Actuator:
         row = await self.send(c.charger_id, action, payload)
         if row is None:
             return
-        if row.state != "accepted":
+        if row.state != CommandState.ACCEPTED:
             code = (row.response or {}).get("errorCode") if isinstance(row.response, dict) \
                 else None
             if code in UNSUPPORTED:

@@ -25,6 +25,7 @@ from csms.control.verify import in_force, judge, offered_w, store_verdicts, veri
 from csms.control.warmup import warm_up
 from csms.domain import events as ev
 from csms.domain.durability import StoreUnavailable
+from csms.domain.model import ProfilePurpose
 from csms.ocpp import profiles as pf
 from csms.sites.forecast import site_forecast
 from csms.sites.snapshot import SiteSnapshot, site_snapshot
@@ -101,9 +102,9 @@ class ControlLoop:
         """Does a power reading depart from the limit in force (EV takes less, or the charger
         lets it take more)? Then re-plan now rather than at the next period."""
         if isinstance(event, ev.SessionUpdated):
-            key = (event.charger_id, "tx", event.transaction_ref)
+            key = (event.charger_id, ProfilePurpose.TX, event.transaction_ref)
         elif isinstance(event, ev.MeterValuesReported) and event.transaction_ref is not None:
-            key = (event.charger_id, "tx", event.transaction_ref)
+            key = (event.charger_id, ProfilePurpose.TX, event.transaction_ref)
         else:
             return False
         limit = self._limits.get(key)
@@ -255,9 +256,9 @@ class ControlLoop:
                     # A discharge set-point caps charging at 0: deviation is judged on that.
                     felt_w = offered_w(row.limit_value, row.limit_unit, row.limit_w,
                                        s.phases if s.ac else 0)
-                    self._limits[(s.charger_id, "tx", s.transaction_ref)] = (
+                    self._limits[(s.charger_id, ProfilePurpose.TX, s.transaction_ref)] = (
                         max(0.0, felt_w), row.sent_at)
-            live = {(s.charger_id, "tx", s.transaction_ref) for s in snap.sessions}
+            live = {(s.charger_id, ProfilePurpose.TX, s.transaction_ref) for s in snap.sessions}
             for key in [k for k in self._limits if k[0] in self._site_of and k not in live
                         and self._site_of.get(k[0]) == site_id]:
                 del self._limits[key]

@@ -39,6 +39,7 @@ from csms.control.allocate import (
     planned_w,
 )
 from csms.domain.electrical import MIN_DC_POWER_W, limit_power_w, min_ac_power_w, to_limit
+from csms.domain.model import Policy
 from csms.sites.models import base_and_pv_kw, tariff_from_column
 from csms.sites.phases import (
     PHASE_NAMES,
@@ -309,10 +310,10 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
     rows, rows_kw, names = phase_constraints(
         snap, steered, base, pv, phase_reserve,
         None if discharge_kw.any() else problem.ev_capacity_kw)
-    if names and snap.policy != "uncontrolled":  # the no-CSMS baseline knows no limit
+    if names and snap.policy != Policy.UNCONTROLLED:  # the no-CSMS baseline knows no limit
         problem = replace(problem, constraint_matrix=rows, constraint_limits_kw=rows_kw,
                           constraint_names=names)
-    if snap.policy == "uncontrolled":
+    if snap.policy == Policy.UNCONTROLLED:
         power_kw = uncontrolled_power(problem)
     else:
         problem = replace(problem, peak_floor_kw=peak_floor_kw)
@@ -321,16 +322,16 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
     why = binding(problem, power_kw, snap.policy,
                   frequency_response=snap.policy in FREQUENCY_POLICIES)[:, 0]
     wanted_w = np.maximum(power_kw[:, 0], 0.0) * 1000.0
-    cap_w = budget_w if snap.policy != "uncontrolled" else float("inf")
+    cap_w = budget_w if snap.policy != Policy.UNCONTROLLED else float("inf")
     min_w = np.array([min_power_w(s) for s in steered])
     max_w = np.array([s.max_w for s in steered])
-    if names and snap.policy != "uncontrolled":
+    if names and snap.policy != Policy.UNCONTROLLED:
         power_w = apply_minimums_rows(
             wanted_w, min_w, max_w, np.vstack([np.ones((1, n)), rows]),
             np.concatenate([[min(cap_w, planned_w(wanted_w, max_w))], rows_kw[:, 0] * 1000.0]))
     else:
         power_w = apply_minimums(wanted_w, min_w, max_w, cap_w)
-    if snap.policy != "uncontrolled":
+    if snap.policy != Policy.UNCONTROLLED:
         needy = np.array([s.requested_wh > s.energy_wh for s in steered])
         site_rows = np.vstack([np.ones((1, n)), rows]) if names else np.ones((1, n))
         site_caps = np.concatenate([[cap_w], rows_kw[:, 0] * 1000.0]) if names \

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from csms import clock
 from csms.control import planner
+from csms.domain.model import Policy
 from csms.ocpp.profiles import Capabilities
 from csms.sites.snapshot import ChargerInfo, EvseSession, SiteSnapshot
 
@@ -22,7 +23,7 @@ def warm_up() -> planner.Plan:
                           Capabilities("2.0.1"))
     session = EvseSession("warm-up", 1, 0, "warm-up", True, 3, 11_040.0, now, 0.0, 10_000.0,
                           now + timedelta(hours=2), "default")
-    snap = SiteSnapshot(0, "warm-up", now, 60.0, "load_balancing", {}, 60,
+    snap = SiteSnapshot(0, "warm-up", now, 60.0, Policy.LOAD_BALANCING, {}, 60,
                         {"name": "onee-default"}, 10.0, 33.6, -7.6, "office", 10.0,
                         (charger,), (session,), ())
     return planner.plan(snap)

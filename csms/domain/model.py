@@ -13,6 +13,7 @@ ENERGY_REGISTER = "Energy.Active.Import.Register"
 class Protocol(StrEnum):
     V16 = "1.6"
     V201 = "2.0.1"
+    V21 = "2.1"
 
 
 class AuthorizationStatus(StrEnum):
@@ -30,6 +31,42 @@ class Role(StrEnum):
     ADMIN = "admin"
     OPERATOR = "operator"
     VIEWER = "viewer"
+
+
+class Policy(StrEnum):
+    """A site's smart-charging policy (``SiteRow.policy``, the API's and console's names)."""
+
+    UNCONTROLLED = "uncontrolled"
+    LOAD_BALANCING = "load_balancing"
+    PEAK_SHAVING = "peak_shaving"
+    VALLEY_FILLING = "valley_filling"
+    PRICE_OPTIMIZATION = "price_optimization"
+    GRID_SUPPORT = "grid_support"
+    RENEWABLE_INTEGRATION = "renewable_integration"
+
+
+class CommandState(StrEnum):
+    """A command's state in the outbox (``CommandRow.state``)."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"  # sent, and the CSMS restarted before the answer
+    CANCELLED = "cancelled"  # queued, and the CSMS restarted before sending it
+
+
+class ProfilePurpose(StrEnum):
+    """What a charging profile the loop installs is for, version-neutral (stored as
+    ``smart_charging_state.purpose``); ``csms.ocpp.profiles`` names it on the wire
+    (ChargePointMaxProfile / ChargingStationMaxProfile, TxDefaultProfile, TxProfile)."""
+
+    MAX = "max"
+    TX_DEFAULT = "tx_default"
+    TX = "tx"
 
 
 @dataclass(frozen=True, slots=True)

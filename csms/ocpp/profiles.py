@@ -34,15 +34,17 @@ from csms.domain.electrical import (  # noqa: F401 - re-exported for the loop an
     signed_to_limit,
     to_limit,
 )
+from csms.domain.model import ProfilePurpose, Protocol
 
-MAX, TX_DEFAULT, TX = "max", "tx_default", "tx"
-_PURPOSE = {
-    "1.6": {MAX: "ChargePointMaxProfile", TX_DEFAULT: "TxDefaultProfile", TX: "TxProfile"},
-    "2.0.1": {MAX: "ChargingStationMaxProfile", TX_DEFAULT: "TxDefaultProfile",
-              TX: "TxProfile"},
+MAX, TX_DEFAULT, TX = ProfilePurpose.MAX, ProfilePurpose.TX_DEFAULT, ProfilePurpose.TX
+_PURPOSE = {  # the neutral purpose -> its OCPP name
+    Protocol.V16: {MAX: "ChargePointMaxProfile", TX_DEFAULT: "TxDefaultProfile",
+                   TX: "TxProfile"},
+    Protocol.V201: {MAX: "ChargingStationMaxProfile", TX_DEFAULT: "TxDefaultProfile",
+                    TX: "TxProfile"},
 }
-_PURPOSE["2.1"] = _PURPOSE["2.0.1"]
-V2X_PROTOCOLS = frozenset({"2.1"})  # protocols with discharge semantics
+_PURPOSE[Protocol.V21] = _PURPOSE[Protocol.V201]
+V2X_PROTOCOLS = frozenset({Protocol.V21})  # protocols with discharge semantics
 CHARGING_ONLY, CENTRAL_SETPOINT = "ChargingOnly", "CentralSetpoint"
 # Profile ids: one per slot, so re-sending a slot replaces the profile (never a duplicate).
 FAILSAFE_PROFILE_ID = 1
@@ -71,7 +73,7 @@ class LimitProfile:
     profile applies (the lease of a TxProfile); None = indefinite.
     """
 
-    purpose: str
+    purpose: ProfilePurpose
     evse_id: int
     periods: tuple[tuple[int, float], ...]
     phases: int = 3
@@ -89,14 +91,14 @@ def choose_unit(caps: Capabilities, ac: bool) -> str:
     return caps.rate_units[0] if caps.rate_units else "A"
 
 
-def stack_level(caps: Capabilities, purpose: str) -> int:
+def stack_level(caps: Capabilities, purpose: ProfilePurpose) -> int:
     """Fail-safe defaults at level 0; transaction limits one above when the charger allows."""
     if purpose == TX:
         return min(1, max(0, caps.max_stack_level))
     return 0
 
 
-def profile_id(purpose: str, evse_id: int) -> int:
+def profile_id(purpose: ProfilePurpose, evse_id: int) -> int:
     return TX_PROFILE_ID_BASE + evse_id if purpose == TX else FAILSAFE_PROFILE_ID
 
 

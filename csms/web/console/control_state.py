@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from csms.domain.model import ProfilePurpose
+
 MAX_ROWS = 200
 
 
@@ -22,7 +24,7 @@ def limits(session: Session) -> list | None:
     row = _table()
     if row is None:
         return None
-    rows = session.exec(select(row).where(row.purpose == "tx").order_by(
+    rows = session.exec(select(row).where(row.purpose == ProfilePurpose.TX).order_by(
         row.charger_id, row.evse_id).limit(MAX_ROWS)).all()
     return [(r.charger_id, r.evse_id, r.limit_w, r.why, r.measured_w, r.obeying, r.accepted)
             for r in rows]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from csms.domain.electrical import limit_power_w
+from csms.domain.model import CommandState
 from csms.store.tables import CommandRow
 
 
@@ -56,7 +57,7 @@ def limit_at(ps: list[Period], now: datetime) -> float | None:
 def installed(session: Session, charger_id: str, limit: int = 20) -> list[CommandRow]:
     """Accepted SetChargingProfile commands since the last accepted clear, newest first."""
     rows = session.exec(select(CommandRow).where(
-        CommandRow.charger_id == charger_id, CommandRow.state == "accepted",
+        CommandRow.charger_id == charger_id, CommandRow.state == CommandState.ACCEPTED,
         CommandRow.action.in_(("SetChargingProfile", "ClearChargingProfile")))
         .order_by(CommandRow.id.desc()).limit(limit)).all()
     out = []

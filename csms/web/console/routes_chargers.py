@@ -12,6 +12,7 @@ from csms import clock
 from csms.commands import recent
 from csms.domain.charger_facts import charger_class, default_rating_w
 from csms.domain.commands import CommandError
+from csms.domain.model import CommandState
 from csms.store.tables import ChargerRow, CommandRow, ConnectorRow, SessionRow
 from csms.web.console import auth, fleet, profiles, svg
 from csms.web.console.render import DB, LOCAL_TZ, CurrentUser, page
@@ -82,7 +83,7 @@ def charger_page(request: Request, charger_id: str, session: DB, user: CurrentUs
     installed = profiles.installed(session, charger_id)
     frames = list(request.app.state.services.gateway.frame_logs.get(charger_id, ()))[-50:]
     capabilities = session.exec(select(CommandRow).where(
-        CommandRow.charger_id == charger_id, CommandRow.state == "accepted",
+        CommandRow.charger_id == charger_id, CommandRow.state == CommandState.ACCEPTED,
         CommandRow.action.in_(("GetConfiguration", "GetBaseReport", "GetVariables")))
         .order_by(CommandRow.id.desc()).limit(1)).first()
     lang = lang_of(request, user)

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from csms.charging import ChargerLimits, to_charger_limits
 from csms.domain.charger_facts import default_rating_w
+from csms.domain.model import Policy
 from csms.evaluate.run import evaluate
 from csms.evaluate.scenario import Scenario
 from csms.evaluate.scenario import Session as EvSession
@@ -86,7 +87,7 @@ def run(session: Session, site, day_start: datetime, periods: int, now: datetime
     imports = {name: problem.site_import_kw(s.power_kw) for name, s in schedules.items()}
     k = int((now - day_start).total_seconds() // PERIOD_S)
     limits = []
-    policy = site.policy if site.policy in schedules else "load_balancing"
+    policy = site.policy if site.policy in schedules else Policy.LOAD_BALANCING
     if 0 <= k < periods and policy in schedules:
         sched = schedules[policy]
         present = problem.available[:, k]
