@@ -56,7 +56,7 @@ MAX_HORIZON_S = 24 * 3600.0
 MAX_PLAN_PERIODS = 96
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     """Per steered session (N,): ``power_w`` to apply now (negative: V2G discharge, only for
     sessions in ``snap.extra["v2g"]``), ``why`` its binding constraint."""
@@ -284,8 +284,9 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
     budget_w = max(0.0, (limit_kw - base[0] + pv[0]) * 1000.0 - reserve)
     n = len(steered)
     if n == 0:
-        return Plan((), np.zeros(0), (), budget_w, reserve, base[0], pv[0], limit_kw,
-                    phase_reserve)
+        return Plan(sessions=(), power_w=np.zeros(0), why=(), ev_budget_w=budget_w,
+                    reserve_w=reserve, base_kw=base[0], pv_kw=pv[0], limit_kw=limit_kw,
+                    phase_reserve_w=phase_reserve)
     left_s = np.array([grid_left_s(s.departure, snap.now, period_s) for s in steered])
     rank = priority(steered, snap.control_period_s)
     starts = np.arange(periods) * period_s
@@ -351,6 +352,7 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
                     "min_current" if wanted_w[i] > 1 and power_w[i] == 0 else
                     "floor" if wanted_w[i] < NOISE_W < power_w[i] else str(why[i])
                     for i in range(n))
-    return Plan(steered, power_w, reasons, budget_w, reserve, float(base[0]), float(pv[0]),
-                limit_kw, phase_reserve)
+    return Plan(sessions=steered, power_w=power_w, why=reasons, ev_budget_w=budget_w,
+                reserve_w=reserve, base_kw=float(base[0]), pv_kw=float(pv[0]), limit_kw=limit_kw,
+                phase_reserve_w=phase_reserve)
 
