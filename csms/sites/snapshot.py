@@ -19,8 +19,9 @@ from sqlmodel import Session, select
 
 from csms.domain.charger_facts import default_rating_w
 from csms.domain.charging_needs import ChargingNeeds
+from csms.domain.electrical import VOLTAGE_V
 from csms.fleet.identify import vehicles_for_sessions
-from csms.ocpp.profiles import VOLTAGE_V, Capabilities
+from csms.ocpp.profiles import Capabilities
 from csms.sites import readings as rd
 from csms.sites.stays import StayForecast, forecast
 from csms.store.tables import (
