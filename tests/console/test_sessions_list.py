@@ -52,3 +52,35 @@ async def test_duration_energy_soc_and_pages(services, client_for):
     # The live refresh of page 2 stays on page 2, with the filters.
     filtered = (await viewer.get("/sessions?charger_id=CP-L&page=2")).text
     assert 'hx-get="/sessions?charger_id=CP-L&amp;page=2&amp;block=table"' in filtered
+
+
+async def test_cost_estimate_and_vehicle(services, client_for):
+    """A session of 10 kWh from 10:00 to 12:00 local in the ONEE 'normal' band (1.35 MAD/kWh)
+    costs 13.50 MAD in the list; one whose id token is linked to a registered vehicle names it."""
+    from datetime import UTC, datetime
+
+    from csms.store.tables import IdTokenRow, VehicleRow
+
+    clock.configure(speed=1e-9, start=datetime(2026, 6, 16, 14, 0, tzinfo=UTC))
+    try:
+        start = datetime(2026, 6, 16, 9, 0, tzinfo=UTC)  # 10:00 in Casablanca
+        with Session(services.engine) as s:
+            s.add(IdTokenRow(id_token="FLEET-9", created_at=start))
+            s.add(VehicleRow(name="Leaf of the depot", model="Nissan Leaf", battery_wh=39_000.0,
+                             ac_phases=1, ac_max_w=6_600.0, dc_max_w=50_000.0, v2g=True,
+                             id_token="FLEET-9", created_at=start))
+            rows = [SessionRow(charger_id="CP-C", protocol="1.6", transaction_ref=ref, evse_id=1,
+                               started_at=start, started_received_at=start, id_token=tag,
+                               stopped_at=start + timedelta(hours=2), active=False,
+                               energy_wh=10_000.0) for ref, tag in (("C1", "FLEET-9"),
+                                                                     ("C2", "VISITOR"))]
+            s.add_all(rows)
+            s.commit()
+            ids = [r.id for r in rows]
+        page = (await (await client_for("viewer")).get("/sessions")).text
+    finally:
+        clock.configure()
+    for sid in ids:
+        assert f'data-testid="cost-{sid}">13.50<' in page, page[:3000]
+    assert f'data-testid="vehicle-{ids[0]}"><a href="/vehicles">Leaf of the depot</a><' in page
+    assert f'data-testid="vehicle-{ids[1]}">-<' in page

@@ -10,6 +10,8 @@ from sqlmodel import select
 
 from csms import clock
 from csms.domain.model import ENERGY_REGISTER as REGISTER
+from csms.fleet.identify import vehicles_for_sessions
+from csms.sites.economics import estimated_session_costs
 from csms.sites.readings import latest_soc
 from csms.store.tables import MeterSampleRow, SessionRow
 from csms.tariff.session_cost import session_cost_mad
@@ -60,7 +62,9 @@ def sessions_page(request: Request, session: DB, user: CurrentUser, charger_id: 
     return page(request, "sessions.html", user, "sessions", blocks=("table",), rows=rows,
                 f=filters, qs=urlencode({**kept, "page": page_no}), filter_qs=urlencode(kept),
                 page_no=page_no, more=more, durations=durations,
-                soc=latest_soc(session, [r.id for r in rows]))
+                soc=latest_soc(session, [r.id for r in rows]),
+                costs=estimated_session_costs(tariff_of(current_site(session)), rows, now),
+                vehicles=vehicles_for_sessions(session, rows))
 
 
 
