@@ -115,7 +115,7 @@ class ControlLoop:
         for sample in event.samples:
             if sample.measurand != "Power.Active.Import" or sample.phase:
                 continue
-            watts = sample.value * (1000.0 if sample.unit == "kW" else 1.0)
+            watts = sample.value
             taken_at = min(event.received_at, sample.timestamp - offset)  # on our clock
             verdict = judge(limit_w, sent_at, watts, taken_at, 0, True, None, 0.0)
             if verdict is not None and (verdict.violations or verdict.ev_max_w is not None):

@@ -97,13 +97,13 @@ def _export(session, s: SessionRow) -> tuple[float, float | None]:
         MeterSampleRow.session_id == s.id,
         MeterSampleRow.measurand.in_(("Energy.Active.Export.Register", "Power.Active.Export")))
         .order_by(MeterSampleRow.timestamp)).all()
-    registers = [r.value * (1000.0 if r.unit == "kWh" else 1.0) for r in rows
+    registers = [r.value for r in rows
                  if r.measurand == "Energy.Active.Export.Register" and not r.phase]
     powers = [r for r in rows if r.measurand == "Power.Active.Export" and not r.phase]
     export_wh = registers[-1] - registers[0] if len(registers) > 1 else 0.0
     power_w = None
     if powers:
-        power_w = powers[-1].value * (1000.0 if powers[-1].unit == "kW" else 1.0)
+        power_w = powers[-1].value
     return max(0.0, export_wh), power_w
 
 

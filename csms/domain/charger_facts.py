@@ -127,7 +127,7 @@ def from_samples(samples: Iterable[MeterSample]) -> ChargerFacts:
         elif s.measurand == "Voltage" and s.value > DC_VOLTAGE_MIN_V:
             dc_sign = True
         elif s.measurand == "Power.Active.Import":
-            watts = s.value * (1000.0 if s.unit == "kW" else 1.0)
+            watts = s.value
             max_w = watts if max_w is None else max(max_w, watts)
     dc = (dc_sign and not per_phase) or (max_w is not None and max_w > AC_MAX_W)
     return ChargerFacts("DC" if dc else None, max_w if max_w and max_w > 0 else None)

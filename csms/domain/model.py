@@ -88,7 +88,7 @@ class MeterSample:
             return None
         if self.phase not in (None, "", "N"):
             return None  # a per-phase register is not the total register
-        return self.value * 1000.0 if self.unit == "kWh" else self.value
+        return self.value  # Wh: the OCPP edge turns kWh into Wh (csms/ocpp/common.py)
 
 
 @dataclass(frozen=True, slots=True)

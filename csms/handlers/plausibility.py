@@ -16,7 +16,6 @@ MAX_SESSION_ENERGY_WH = 2e6
 MAX_MAGNITUDE = {"Power.Active.Import": 5e6, "Power.Active.Export": 5e6,
                  "Current.Import": 5e3, "Current.Export": 5e3, "Current.Offered": 5e3,
                  "Voltage": 2e3, "SoC": 100.0, "Frequency": 1e3}
-_KILO = {"kW": 1e3, "kWh": 1e3, "kvar": 1e3}
 
 
 def sample_flag(sample: MeterSample) -> str | None:
@@ -31,7 +30,7 @@ def sample_flag(sample: MeterSample) -> str | None:
     bound = MAX_MAGNITUDE.get(sample.measurand)
     if bound is None:
         return None
-    value = sample.value * _KILO.get(sample.unit, 1.0)
+    value = sample.value  # in its base unit: the OCPP edge turns kW into W
     if sample.measurand == "SoC" and not 0.0 <= value <= bound:
         return "absurd"
     return "absurd" if abs(value) > bound else None

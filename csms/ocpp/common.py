@@ -85,6 +85,17 @@ class _CountedDrops:
 _dropped_samples = _CountedDrops()
 
 
+# OCPP's kilo units (1.6 UnitOfMeasure, 2.0.1 UnitOfMeasureType.unit), stored in their base unit
+# so that everything behind the edge reads W, Wh, var, varh and VA (and never scales again).
+BASE_UNITS = {"kWh": "Wh", "kW": "W", "kvar": "var", "kvarh": "varh", "kVA": "VA"}
+
+
+def in_base_unit(value: float, unit: str) -> tuple[float, str]:
+    """(value, unit) with a kilo unit turned into its base unit (x 1000)."""
+    base = BASE_UNITS.get(unit)
+    return (value * 1000.0, base) if base else (value, unit)
+
+
 def sampled_values(meter_values: list[dict] | None, fallback: datetime):
     """(timestamp, sampledValue) pairs of a meterValue list (same shape in 1.6 and 2.0.1)."""
     for mv in meter_values or ():

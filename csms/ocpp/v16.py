@@ -6,7 +6,14 @@ from ocpp.v16.enums import Action
 
 from csms.domain import events as ev
 from csms.domain.model import Authorization, AuthorizationStatus, MeterSample
-from csms.ocpp.common import Adapter, format_time, parse_time, sample_value, sampled_values
+from csms.ocpp.common import (
+    Adapter,
+    format_time,
+    in_base_unit,
+    parse_time,
+    sample_value,
+    sampled_values,
+)
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
 _RECORDED = ("DiagnosticsStatusNotification", "FirmwareStatusNotification",
@@ -35,9 +42,10 @@ def samples(meter_values: list[dict], fallback) -> tuple[MeterSample, ...]:
         value = sample_value(sv["value"])
         if value is None:
             continue
+        value, unit = in_base_unit(value, sv.get("unit", "Wh"))
         out.append(MeterSample(
             ts, sv.get("measurand", "Energy.Active.Import.Register"), value,
-            sv.get("unit", "Wh"), sv.get("phase"), sv.get("location"), sv.get("context")))
+            unit, sv.get("phase"), sv.get("location"), sv.get("context")))
     return tuple(out)
 
 

@@ -7,7 +7,14 @@ from ocpp.v201.enums import Action
 from csms.domain import events as ev
 from csms.domain.model import Authorization, MeterSample
 from csms.ocpp import charging_needs
-from csms.ocpp.common import Adapter, format_time, parse_time, sample_value, sampled_values
+from csms.ocpp.common import (
+    Adapter,
+    format_time,
+    in_base_unit,
+    parse_time,
+    sample_value,
+    sampled_values,
+)
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
 
@@ -34,9 +41,10 @@ def samples(meter_values: list[dict], fallback) -> tuple[MeterSample, ...]:
         value = sample_value(sv["value"], unit.get("multiplier", 0))
         if value is None:
             continue
+        value, base = in_base_unit(value, unit.get("unit", "Wh"))
         out.append(MeterSample(
             ts, sv.get("measurand", "Energy.Active.Import.Register"), value,
-            unit.get("unit", "Wh"), sv.get("phase"), sv.get("location"), sv.get("context")))
+            base, sv.get("phase"), sv.get("location"), sv.get("context")))
     return tuple(out)
 
 

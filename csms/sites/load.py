@@ -111,13 +111,12 @@ def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
         by_series: dict[tuple, list] = {}
         rows = _register_buckets(session, site_id, t0 - margin, t1 + margin, step_s,
                                  t0.timestamp(), margin.total_seconds())
-        for charger_id, session_id, evse_id, unit, first_ts, last_ts, low, high in rows:
+        for charger_id, session_id, evse_id, first_ts, last_ts, low, high in rows:  # Wh
             key = (charger_id, session_id if session_id is not None else f"e{evse_id}")
-            scale = 1000.0 if unit == "kWh" else 1.0
             points = by_series.setdefault(key, [])
-            points.append((first_ts.timestamp() - offset_s[charger_id], low * scale))
+            points.append((first_ts.timestamp() - offset_s[charger_id], low))
             if last_ts > first_ts:
-                points.append((last_ts.timestamp() - offset_s[charger_id], high * scale))
+                points.append((last_ts.timestamp() - offset_s[charger_id], high))
         drawing = _drawing_phases(session, list(chargers), t0 - margin, t1 + margin)
         live = _in_progress(session, [k[1] for k in by_series if isinstance(k[1], int)])
         freshest_s = min(max((p[0] for pts in by_series.values() for p in pts), default=0.0),
@@ -157,13 +156,13 @@ def _register_buckets(session: Session, site_id: int, since: datetime, until: da
     origin = edge0_s - shift_s + sa.func.coalesce(c.clock_offset_s, 0.0)
     bucket = step_bucket(session, m.timestamp, origin, step_s).label("bucket")
     return session.execute(
-        select(m.charger_id, m.session_id, m.evse_id, m.unit, sa.func.min(m.timestamp),
+        select(m.charger_id, m.session_id, m.evse_id, sa.func.min(m.timestamp),
                sa.func.max(m.timestamp), sa.func.min(m.value), sa.func.max(m.value))
         .join(c, c.id == m.charger_id)
         .where(c.site_id == site_id, m.measurand == REGISTER,
                sa.or_(m.phase.is_(None), m.phase.in_(("", "N"))), m.flag.is_(None),
                m.timestamp >= since, m.timestamp <= until)
-        .group_by(m.charger_id, m.session_id, m.evse_id, m.unit, bucket)).all()
+        .group_by(m.charger_id, m.session_id, m.evse_id, bucket)).all()
 
 
 def step_bucket(session: Session, timestamp, origin_s, step_s: int):

@@ -57,13 +57,13 @@ def latest_power(session: Session, session_ids: list[int], since: datetime
     if not session_ids:
         return out
     rows = session.exec(select(
-        MeterSampleRow.session_id, MeterSampleRow.value, MeterSampleRow.unit,
+        MeterSampleRow.session_id, MeterSampleRow.value,
         MeterSampleRow.timestamp, MeterSampleRow.received_at).where(
         MeterSampleRow.session_id.in_(session_ids), MeterSampleRow.received_at >= since,
         MeterSampleRow.measurand == "Power.Active.Import", MeterSampleRow.phase == None)  # noqa: E711
         .order_by(MeterSampleRow.timestamp)).all()
-    for sid, value, unit, ts, received in rows:  # ascending: the last one taken wins
-        out[sid] = (value * (1000.0 if unit == "kW" else 1.0), ts, received)
+    for sid, value, ts, received in rows:  # ascending: the last one taken wins
+        out[sid] = (value, ts, received)  # W: units are normalised at the OCPP edge
     return out
 
 
@@ -207,7 +207,7 @@ def energy_since(session: Session, cutoffs: dict[int, datetime],
     if not cutoffs:
         return {}
     m = MeterSampleRow
-    wh = sa.case((m.unit == "kWh", m.value * 1000.0), else_=m.value)
+    wh = m.value  # Wh: units are normalised at the OCPP edge
     cutoff = sa.case(*((m.session_id == sid, at) for sid, at in cutoffs.items()))
     rows = session.exec(select(
         m.session_id, sa.func.max(sa.case((m.timestamp > cutoff, wh))),

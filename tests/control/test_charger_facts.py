@@ -74,7 +74,7 @@ def test_201_device_model_facts():
 
 def test_meter_values_prove_dc_and_raise_the_rating():
     dc = from_samples([MeterSample(T, "SoC", 40.0, "Percent", location="EV"),
-                       MeterSample(T, "Power.Active.Import", 48.5, "kW")])
+                       MeterSample(T, "Power.Active.Import", 48_500.0, "W")])  # edge: kW -> W
     assert (dc.kind, dc.max_power_w) == ("DC", 48_500.0)
     ac = from_samples([MeterSample(T, "SoC", 40.0, "Percent", location="EV"),
                        MeterSample(T, "Current.Import", 16.0, "A", phase="L1"),

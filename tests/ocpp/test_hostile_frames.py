@@ -52,7 +52,9 @@ async def test_a_huge_multiplier_drops_one_sample_and_stalls_nobody(services):
     assert reply[:2] == [3, "mv"]
     assert bystander_wait_s < 2.0
     kept = _samples(services, "HOST-MULT")
-    assert [(s.measurand, s.value) for s in kept] == [("Energy.Active.Import.Register", 7.25)]
+    # 7.25 kWh, stored in Wh (units are normalised at the edge)
+    assert [(s.measurand, s.value, s.unit) for s in kept] == [
+        ("Energy.Active.Import.Register", 7250.0, "Wh")]
 
 
 @pytest.mark.parametrize("protocol,code", [(V16, "FormationViolation"),

@@ -56,6 +56,9 @@ async def test_full_session_16(services):
     # transactionData repeats the MeterValues readings (same instant, measurand, phase): one
     # reading is one row (ux_samples_reading), whatever message carried it.
     assert len(samples) == 2
+    # Units are normalised once, at the edge: the 3.5 kWh register is stored as 3,500 Wh.
+    assert sorted((s.measurand, s.value, s.unit) for s in samples) == [
+        ("Energy.Active.Import.Register", 3500.0, "Wh"), ("Power.Active.Import", 7000.0, "W")]
 
 
 async def test_repeated_start_returns_same_transaction_id(services):

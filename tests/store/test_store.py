@@ -188,3 +188,38 @@ def test_0012_types_the_charging_needs_already_stored(database_url):
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM charger_events WHERE charger_id = 'NEEDS'"))
         engine.dispose()
+
+
+def test_0013_stores_meter_samples_in_base_units(database_url):
+    """Samples stored in kilo units before 0013 are in base units after it, as the OCPP edge
+    stores them now (csms.ocpp.common.in_base_unit); nothing else changes."""
+    from alembic import command
+    from csms.store.migrate import alembic_config
+
+    cfg = alembic_config(database_url)
+    command.downgrade(cfg, "0012")
+    engine = create_engine(database_url)
+    at = datetime(2026, 3, 3, 8, 0)
+    rows = [("Energy.Active.Import.Register", 3.5, "kWh"), ("Power.Active.Import", 7.2, "kW"),
+            ("Power.Reactive.Import", 1.5, "kvar"), ("Current.Import", 16.0, "A"),
+            ("Energy.Active.Import.Register", 900.0, "Wh")]
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO chargers (id, registered_at, connected, "
+                             "auto_registered) VALUES ('UNITS', :at, false, false)"), {"at": at})
+        for n, (measurand, value, unit) in enumerate(rows):
+            conn.execute(sa.text(
+                "INSERT INTO meter_samples (charger_id, evse_id, timestamp, received_at, "
+                "measurand, value, unit) VALUES ('UNITS', 1, :ts, :ts, :m, :v, :u)"),
+                {"ts": at.replace(minute=n), "m": measurand, "v": value, "u": unit})
+    try:
+        command.upgrade(cfg, "head")
+        with engine.begin() as conn:
+            got = conn.execute(sa.text("SELECT measurand, value, unit FROM meter_samples "
+                                       "WHERE charger_id = 'UNITS' ORDER BY timestamp")).all()
+        assert [tuple(r) for r in got] == [
+            ("Energy.Active.Import.Register", 3500.0, "Wh"), ("Power.Active.Import", 7200.0, "W"),
+            ("Power.Reactive.Import", 1500.0, "var"), ("Current.Import", 16.0, "A"),
+            ("Energy.Active.Import.Register", 900.0, "Wh")]
+    finally:
+        command.upgrade(cfg, "head")
+        engine.dispose()

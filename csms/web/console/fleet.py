@@ -59,10 +59,6 @@ def counts(session: Session) -> Counts:
     return Counts(total, connected or 0, charging, faulted, active)
 
 
-def _watts(value: float, unit: str) -> float:
-    return value * 1000.0 if unit == "kW" else value
-
-
 def live_readings(session: Session, now: datetime, charger_id: str | None = None,
                   measurands: tuple[str, ...] = LIVE_MEASURANDS
                   ) -> dict[tuple[str, int], Reading]:
@@ -72,7 +68,7 @@ def live_readings(session: Session, now: datetime, charger_id: str | None = None
     Rows come ordered as received, so the last one per key wins; no timestamp is selected (its
     conversion to an aware datetime was a third of this function's time at 1,000 chargers)."""
     m = MeterSampleRow
-    query = (select(m.charger_id, m.evse_id, m.measurand, m.value, m.unit, m.phase)
+    query = (select(m.charger_id, m.evse_id, m.measurand, m.value, m.phase)
              .where(m.charger_id.in_(select(ChargerRow.id)) if charger_id is None
                     else m.charger_id == charger_id,
                     m.received_at >= now - timedelta(seconds=LIVE_WINDOW_S),
@@ -80,13 +76,13 @@ def live_readings(session: Session, now: datetime, charger_id: str | None = None
              .order_by(m.id))
     out: dict[tuple[str, int], Reading] = {}
     phase_power: dict[tuple[str, int], dict] = {}
-    for cid, evse, measurand, value, unit, phase in session.execute(query):
+    for cid, evse, measurand, value, phase in session.execute(query):
         r = out.setdefault((cid, evse), Reading())
         if measurand == "Power.Active.Import":
             if phase in (None, "", "N"):
-                r.power_w = _watts(value, unit)
+                r.power_w = value  # W: units are normalised at the OCPP edge
             else:
-                phase_power.setdefault((cid, evse), {})[phase] = _watts(value, unit)
+                phase_power.setdefault((cid, evse), {})[phase] = value
         elif measurand == "Current.Import":
             r.currents_a[phase or "L1"] = value
             r.current_a = max(r.currents_a.values())

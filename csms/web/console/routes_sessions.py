@@ -84,14 +84,14 @@ def session_page(request: Request, session_id: Id, session: DB, user: CurrentUse
         raise HTTPException(404, f"session {session_id} not found")
     samples = session.exec(select(MeterSampleRow).where(MeterSampleRow.session_id == session_id)
                            .order_by(MeterSampleRow.timestamp, MeterSampleRow.id)).all()
-    registers = [(s.timestamp, s.value * 1000 if s.unit == "kWh" else s.value) for s in samples
+    registers = [(s.timestamp, s.value) for s in samples
                  if s.measurand == REGISTER and s.phase in (None, "")]
     if row.meter_start_wh is not None and row.started_at is not None:
         registers.insert(0, (row.started_at, row.meter_start_wh))
     registers.sort()
     cost = session_cost_mad(tariff_of(current_site(session)), [t for t, _ in registers],
                             [w for _, w in registers])
-    power = {s.timestamp: (s.value * 1000 if s.unit == "kW" else s.value) / 1000 for s in samples
+    power = {s.timestamp: s.value / 1000 for s in samples
              if s.measurand == "Power.Active.Import" and s.phase in (None, "")}
     soc = {s.timestamp: s.value for s in samples if s.measurand == "SoC"}
     times = sorted(set(power) | set(soc))
