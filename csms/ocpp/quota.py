@@ -46,13 +46,15 @@ class ChargerQuota:
     def __init__(self, charger_id: str, messages_per_s: float, message_burst: int,
                  bytes_per_s: float, byte_burst: int, bytes_per_day: float = float("inf"),
                  report: Callable[[str], Awaitable[None]] | None = None,
-                 samples_per_s: float = float("inf"), sample_burst: int = 1) -> None:
+                 samples_per_s: float = float("inf"), sample_burst: int = 1,
+                 day_s: float = 86_400.0) -> None:
         self.charger_id, self.report = charger_id, report
         self.messages = TokenBucket(messages_per_s, message_burst)
         self.bytes = TokenBucket(bytes_per_s, byte_burst)
         self.samples = TokenBucket(samples_per_s, sample_burst)
-        # A rolling day's budget: refills at a day's bytes per day, holds at most a day's.
-        self.day = TokenBucket(bytes_per_day / 86_400.0, bytes_per_day)
+        # A rolling day's budget: refills at a day's bytes per day (``day_s`` wall seconds, less
+        # on a sped-up clock), holds at most a day's.
+        self.day = TokenBucket(bytes_per_day / day_s, bytes_per_day)
         self.delayed, self.delayed_s, self._reported_s = 0, 0.0, float("-inf")
         self._over: str | None = None  # the first quota exceeded since the last report
 

@@ -25,6 +25,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
+from csms import clock
 from csms.domain import events as ev
 from csms.domain.durability import StoreUnavailable
 from csms.ocpp import admission, handshake, v16, v21, v201
@@ -279,11 +280,16 @@ class Gateway:
                                                         detail))
 
             s = self.settings
+            # The rates are per second of CSMS time: a demo clock at 72x sees 72 times the
+            # messages, samples and bytes per wall second from chargers that behave (the
+            # meter-sample quota in wall time held sped-up simulated chargers' readings back
+            # and starved the control loop of them).
+            speed = clock.current().speed
             quota = self.quotas[identity] = ChargerQuota(
-                identity, s.charger_messages_per_s, s.charger_message_burst,
-                s.charger_bytes_per_s, s.charger_byte_burst, s.charger_bytes_per_day,
-                report=report, samples_per_s=s.charger_samples_per_s,
-                sample_burst=s.charger_sample_burst)
+                identity, s.charger_messages_per_s * speed, s.charger_message_burst,
+                s.charger_bytes_per_s * speed, s.charger_byte_burst, s.charger_bytes_per_day,
+                report=report, samples_per_s=s.charger_samples_per_s * speed,
+                sample_burst=s.charger_sample_burst, day_s=86_400.0 / speed)
         return quota
 
     async def _after_admission(self, identity: str, admitted: Admitted) -> None:
