@@ -44,6 +44,13 @@ class LoopLag:
             log.info("event loop: longest lag %.1f ms (longest wall-clock lateness %.1f ms)",
                      self.longest_s * 1000, self.longest_wall_s * 1000)
 
+    def steady(self) -> None:
+        """Start-up (imports, the planner's warm-up) is over: what was held until now is logged
+        as start-up, and the run's figures count from here."""
+        log.info("event loop: longest lag during start-up %.1f ms", self.longest_s * 1000)
+        self.longest_s = self.longest_wall_s = 0.0
+        self.over, self._reported_at = 0, float("-inf")
+
     def note(self, lag_s: float, now_s: float) -> None:
         self.longest_s = max(self.longest_s, lag_s)
         if lag_s <= self.warn_s:
@@ -56,7 +63,7 @@ class LoopLag:
             self.over, self._reported_at = 0, now_s
 
 
-async def freeze_after_start(*startup: asyncio.Future) -> None:
+async def freeze_after_start(*startup: asyncio.Future, lag: LoopLag | None = None) -> None:
     """``gc.freeze()`` once the start-up work is done (imports, the planner's warm-up).
 
     A full garbage collection scans every tracked object, and the libraries the server imports
@@ -66,6 +73,8 @@ async def freeze_after_start(*startup: asyncio.Future) -> None:
     again; what the server makes afterwards is collected as before."""
     await asyncio.gather(*startup, return_exceptions=True)
     freeze()
+    if lag is not None:
+        lag.steady()
 
 
 def freeze() -> None:

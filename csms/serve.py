@@ -87,7 +87,7 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     http_task = asyncio.create_task(server.serve(sockets=[http_sock]))
-    services.background.append(asyncio.ensure_future(loop_lag.freeze_after_start(*warmed)))
+    services.background.append(asyncio.ensure_future(loop_lag.freeze_after_start(*warmed, lag=services.loop_lag)))
     await stop.wait()
     log.info("shutting down")
     server.should_exit = True
