@@ -177,8 +177,7 @@ def _history_days(session: Session, site: SiteRow, now: datetime) -> float:
     starts = [t for t in (first, site.created_at) if t is not None]
     if not starts:
         return float(WINDOW_DAYS)
-    since = min(starts)
-    since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    since = min(starts)  # aware: UTCDateTime columns (and MIN of one) read back as UTC
     return min(float(WINDOW_DAYS), max(1.0, (now - since).total_seconds() / 86_400.0))
 
 
@@ -189,13 +188,10 @@ def estimated_session_costs(tariff: Tariff, rows, now: datetime) -> dict[int, fl
     kept = [r for r in rows if r.started_at is not None and (r.energy_wh or 0) > 0]
     if not kept:
         return {}
-    starts = np.array([_aware(r.started_at).timestamp() for r in kept])
-    ends = np.array([max(_aware(r.stopped_at or now).timestamp(), s + 1.0)
+    starts = np.array([r.started_at.timestamp() for r in kept])
+    ends = np.array([max((r.stopped_at or now).timestamp(), s + 1.0)
                      for r, s in zip(kept, starts, strict=True)])
     prices = tariff.mean_over("price", datetime.fromtimestamp(starts.min(), UTC),
                               datetime.fromtimestamp(ends.max() + 1.0, UTC), starts, ends)
     return {r.id: r.energy_wh / 1000.0 * float(p) for r, p in zip(kept, prices, strict=True)}
 
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
