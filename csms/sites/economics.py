@@ -194,4 +194,3 @@ def estimated_session_costs(tariff: Tariff, rows, now: datetime) -> dict[int, fl
     prices = tariff.mean_over("price", datetime.fromtimestamp(starts.min(), UTC),
                               datetime.fromtimestamp(ends.max() + 1.0, UTC), starts, ends)
     return {r.id: r.energy_wh / 1000.0 * float(p) for r, p in zip(kept, prices, strict=True)}
-
