@@ -102,6 +102,12 @@ def seed(engine, now: datetime, chargers: int = CHARGERS, days: int = DAYS, seed
         conn.execute(sa.insert(t.SessionRow.__table__), session_rows)
         for i in range(0, len(sample_rows), 50_000):
             conn.execute(sa.insert(t.MeterSampleRow.__table__), sample_rows[i:i + 50_000])
+        if conn.dialect.name == "postgresql":
+            # The session ids are given explicitly (they are the 1.6 transactionIds), which
+            # PostgreSQL's sequence does not see: move it past them, or the CSMS's next
+            # StartTransaction collides with a seeded session.
+            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('sessions', 'id'), "
+                                 "(SELECT max(id) FROM sessions))"))
     return {"chargers": len(charger_rows), "sessions": len(session_rows),
             "samples": len(sample_rows)}
 

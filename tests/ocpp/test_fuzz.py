@@ -229,8 +229,11 @@ def test_fuzzed_frames_get_a_proper_answer(gateway, protocol):
     check()
     # The frozen loop of a 10**10,000,000 multiplier stalled ~11 s. A callback's wall time
     # also counts waiting for the GIL, which hypothesis's generation in the test's own thread
-    # holds: callbacks of 120-135 ms were reported on a quiet machine, so both probes keep a
-    # 0.5 s bound rather than the 100 ms.
+    # holds, and this process's garbage collections (the served process freezes its imports,
+    # this one does not): callbacks of 120-135 ms on a quiet machine, and the 2.0.1 case on
+    # PostgreSQL failed a 0.5 s bound once in CI (2026-12-04). Both probes keep a 1 s bound
+    # against freezes; the 100 ms is asserted on a real `csms serve` process in
+    # test_fuzz_process.py, where no test code shares the interpreter.
     took_s = [seconds for seconds, _ in gateway.slow_callbacks]
-    assert max(took_s, default=0.0) < 0.5, gateway.slow_callbacks
-    assert gateway.max_stall_s < 0.5, gateway.max_stall_s
+    assert max(took_s, default=0.0) < 1.0, gateway.slow_callbacks
+    assert gateway.max_stall_s < 1.0, gateway.max_stall_s
