@@ -16,11 +16,12 @@ import logging
 from csms import clock
 from csms.certificates import CertificateAuthority, CsrRejected
 from csms.domain import events as ev
+from csms.domain.model import Protocol
 from csms.store.tables import ChargerCertificateRow
 
 log = logging.getLogger(__name__)
 
-CHARGER_CERTIFICATE = {"1.6": "ChargePointCertificate"}  # 2.0.1 and 2.1 name it differently
+CHARGER_CERTIFICATE = {Protocol.V16: "ChargePointCertificate"}  # 2.0.1 and 2.1 name it differently
 DEFAULT_CERTIFICATE = "ChargingStationCertificate"
 
 
@@ -73,7 +74,7 @@ class CertificateDesk:
                        certificate_id: int) -> None:
         await asyncio.sleep(0)  # the SignCertificate answer goes out first
         payload = {"certificateChain": chain_pem}
-        if version != "1.6":
+        if version != Protocol.V16:
             payload["certificateType"] = kind
         row = await self.commands.submit(charger_id, "CertificateSigned", payload,
                                          source="certificates", wait=True)

@@ -23,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from csms.domain.model import Protocol
+
 OCPP_RE = re.compile(r"OCPP gateway: (ws://[\w.\-\[\]:]+:\d+)/ocpp/")
 HTTP_RE = re.compile(r"HTTP console: (http://[\w.\-\[\]:]+:\d+)/")
 LOCAL_TZ = ZoneInfo("Africa/Casablanca")
@@ -37,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--chargers", type=int, default=50)
     p.add_argument("--profile", default="commercial",
                    choices=["office", "residential", "commercial", "highway"])
-    p.add_argument("--protocol", default="mixed", choices=["1.6", "2.0.1", "mixed"])
+    p.add_argument("--protocol", default="mixed", choices=[Protocol.V16, Protocol.V201, "mixed"])
     p.add_argument("--v2g-share", type=float, default=0.1,
                    help="with mixed: share of OCPP 2.1 V2G chargers")
     p.add_argument("--faults", help="simulator faults, e.g. skew=0.33 (a third of the "

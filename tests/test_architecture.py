@@ -49,3 +49,20 @@ def test_ocpp_charging_needs_keys_stay_at_the_edge():
         text = path.read_text()
         offenders += [f"{name}: {key}" for key in keys if key in text]
     assert not offenders, "OCPP charging-needs keys outside csms/ocpp: " + ", ".join(offenders)
+
+
+def test_protocol_versions_are_the_enum():
+    """Enums for the protocol (issue 13): csms names an OCPP version as a Protocol member;
+    the version strings themselves are written once, in csms/domain/model.py."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for path in sorted((root / "csms").rglob("*.py")):
+        name = path.relative_to(root).as_posix()
+        if name == "csms/domain/model.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), name)):
+            if isinstance(node, ast.Constant) and node.value in ("1.6", "2.0.1", "2.1"):
+                offenders.append(f"{name}:{node.lineno}")
+    assert not offenders, "protocol literals outside the enum: " + ", ".join(offenders)

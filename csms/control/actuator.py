@@ -31,9 +31,10 @@ from datetime import datetime, timedelta
 from csms import clock
 from csms.control import state as st
 from csms.control.planner import Plan
+from csms.domain import electrical
 from csms.domain.charger_facts import MEASURED, REPORTED, ChargerFacts, merged
 from csms.domain.commands import CommandError
-from csms.domain.model import CommandState, ProfilePurpose
+from csms.domain.model import CommandState, ProfilePurpose, Protocol
 from csms.handlers.facts import learn
 from csms.ocpp import profiles as pf
 from csms.sites.snapshot import ChargerInfo, SiteSnapshot
@@ -112,7 +113,7 @@ class Actuator:
         response = (row.response or {}) if accepted else {}
         caps = pf.parse_probe(protocol, response)
         facts = pf.probe_facts(protocol, response)
-        if protocol != "1.6":
+        if protocol != Protocol.V16:
             action, payload = pf.device_model_request(evse_ids)
             row = await self.send(charger_id, action, payload)
             if row is not None and row.state == CommandState.ACCEPTED:
@@ -148,12 +149,13 @@ class Actuator:
         own clock, whatever that clock says."""
         caps = charger.caps
         unit = pf.choose_unit(caps, charger.ac)
-        value = pf.to_limit(power_w, unit, charger.phases)
+        value = electrical.to_limit(power_w, unit, charger.phases)
         old = states.get((charger.id, 0))
         if old is not None and old.accepted and old.limit_value == value \
                 and old.limit_unit == unit:
             return
-        profile = pf.LimitProfile(pf.TX_DEFAULT, 0, ((0, power_w),), charger.phases)
+        profile = pf.LimitProfile(purpose=pf.TX_DEFAULT, evse_id=0, periods=((0, power_w),),
+                                  phases=charger.phases)
         action, payload = pf.set_profile_request(profile, caps)
         row = await self.send(charger.id, action, payload)
         accepted = row is not None and row.state == CommandState.ACCEPTED
@@ -163,7 +165,7 @@ class Actuator:
         await self.worker.run(st.upsert_state, charger.id, 0, {
             "purpose": ProfilePurpose.TX_DEFAULT, "profile_id": pf.FAILSAFE_PROFILE_ID,
             "limit_value": value,
-            "limit_unit": unit, "limit_w": pf.limit_power_w(value, unit, charger.phases),
+            "limit_unit": unit, "limit_w": electrical.limit_power_w(value, unit, charger.phases),
             "number_phases": charger.phases or None, "sent_at": clock.now(),
             "accepted": accepted, "why": "failsafe"}, clock.now())
 
@@ -180,7 +182,7 @@ class Actuator:
             unit = pf.choose_unit(caps, s.ac)
             # Negative (discharge) only on 2.1; 1.6 and 2.0.1 are clipped to 0 (curtailed).
             value = pf.signed_limit(float(power_w), unit, phases, caps.protocol)
-            applied_w = pf.limit_power_w(value, unit, phases)
+            applied_w = electrical.limit_power_w(value, unit, phases)
             old = states.get((s.charger_id, s.evse_id))
             ours = old is not None and old.session_id == s.session_id and old.accepted
             same_shape = ours and old.limit_unit == unit \
@@ -260,7 +262,8 @@ class Actuator:
 
     def _profile(self, c: Change, charger_now: datetime, lease_s: float) -> pf.LimitProfile:
         start = charger_now - timedelta(seconds=START_MARGIN_S)
-        return pf.LimitProfile(pf.TX, c.evse_id, ((0, c.applied_w),), c.phases, start=start,
+        return pf.LimitProfile(purpose=pf.TX, evse_id=c.evse_id, periods=((0, c.applied_w),),
+                               phases=c.phases, start=start,
                                duration_s=int(lease_s + 2 * START_MARGIN_S),
                                transaction_id=c.transaction_ref)
 

@@ -23,6 +23,7 @@ from csms.control.actuator import Actuator
 from csms.control.v2g import with_v2g
 from csms.control.verify import in_force, judge, offered_w, store_verdicts, verify_site
 from csms.control.warmup import warm_up
+from csms.domain import electrical
 from csms.domain import events as ev
 from csms.domain.durability import StoreUnavailable
 from csms.domain.model import ProfilePurpose
@@ -232,9 +233,11 @@ class ControlLoop:
                                    for c in connected))
             # What each charger's fail-safe lets an idle EVSE draw, after the charger's own
             # rounding (0 A for AC below 6 A, about 1 kW for DC): reserved per charger.
-            applied = {c.id: pf.limit_power_w(pf.to_limit(failsafe_w, pf.choose_unit(c.caps, c.ac),
-                                                          c.phases), pf.choose_unit(c.caps, c.ac),
-                                              c.phases) for c in snap.chargers}
+            applied = {}
+            for c in snap.chargers:
+                unit = pf.choose_unit(c.caps, c.ac)
+                applied[c.id] = electrical.limit_power_w(
+                    electrical.to_limit(failsafe_w, unit, c.phases), unit, c.phases)
             day = now.date()
             peak = self._peak_kw.get((site_id, day), -np.inf)
             forecast = await self._forecast(site_id, now)

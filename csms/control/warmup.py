@@ -12,18 +12,22 @@ from datetime import timedelta
 
 from csms import clock
 from csms.control import planner
-from csms.domain.model import Policy
+from csms.domain.model import Policy, Protocol
 from csms.ocpp.profiles import Capabilities
 from csms.sites.snapshot import ChargerInfo, EvseSession, SiteSnapshot
 
 
 def warm_up() -> planner.Plan:
     now = clock.now()
-    charger = ChargerInfo("warm-up", "2.0.1", True, True, 3, 11_040.0, 1,
-                          Capabilities("2.0.1"))
-    session = EvseSession("warm-up", 1, 0, "warm-up", True, 3, 11_040.0, now, 0.0, 10_000.0,
-                          now + timedelta(hours=2), "default")
-    snap = SiteSnapshot(0, "warm-up", now, 60.0, Policy.LOAD_BALANCING, {}, 60,
-                        {"name": "onee-default"}, 10.0, 33.6, -7.6, "office", 10.0,
-                        (charger,), (session,), ())
+    charger = ChargerInfo(id="warm-up", protocol=Protocol.V201, connected=True, ac=True, phases=3,
+                          evse_max_w=11_040.0, evses=1, caps=Capabilities(protocol=Protocol.V201))
+    session = EvseSession(charger_id="warm-up", evse_id=1, session_id=0,
+                          transaction_ref="warm-up", ac=True, phases=3, max_w=11_040.0,
+                          started_at=now, energy_wh=0.0, requested_wh=10_000.0,
+                          departure=now + timedelta(hours=2), needs_source="default")
+    snap = SiteSnapshot(site_id=0, name="warm-up", now=now, capacity_kw=60.0,
+                        policy=Policy.LOAD_BALANCING, policy_params={}, control_period_s=60,
+                        tariff={"name": "onee-default"}, pv_kwp=10.0, latitude=33.6,
+                        longitude=-7.6, base_load_profile="office", base_load_peak_kw=10.0,
+                        chargers=(charger,), sessions=(session,))
     return planner.plan(snap)

@@ -12,10 +12,11 @@ import itertools
 from dataclasses import dataclass
 
 from csms.domain.commands import NEUTRAL, CommandError
+from csms.domain.model import Protocol
 
 # CSMS-to-charger actions the issue asks for, per version.
 OUTGOING = {
-    "1.6": frozenset({
+    Protocol.V16: frozenset({
         "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "UnlockConnector",
         "ChangeAvailability", "ChangeConfiguration", "GetConfiguration", "ClearCache",
         "TriggerMessage", "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
@@ -23,7 +24,7 @@ OUTGOING = {
         # 1.6 security whitepaper (section 4): certificate management.
         "CertificateSigned", "InstallCertificate", "DeleteCertificate",
         "GetInstalledCertificateIds", "ExtendedTriggerMessage"}),
-    "2.0.1": frozenset({
+    Protocol.V201: frozenset({
         "RequestStartTransaction", "RequestStopTransaction", "Reset", "UnlockConnector",
         "ChangeAvailability", "GetVariables", "SetVariables", "GetBaseReport", "TriggerMessage",
         "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
@@ -34,7 +35,7 @@ OUTGOING = {
 }
 # 2.1 keeps the 2.0.1 calls and adds V2X / DER control (discharge set-points travel in
 # SetChargingProfile; see csms/ocpp/profiles.py).
-OUTGOING["2.1"] = OUTGOING["2.0.1"] | frozenset({
+OUTGOING[Protocol.V21] = OUTGOING[Protocol.V201] | frozenset({
     "NotifyAllowedEnergyTransfer", "UpdateDynamicSchedule", "SetDERControl", "GetDERControl",
     "ClearDERControl", "AFRRSignal"})
 
@@ -62,7 +63,7 @@ def translate(protocol: str, action: str, params: dict) -> OcppCall:
         raise CommandError(f"unknown action {action!r} for an OCPP {protocol} charger; use one "
                            f"of {', '.join(NEUTRAL)} or {', '.join(sorted(OUTGOING[protocol]))}")
     try:
-        return _NEUTRAL[action](protocol == "1.6", params)
+        return _NEUTRAL[action](protocol == Protocol.V16, params)
     except KeyError as missing:
         raise CommandError(f"{action} needs parameter {missing}") from None
 
@@ -104,7 +105,7 @@ def password_call(protocol: str, password: str) -> OcppCall:
     """The call that sets a charger's Basic-auth password: 1.6 ChangeConfiguration
     AuthorizationKey (security whitepaper section 4.1), 2.0.1 SetVariables
     SecurityCtrlr.BasicAuthPassword (A01)."""
-    if protocol == "1.6":
+    if protocol == Protocol.V16:
         return OcppCall("ChangeConfiguration", {"key": "AuthorizationKey", "value": password})
     return OcppCall("SetVariables", {"setVariableData": [{
         "attributeValue": password, "component": {"name": "SecurityCtrlr"},
@@ -143,7 +144,7 @@ def redact_password(action: str, payload: dict) -> dict:
 
 def password_outcome(protocol: str, response: dict) -> str:
     """accepted | reboot_required | rejected, from the answer to ``password_call``."""
-    if protocol == "1.6":
+    if protocol == Protocol.V16:
         status = response.get("status")
     else:
         results = response.get("setVariableResult") or [{}]

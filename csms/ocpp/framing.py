@@ -14,9 +14,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from csms.domain.model import Protocol
+
 CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND = 2, 3, 4, 5, 6
-_TYPES = {"1.6": (CALL, CALLRESULT, CALLERROR), "2.0.1": (CALL, CALLRESULT, CALLERROR),
-          "2.1": (CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND)}
+_TYPES = {Protocol.V16: (CALL, CALLRESULT, CALLERROR),
+          Protocol.V201: (CALL, CALLRESULT, CALLERROR),
+          Protocol.V21: (CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND)}
 MAX_MESSAGE_ID_CHARS = 36
 UNKNOWN_ID = "-1"
 
@@ -24,7 +27,7 @@ UNKNOWN_ID = "-1"
 # "OccurenceConstraintViolation" (sic); 2.0.1 "FormatViolation" and "OccurrenceConstraintViolation"
 # and adds RpcFrameworkError / MessageTypeNotSupported for frames that are not valid RPC.
 ERROR_CODES: dict[str, dict[str, str]] = {
-    "1.6": {
+    Protocol.V16: {
         "rpc": "FormationViolation", "message_type": "ProtocolError",
         "format": "FormationViolation", "occurrence": "OccurenceConstraintViolation",
         "property": "PropertyConstraintViolation", "type": "TypeConstraintViolation",
@@ -32,7 +35,7 @@ ERROR_CODES: dict[str, dict[str, str]] = {
         "protocol": "ProtocolError", "internal": "InternalError", "security": "SecurityError",
         "generic": "GenericError",
     },
-    "2.0.1": {
+    Protocol.V201: {
         "rpc": "RpcFrameworkError", "message_type": "MessageTypeNotSupported",
         "format": "FormatViolation", "occurrence": "OccurrenceConstraintViolation",
         "property": "PropertyConstraintViolation", "type": "TypeConstraintViolation",
@@ -41,7 +44,7 @@ ERROR_CODES: dict[str, dict[str, str]] = {
         "generic": "GenericError",
     },
 }
-ERROR_CODES["2.1"] = dict(ERROR_CODES["2.0.1"])
+ERROR_CODES[Protocol.V21] = dict(ERROR_CODES[Protocol.V201])
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +91,7 @@ class FrameError(Exception):
         self.answerable = answerable  # False for broken CALLRESULT/CALLERROR: never answer those
 
 
-def parse(raw: str | bytes, max_bytes: int, version: str = "2.0.1") -> Frame:
+def parse(raw: str | bytes, max_bytes: int, version: str = Protocol.V201) -> Frame:
     if isinstance(raw, bytes):
         raise FrameError("rpc", "binary frames are not OCPP-J; send text frames")
     if len(raw) > max_bytes:
@@ -113,7 +116,7 @@ def parse(raw: str | bytes, max_bytes: int, version: str = "2.0.1") -> Frame:
     unique_id = msg[1] if len(msg) > 1 else None
     good_id = isinstance(unique_id, str) and 0 < len(unique_id) <= MAX_MESSAGE_ID_CHARS
     reply_id = unique_id if good_id else UNKNOWN_ID
-    types = _TYPES.get(version, _TYPES["2.0.1"])
+    types = _TYPES.get(version, _TYPES[Protocol.V201])
     if type(type_id) is not int or type_id not in types:
         raise FrameError("message_type", f"message type {type_id!r} is not one of "
                          f"{', '.join(map(str, types))}", reply_id)

@@ -25,15 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from csms.domain.charger_facts import ChargerFacts, wiring_of_rotation
-from csms.domain.electrical import (  # noqa: F401 - re-exported for the loop and the sites
-    MIN_AC_CURRENT_A,
-    MIN_DC_POWER_W,
-    VOLTAGE_V,
-    floor1,
-    limit_power_w,
-    signed_to_limit,
-    to_limit,
-)
+from csms.domain.electrical import limit_power_w, signed_to_limit, to_limit
 from csms.domain.model import ProfilePurpose, Protocol
 
 MAX, TX_DEFAULT, TX = ProfilePurpose.MAX, ProfilePurpose.TX_DEFAULT, ProfilePurpose.TX
@@ -51,7 +43,7 @@ FAILSAFE_PROFILE_ID = 1
 TX_PROFILE_ID_BASE = 100  # + EVSE id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Capabilities:
     """What a charger accepts (1.6 configuration keys / 2.0.1 SmartChargingCtrlr)."""
 
@@ -65,7 +57,7 @@ class Capabilities:
     composite: bool = True  # answers GetCompositeSchedule (False once it said NotSupported)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LimitProfile:
     """One profile to install: ``periods`` ((start offset s, power W), ...) from ``start``.
 
@@ -136,7 +128,7 @@ def set_profile_request(p: LimitProfile, caps: Capabilities) -> tuple[str, dict]
         raise ValueError("a charger-wide maximum profile goes on connector/EVSE 0")
     if p.purpose == TX and (p.transaction_id is None or p.evse_id == 0):
         raise ValueError("a TxProfile needs its transaction id and an EVSE")
-    v16 = caps.protocol == "1.6"
+    v16 = caps.protocol == Protocol.V16
     unit = choose_unit(caps, p.phases > 0)
     schedule: dict = {"chargingRateUnit": unit,
                       "chargingSchedulePeriod": _periods(p, unit, caps, v16)}
@@ -167,7 +159,7 @@ def set_profile_request(p: LimitProfile, caps: Capabilities) -> tuple[str, dict]
 def composite_request(caps: Capabilities, evse_id: int, duration_s: int, ac: bool
                       ) -> tuple[str, dict]:
     unit = choose_unit(caps, ac)
-    if caps.protocol == "1.6":
+    if caps.protocol == Protocol.V16:
         return "GetCompositeSchedule", {"connectorId": evse_id, "duration": int(duration_s),
                                         "chargingRateUnit": unit}
     return "GetCompositeSchedule", {"evseId": evse_id, "duration": int(duration_s),
@@ -237,7 +229,7 @@ V201_VARIABLES = (("SmartChargingCtrlr", None, "RateUnit"),
 
 
 def probe_request(protocol: str) -> tuple[str, dict]:
-    if protocol == "1.6":
+    if protocol == Protocol.V16:
         return "GetConfiguration", {"key": list(V16_KEYS)}
     data = []
     for component, instance, variable in V201_VARIABLES:
@@ -266,29 +258,31 @@ def _int(text, default: int) -> int:
 def parse_probe(protocol: str, response: dict, evses: int = 1) -> Capabilities:
     """Capabilities from a GetConfiguration / GetVariables answer (defaults for what's missing:
     both units, stack level 0, one period, one profile)."""
-    if protocol == "1.6":
+    if protocol == Protocol.V16:
         conf = {k.get("key"): k.get("value") for k in response.get("configurationKey") or []}
         return Capabilities(
-            protocol, _units(conf.get("ChargingScheduleAllowedChargingRateUnit")),
-            _int(conf.get("ChargeProfileMaxStackLevel"), 0),
-            _int(conf.get("ChargingScheduleMaxPeriods"), 1),
-            _int(conf.get("MaxChargingProfilesInstalled"), 1),
-            _int(conf.get("NumberOfConnectors"), evses), probed=bool(conf))
+            protocol=protocol,
+            rate_units=_units(conf.get("ChargingScheduleAllowedChargingRateUnit")),
+            max_stack_level=_int(conf.get("ChargeProfileMaxStackLevel"), 0),
+            max_periods=_int(conf.get("ChargingScheduleMaxPeriods"), 1),
+            max_profiles=_int(conf.get("MaxChargingProfilesInstalled"), 1),
+            evses=_int(conf.get("NumberOfConnectors"), evses), probed=bool(conf))
     values = {}
     for r in response.get("getVariableResult") or []:
         if r.get("attributeStatus") == "Accepted":
             values[r["variable"]["name"]] = r.get("attributeValue")
-    return Capabilities(protocol, _units(values.get("RateUnit")),
-                        _int(values.get("ProfileStackLevel"), 0),
-                        _int(values.get("PeriodsPerSchedule"), 1),
-                        _int(values.get("Entries"), 1), evses, probed=bool(values))
+    return Capabilities(protocol=protocol, rate_units=_units(values.get("RateUnit")),
+                        max_stack_level=_int(values.get("ProfileStackLevel"), 0),
+                        max_periods=_int(values.get("PeriodsPerSchedule"), 1),
+                        max_profiles=_int(values.get("Entries"), 1), evses=evses,
+                        probed=bool(values))
 
 
 def probe_facts(protocol: str, response: dict) -> ChargerFacts:
     """What a 1.6 GetConfiguration answer tells of the hardware: ``ConnectorPhaseRotation``
     (1.6 section 9.1.7: per connector, e.g. ``1.RST``; ``NotApplicable`` for one-phase and DC
     chargers, so it only proves three-phase AC)."""
-    if protocol != "1.6":
+    if protocol != Protocol.V16:
         return ChargerFacts()
     conf = {k.get("key"): k.get("value") for k in response.get("configurationKey") or []}
     rotations = [part.split(".", 1)[-1].strip() for part in

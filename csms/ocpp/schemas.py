@@ -20,6 +20,7 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 from ocpp.messages import get_validator
 
+from csms.domain.model import Protocol
 from csms.ocpp.framing import CALL, CALLRESULT, FrameError
 
 # jsonschema keyword -> error kind (see framing.ERROR_CODES).
@@ -47,13 +48,13 @@ _DECIMAL_ACTIONS_16 = {(CALL, "SetChargingProfile"), (CALL, "RemoteStartTransact
 
 @cache
 def validator_for(version: str, message_type: int, action: str) -> Draft4Validator | None:
-    decimal = version == "1.6" and (message_type, action) in _DECIMAL_ACTIONS_16
+    decimal = version == Protocol.V16 and (message_type, action) in _DECIMAL_ACTIONS_16
     try:
         return get_validator(message_type, action, version,
                              parse_float=Decimal if decimal else float)
     except (OSError, ValueError):
         pass
-    if version == "2.1" and message_type == CALL:
+    if version == Protocol.V21 and message_type == CALL:
         # 2.1 SEND messages (NotifyPeriodicEventStream) have a schema without "Request".
         path = Path(ocpp.__file__).parent / "v21" / "schemas" / f"{action}.json"
         if path.is_file():
@@ -83,7 +84,7 @@ def validate(version: str, message_type: int, action: str, payload: dict,
     except fastjsonschema.JsonSchemaException:
         pass  # find out exactly what failed (and re-check decimals exactly) below
     validator = validator_for(version, message_type, action)
-    if version == "1.6" and (message_type, action) in _DECIMAL_ACTIONS_16:
+    if version == Protocol.V16 and (message_type, action) in _DECIMAL_ACTIONS_16:
         payload = json.loads(json.dumps(payload, default=float), parse_float=Decimal)
     error = best_match(validator.iter_errors(payload))
     if error is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ocpp.v16.enums import Action
 
 from csms.domain import events as ev
-from csms.domain.model import Authorization, AuthorizationStatus, MeterSample
+from csms.domain.model import Authorization, AuthorizationStatus, MeterSample, Protocol
 from csms.ocpp.common import (
     Adapter,
     format_time,
@@ -50,7 +50,7 @@ def samples(meter_values: list[dict], fallback) -> tuple[MeterSample, ...]:
 
 
 class V16Adapter(Adapter):
-    version = "1.6"
+    version = Protocol.V16
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ocpp.v201.enums import Action
 
 from csms.domain import events as ev
-from csms.domain.model import Authorization, MeterSample
+from csms.domain.model import Authorization, MeterSample, Protocol
 from csms.ocpp import charging_needs
 from csms.ocpp.common import (
     Adapter,
@@ -54,7 +54,7 @@ def _register_wh(sample_list: tuple[MeterSample, ...]) -> float | None:
 
 
 class V201Adapter(Adapter):
-    version = "2.0.1"
+    version = Protocol.V201
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

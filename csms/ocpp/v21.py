@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ocpp.v21.enums import Action
 
+from csms.domain.model import Protocol
 from csms.ocpp.v201 import V201Adapter
 
 KNOWN_ACTIONS = frozenset(a.value for a in Action)
@@ -30,7 +31,7 @@ _RECORDED_21 = ("NotifyDERAlarm", "NotifyDERStartStop", "ReportDERControl",
 
 
 class V21Adapter(V201Adapter):
-    version = "2.1"
+    version = Protocol.V21
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from csms.domain.charger_facts import default_rating_w
 from csms.domain.charging_needs import ChargingNeeds
 from csms.domain.electrical import VOLTAGE_V
+from csms.domain.model import Protocol
 from csms.fleet.identify import vehicles_for_sessions
 from csms.ocpp.profiles import Capabilities
 from csms.sites import readings as rd
@@ -45,7 +46,7 @@ SAMPLE_LOOKBACK_S = 900.0  # latest power sample: look no further back than this
 CHARGE_EFFICIENCY_LOW = 0.84
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ChargerInfo:
     id: str
     protocol: str | None
@@ -59,7 +60,7 @@ class ChargerInfo:
     clock_offset_s: float = 0.0  # its clock minus ours (0 until estimated)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvseSession:
     charger_id: str
     evse_id: int
@@ -82,7 +83,7 @@ class EvseSession:
     vehicle_id: int | None = None  # the registered vehicle whose facts limit it (csms.fleet)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteSnapshot:
     site_id: int
     name: str
@@ -113,10 +114,12 @@ def _phases(wiring: str | None) -> int:
 
 def _caps(row: ChargerCapabilityRow | None, protocol: str | None, evses: int) -> Capabilities:
     if row is None:
-        return Capabilities(protocol or "1.6", evses=evses)
-    return Capabilities(row.protocol, tuple(u for u in row.rate_units.split(",") if u),
-                        row.max_stack_level, row.max_periods, row.max_profiles,
-                        max(row.evses, evses), row.probed, row.composite)
+        return Capabilities(protocol=protocol or Protocol.V16, evses=evses)
+    return Capabilities(protocol=row.protocol,
+                        rate_units=tuple(u for u in row.rate_units.split(",") if u),
+                        max_stack_level=row.max_stack_level, max_periods=row.max_periods,
+                        max_profiles=row.max_profiles, evses=max(row.evses, evses),
+                        probed=row.probed, composite=row.composite)
 
 
 def _charger_info(c: ChargerRow, seen: set[int], caps_row: ChargerCapabilityRow | None
@@ -127,9 +130,10 @@ def _charger_info(c: ChargerRow, seen: set[int], caps_row: ChargerCapabilityRow 
     wiring = c.phase_wiring or "L1L2L3"
     if ac and c.supply_phases == 1 and _phases(wiring) > 1:
         wiring = wiring[:2]  # a one-phase EVSE (as it reports) on the first wired phase
-    return ChargerInfo(c.id, c.protocol, c.connected, ac, _phases(wiring) if ac else 0,
-                       rating, evses, _caps(caps_row, c.protocol, evses), wiring,
-                       c.clock_offset_s or 0.0)
+    return ChargerInfo(id=c.id, protocol=c.protocol, connected=c.connected, ac=ac,
+                       phases=_phases(wiring) if ac else 0, evse_max_w=rating, evses=evses,
+                       caps=_caps(caps_row, c.protocol, evses), wiring=wiring,
+                       clock_offset_s=c.clock_offset_s or 0.0)
 
 
 def session_start(s: SessionRow, offset_s: float) -> datetime:
@@ -272,9 +276,11 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
             # 11 kW three-phase EVSE gets at most 16 A on its one phase, 3.68 kW.
             max_w = min(max_w, info.evse_max_w * phases / info.phases)
         sessions.append(EvseSession(
-            s.charger_id, s.evse_id, s.id, s.transaction_ref, info.ac, phases, max_w,
-            session_start(s, info.clock_offset_s), s.energy_wh or 0.0, requested_wh,
-            departure, source, watts, ts,
+            charger_id=s.charger_id, evse_id=s.evse_id, session_id=s.id,
+            transaction_ref=s.transaction_ref, ac=info.ac, phases=phases, max_w=max_w,
+            started_at=session_start(s, info.clock_offset_s), energy_wh=s.energy_wh or 0.0,
+            requested_wh=requested_wh, departure=departure, needs_source=source,
+            measured_w=watts, measured_at=ts,
             obeying=state.obeying if state is not None else True,
             limit_w=state.limit_w if state is not None and state.session_id == s.id else None,
             wiring=info.wiring, ev_state=s.charging_state,
@@ -282,7 +288,9 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
     idle = tuple((c.id, e) for c in chargers.values() for e in range(1, c.evses + 1)
                  if (c.id, e) not in busy)
     return SiteSnapshot(
-        site.id, site.name, now, site.capacity_kw, site.policy, dict(site.policy_params),
-        site.control_period_s, dict(site.tariff), site.pv_kwp, site.latitude, site.longitude,
-        site.base_load_profile, site.base_load_peak_kw, tuple(chargers.values()),
-        tuple(sessions), idle)
+        site_id=site.id, name=site.name, now=now, capacity_kw=site.capacity_kw,
+        policy=site.policy, policy_params=dict(site.policy_params),
+        control_period_s=site.control_period_s, tariff=dict(site.tariff), pv_kwp=site.pv_kwp,
+        latitude=site.latitude, longitude=site.longitude,
+        base_load_profile=site.base_load_profile, base_load_peak_kw=site.base_load_peak_kw,
+        chargers=tuple(chargers.values()), sessions=tuple(sessions), idle_evses=idle)

@@ -1,5 +1,5 @@
 """/api/v1/sites: sites CRUD (capacity and policy change live), charger membership, the load
-series, KPIs and the per-charger smart-charging state."""
+series, the state now, KPIs and the per-charger smart-charging state."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from csms import clock
-from csms.sites import service
+from csms.sites import live, service
 from csms.sites.kpis import site_kpis
 from csms.sites.load import site_load
 from csms.store.tables import SiteRow
@@ -154,6 +154,14 @@ def site_payback(site_id: Id, session: DB):
     if result is None:
         return {"site_id": site_id, "months": None, "reason": "the site has no chargers"}
     return result.as_json()
+
+
+@router.get("/{site_id}/live", dependencies=[Viewer])
+def site_live(site_id: Id, session: DB):
+    """The site now, as the console's overview shows it: its chargers' counts, EV power from
+    the live readings, base load and PV of its models, SOC bands, utilisation per charger
+    class and the grid KPIs."""
+    return live.site_now(session, _get(session, site_id), clock.now()).as_json()
 
 
 @router.get("/{site_id}/kpis", dependencies=[Viewer])

@@ -52,6 +52,11 @@ async def test_console_and_api_show_the_same_kpis(api, client_for, site_with_a_m
         r = await api.put(f"/api/v1/sites/{site['id']}/chargers/{cid}", json=body,
                           headers=admin)
         assert r.status_code == 200, r.text
+    other = (await api.post("/api/v1/sites", json={"name": "elsewhere", "capacity_kw": 50},
+                            headers=admin)).json()
+    r = await api.put(f"/api/v1/sites/{other['id']}/chargers/CP-ELSEWHERE",
+                      json={"charger_type": "AC", "max_power_w": 7_400}, headers=admin)
+    assert r.status_code == 200, r.text
     with Session(api.engine) as s:
         morning = NOW.replace(hour=7, minute=0)
         done = SessionRow(charger_id="CP-AC", protocol="1.6", transaction_ref="A1", evse_id=1,
@@ -62,8 +67,20 @@ async def test_console_and_api_show_the_same_kpis(api, client_for, site_with_a_m
                              evse_id=1, started_at=NOW - timedelta(minutes=55),
                              started_received_at=NOW - timedelta(minutes=55), active=True,
                              meter_start_wh=0.0)
-        s.add_all([done, running])
+        # A car on another site: the overview shows the first site, and neither its counts nor
+        # its power may include this one (they once counted every charger).
+        elsewhere = SessionRow(charger_id="CP-ELSEWHERE", protocol="1.6", transaction_ref="E1",
+                               evse_id=1, started_at=NOW - timedelta(minutes=5),
+                               started_received_at=NOW - timedelta(minutes=5), active=True,
+                               meter_start_wh=0.0)
+        s.add_all([done, running, elsewhere])
         s.flush()
+        for cid, sid, power_w in (("CP-DC", running.id, 40_000.0),
+                                  ("CP-ELSEWHERE", elsewhere.id, 7_000.0)):
+            at = NOW - timedelta(minutes=1)
+            s.add(MeterSampleRow(charger_id=cid, session_id=sid, evse_id=1, timestamp=at,
+                                 received_at=at, measurand="Power.Active.Import",
+                                 value=power_w, unit="W"))
         _register(s, "CP-AC", done.id, morning, 60, 11_000.0)
         _register(s, "CP-DC", running.id, NOW - timedelta(minutes=55), 55, 40_000.0)
         for m in range(0, 56, 5):  # the DC car reports its SoC: 40 % + 0.5 % a minute
@@ -109,3 +126,17 @@ async def test_console_and_api_show_the_same_kpis(api, client_for, site_with_a_m
     # The 30-s block the overview refreshes gives the same figures as the whole page.
     block = (await console.get("/?block=today")).text
     assert _shown(block, "cost-today") == _shown(overview, "cost-today")
+
+    # The live block: the overview shows the site now as GET /sites/{id}/live gives it.
+    now = (await api.get(f"/api/v1/sites/{site['id']}/live", headers=viewer)).json()
+    assert now["counts"]["chargers"] == 2 and now["counts"]["active_sessions"] == 1, now
+    assert now["ev_kw"] == pytest.approx(40.0), now  # the other site's 7 kW is not counted
+    assert now["soc_bands"] == {"optimal": 0, "good": 1, "critical": 0}, now
+    assert _shown(overview, "active-sessions") == now["counts"]["active_sessions"]
+    assert _shown(overview, "connected") == now["counts"]["connected"]
+    assert _shown(overview, "ev-power") == round(now["ev_kw"], 2)
+    assert _shown(overview, "site-power") == round(now["site_kw"], 1)
+    assert _shown(overview, "soc-good") == now["soc_bands"]["good"]
+    elsewhere = (await api.get(f"/api/v1/sites/{other['id']}/live", headers=viewer)).json()
+    assert elsewhere["ev_kw"] == pytest.approx(7.0), elsewhere
+    assert elsewhere["counts"]["active_sessions"] == 1, elsewhere

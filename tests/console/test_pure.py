@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from csms.sites import history
-from csms.web.console import fleet, i18n, profiles, svg
+from csms.sites import history, live
+from csms.web.console import i18n, profiles, svg
 
 T0 = datetime(2026, 4, 15, tzinfo=UTC)
 
@@ -20,14 +20,14 @@ T0 = datetime(2026, 4, 15, tzinfo=UTC)
     ([0, 49.9, 50, 70, 70.1, 100], {"optimal": 2, "good": 2, "critical": 2}),
 ])
 def test_soc_bands(socs, expected):
-    assert fleet.soc_bands(socs) == expected
+    assert live.soc_bands(socs) == expected
 
 
 @pytest.mark.parametrize("ctype, max_w, expected", [
     (None, None, "ac"), ("AC", 22_000, "ac"), ("DC", 50_000, "dc_fast"),
     ("DC", None, "dc_fast"), ("dc", 150_000, "dc_ultra"), ("DC", 350_000, "dc_ultra")])
 def test_charger_class(ctype, max_w, expected):
-    assert fleet.charger_class(ctype, max_w) == expected
+    assert live.charger_class(ctype, max_w) == expected
 
 
 def test_spread_kw():

@@ -23,9 +23,10 @@ CASES = [(p, phases, dc) for p in POWERS_KW for phases, dc in ((1, False), (3, F
 def _sent(power_w: float, phases: int, rate_units: tuple[str, ...], protocol: str
           ) -> tuple[str, dict]:
     """The first period of the TxProfile the loop builds for ``power_w``."""
-    caps = pf.Capabilities(protocol, rate_units=rate_units)
+    caps = pf.Capabilities(protocol=protocol, rate_units=rate_units)
     _, payload = pf.set_profile_request(
-        pf.LimitProfile(pf.TX, 1, ((0, power_w),), phases, transaction_id="7"), caps)
+        pf.LimitProfile(purpose=pf.TX, evse_id=1, periods=((0, power_w),), phases=phases,
+                        transaction_id="7"), caps)
     profile = payload.get("csChargingProfiles") or payload["chargingProfile"]
     schedule = profile["chargingSchedule"]
     schedule = schedule[0] if isinstance(schedule, list) else schedule
@@ -49,7 +50,8 @@ def test_whatif_limits_equal_the_set_charging_profile(protocol):
                 {"csChargingProfiles": {"chargingSchedule": {
                     "chargingRateUnit": unit, "chargingSchedulePeriod": [period]}}},
                 sent_at=datetime(2026, 1, 1))[0].limit_w
-            assert back == pytest.approx(pf.limit_power_w(period["limit"], unit, loop_phases))
+            assert back == pytest.approx(
+                electrical.limit_power_w(period["limit"], unit, loop_phases))
         assert shown.applied_kw[i] * 1000.0 <= p_kw * 1000.0 + 1e-9
 
 
@@ -68,11 +70,11 @@ def test_whatif_discharge_equals_the_2_1_setpoint():
 
 
 def test_one_home_for_the_electrical_constants():
-    assert pf.VOLTAGE_V is electrical.VOLTAGE_V
-    assert pf.MIN_AC_CURRENT_A == electrical.MIN_AC_CURRENT_A == 6.0
-    assert pf.MIN_DC_POWER_W is electrical.MIN_DC_POWER_W
-    assert pf.to_limit is electrical.to_limit
-    assert pf.limit_power_w is electrical.limit_power_w
+    assert electrical.VOLTAGE_V is electrical.VOLTAGE_V
+    assert electrical.MIN_AC_CURRENT_A == electrical.MIN_AC_CURRENT_A == 6.0
+    assert electrical.MIN_DC_POWER_W is electrical.MIN_DC_POWER_W
+    assert electrical.to_limit is electrical.to_limit
+    assert electrical.limit_power_w is electrical.limit_power_w
 
 
 def test_no_copy_of_the_constants_outside_their_home():

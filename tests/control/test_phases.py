@@ -64,23 +64,29 @@ def test_redundant_rows():
 def charger(cid: str, wiring: str, ac: bool = True, evses: int = 1,
             max_w: float = THREE_PHASE_W) -> ChargerInfo:
     phases = len(wiring) // 2 if ac else 0
-    return ChargerInfo(cid, "2.0.1", True, ac, phases, max_w, evses, pf.Capabilities("2.0.1"),
-                       wiring)
+    return ChargerInfo(id=cid, protocol="2.0.1", connected=True, ac=ac, phases=phases,
+                       evse_max_w=max_w, evses=evses, caps=pf.Capabilities(protocol="2.0.1"),
+                       wiring=wiring)
 
 
 def session(c: ChargerInfo, sid: int, phases: int, max_w: float, want_wh: float = 60_000.0,
             left_h: float = 4.0, evse: int = 1, obeying: bool = True,
             measured_w: float | None = None) -> EvseSession:
-    return EvseSession(c.id, evse, sid, f"t{sid}", c.ac, phases if c.ac else 0, max_w, NOW,
-                       0.0, want_wh, NOW + timedelta(hours=left_h), "ev", measured_w,
-                       obeying=obeying, wiring=c.wiring)
+    return EvseSession(charger_id=c.id, evse_id=evse, session_id=sid, transaction_ref=f"t{sid}",
+                       ac=c.ac, phases=phases if c.ac else 0, max_w=max_w, started_at=NOW,
+                       energy_wh=0.0, requested_wh=want_wh,
+                       departure=NOW + timedelta(hours=left_h), needs_source="ev",
+                       measured_w=measured_w, obeying=obeying, wiring=c.wiring)
 
 
 def snapshot(chargers, sessions, capacity_kw=60.0, policy="load_balancing", params=None,
              idle=()) -> SiteSnapshot:
-    return SiteSnapshot(1, "s", NOW, capacity_kw, policy, dict(params or {}), 300,
-                        {"name": "onee-default"}, 0.0, 33.6, -7.6, None, 0.0, tuple(chargers),
-                        tuple(sessions), tuple(idle))
+    return SiteSnapshot(site_id=1, name="s", now=NOW, capacity_kw=capacity_kw, policy=policy,
+                        policy_params=dict(params or {}), control_period_s=300,
+                        tariff={"name": "onee-default"}, pv_kwp=0.0, latitude=33.6,
+                        longitude=-7.6, base_load_profile=None, base_load_peak_kw=0.0,
+                        chargers=tuple(chargers), sessions=tuple(sessions),
+                        idle_evses=tuple(idle))
 
 
 def one_phase_site(wirings: list[str], ev_phases: int, **kw) -> SiteSnapshot:

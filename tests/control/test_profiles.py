@@ -8,11 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from csms.domain import electrical
 from csms.ocpp import profiles as pf
 from csms.ocpp.schemas import validate
 
-CAPS16 = pf.Capabilities("1.6", ("A", "W"), 3, 24, 16, 2, True)
-CAPS201 = pf.Capabilities("2.0.1", ("A", "W"), 3, 24, 16, 2, True)
+CAPS16 = pf.Capabilities(protocol="1.6", rate_units=("A", "W"), max_stack_level=3,
+                         max_periods=24, max_profiles=16, evses=2, probed=True)
+CAPS201 = pf.Capabilities(protocol="2.0.1", rate_units=("A", "W"), max_stack_level=3,
+                          max_periods=24, max_profiles=16, evses=2, probed=True)
 T = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
 
 
@@ -28,21 +31,21 @@ T = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
     (-5.0, "A", 3, 0.0),
 ])
 def test_to_limit(power_w, unit, phases, expected):
-    assert pf.to_limit(power_w, unit, phases) == expected
+    assert electrical.to_limit(power_w, unit, phases) == expected
 
 
 @given(st.floats(0, 400_000), st.sampled_from(["A", "W"]), st.sampled_from([0, 1, 3]))
 def test_limit_never_above_the_planned_power(power_w, unit, phases):
-    value = pf.to_limit(power_w, unit, phases)
-    assert pf.limit_power_w(value, unit, phases) <= power_w + 1e-6
+    value = electrical.to_limit(power_w, unit, phases)
+    assert electrical.limit_power_w(value, unit, phases) <= power_w + 1e-6
     assert round(value, 1) == value
     if phases and unit == "A":
         assert value == 0 or value >= 6.0
 
 
 def test_tx_profile_16_validates_and_carries_the_transaction():
-    p = pf.LimitProfile(pf.TX, 1, ((0, 11_040.0),), 3, start=T, duration_s=300,
-                        transaction_id="42")
+    p = pf.LimitProfile(purpose=pf.TX, evse_id=1, periods=((0, 11_040.0),), phases=3, start=T,
+                        duration_s=300, transaction_id="42")
     action, payload = pf.set_profile_request(p, CAPS16)
     validate("1.6", 2, action, payload, "-")
     prof = payload["csChargingProfiles"]
@@ -55,7 +58,7 @@ def test_tx_profile_16_validates_and_carries_the_transaction():
 
 
 def test_failsafe_201_on_evse_0_at_level_0():
-    p = pf.LimitProfile(pf.TX_DEFAULT, 0, ((0, 1_500.0),), 1)
+    p = pf.LimitProfile(purpose=pf.TX_DEFAULT, evse_id=0, periods=((0, 1_500.0),), phases=1)
     action, payload = pf.set_profile_request(p, CAPS201)
     validate("2.0.1", 2, action, payload, "-")
     prof = payload["chargingProfile"]
@@ -67,13 +70,17 @@ def test_failsafe_201_on_evse_0_at_level_0():
 
 def test_rules_chargers_enforce():
     with pytest.raises(ValueError):
-        pf.set_profile_request(pf.LimitProfile(pf.MAX, 1, ((0, 1.0),)), CAPS16)
+        pf.set_profile_request(
+            pf.LimitProfile(purpose=pf.MAX, evse_id=1, periods=((0, 1.0),)), CAPS16)
     with pytest.raises(ValueError):
-        pf.set_profile_request(pf.LimitProfile(pf.TX, 1, ((0, 1.0),)), CAPS201)
+        pf.set_profile_request(
+            pf.LimitProfile(purpose=pf.TX, evse_id=1, periods=((0, 1.0),)), CAPS201)
     # Power-only charger: Watts; a charger without stack levels gets level 0.
-    caps = pf.Capabilities("2.0.1", ("W",), 0, 1, 1)
+    caps = pf.Capabilities(protocol="2.0.1", rate_units=("W",), max_stack_level=0, max_periods=1,
+                           max_profiles=1)
     _, payload = pf.set_profile_request(pf.LimitProfile(
-        pf.TX, 2, ((0, 7_400.0), (60, 5_000.0)), 3, transaction_id="t"), caps)
+        purpose=pf.TX, evse_id=2, periods=((0, 7_400.0), (60, 5_000.0)), phases=3,
+        transaction_id="t"), caps)
     sched = payload["chargingProfile"]["chargingSchedule"][0]
     assert sched["chargingRateUnit"] == "W" and len(sched["chargingSchedulePeriod"]) == 1
     assert payload["chargingProfile"]["stackLevel"] == 0
@@ -86,14 +93,17 @@ def test_parse_probe_both_versions():
         {"key": "ChargingScheduleMaxPeriods", "readonly": True, "value": "10"},
         {"key": "MaxChargingProfilesInstalled", "readonly": True, "value": "4"},
         {"key": "NumberOfConnectors", "readonly": True, "value": "2"}]}
-    assert pf.parse_probe("1.6", r16) == pf.Capabilities("1.6", ("A",), 5, 10, 4, 2, True)
+    assert pf.parse_probe("1.6", r16) == pf.Capabilities(
+        protocol="1.6", rate_units=("A",), max_stack_level=5, max_periods=10, max_profiles=4,
+        evses=2, probed=True)
     r201 = {"getVariableResult": [
         {"attributeStatus": "Accepted", "component": {"name": "SmartChargingCtrlr"},
          "variable": {"name": n}, "attributeValue": v}
         for n, v in [("RateUnit", "A,W"), ("ProfileStackLevel", "8"),
                      ("PeriodsPerSchedule", "24"), ("Entries", "16")]]}
-    assert pf.parse_probe("2.0.1", r201) == pf.Capabilities("2.0.1", ("A", "W"), 8, 24, 16, 1,
-                                                            True)
+    assert pf.parse_probe("2.0.1", r201) == pf.Capabilities(
+        protocol="2.0.1", rate_units=("A", "W"), max_stack_level=8, max_periods=24,
+        max_profiles=16, evses=1, probed=True)
     assert not pf.parse_probe("1.6", {}).probed
     action, payload = pf.probe_request("2.0.1")
     validate("2.0.1", 2, action, payload, "-")

@@ -18,6 +18,7 @@ from csms.control.v2g import (
     need_and_floor_wh,
     v2x_capability,
 )
+from csms.domain import electrical
 from csms.ocpp import profiles as pf
 from csms.ocpp.charging_needs import parse
 from csms.ocpp.schemas import validate
@@ -100,9 +101,11 @@ def test_signed_limit(power_w, protocol, expected):
 def test_discharge_only_on_21(powers, protocol, units, phases):
     """Every payload is schema-valid; 1.6/2.0.1 never get a negative limit or a 2.1 field;
     2.1 discharges at most what was planned, with limit 0 and setpoint == dischargeLimit."""
-    caps = pf.Capabilities(protocol, units, 1, 4, 16)
+    caps = pf.Capabilities(protocol=protocol, rate_units=units, max_stack_level=1, max_periods=4,
+                           max_profiles=16)
     periods = tuple((600 * k, p) for k, p in enumerate(powers))
-    profile = pf.LimitProfile(pf.TX, 1, periods, phases, transaction_id="7")
+    profile = pf.LimitProfile(purpose=pf.TX, evse_id=1, periods=periods, phases=phases,
+                              transaction_id="7")
     action, payload = pf.set_profile_request(profile, caps)
     validate(protocol, 2, action, payload, "x")
     schedule = (payload["csChargingProfiles"]["chargingSchedule"] if protocol == "1.6"
@@ -116,7 +119,7 @@ def test_discharge_only_on_21(powers, protocol, units, phases):
         if "setpoint" in period:
             assert period["operationMode"] == "CentralSetpoint" and period["limit"] == 0
             assert period["setpoint"] == period["dischargeLimit"] < 0
-            assert pf.limit_power_w(period["setpoint"], unit, phases) >= power_w - 1e-6
+            assert electrical.limit_power_w(period["setpoint"], unit, phases) >= power_w - 1e-6
         else:
             assert period["operationMode"] == "ChargingOnly"
 
@@ -130,17 +133,24 @@ def test_readback_reads_the_setpoint():
 
 
 def _snapshot(sessions, v2g, policy="grid_support", now=T_PEAK) -> SiteSnapshot:
-    chargers = (ChargerInfo("V", "2.1", True, False, 0, 150_000, 2,
-                            pf.Capabilities("2.1", ("W",), 8, 24)),
-                ChargerInfo("A", "2.0.1", True, True, 3, 22_080, 2, pf.Capabilities("2.0.1")))
-    return SiteSnapshot(1, "s", now, 100.0, policy, {}, 60, {"name": "onee-default"}, 0.0,
-                        33.6, -7.6, "residential", 30.0, chargers, tuple(sessions), (),
-                        {"v2g": v2g})
+    chargers = (ChargerInfo(id="V", protocol="2.1", connected=True, ac=False, phases=0,
+                            evse_max_w=150_000, evses=2,
+                            caps=pf.Capabilities(protocol="2.1", rate_units=("W",),
+                                                 max_stack_level=8, max_periods=24)),
+                ChargerInfo(id="A", protocol="2.0.1", connected=True, ac=True, phases=3,
+                            evse_max_w=22_080, evses=2, caps=pf.Capabilities(protocol="2.0.1")))
+    return SiteSnapshot(site_id=1, name="s", now=now, capacity_kw=100.0, policy=policy,
+                        policy_params={}, control_period_s=60, tariff={"name": "onee-default"},
+                        pv_kwp=0.0, latitude=33.6, longitude=-7.6,
+                        base_load_profile="residential", base_load_peak_kw=30.0,
+                        chargers=chargers, sessions=tuple(sessions), extra={"v2g": v2g})
 
 
 def _session(charger, evse, sid, ac, max_w, want_wh, left_min, now=T_PEAK) -> EvseSession:
-    return EvseSession(charger, evse, sid, f"t{sid}", ac, 3 if ac else 0, max_w, now, 0.0,
-                       want_wh, now + timedelta(minutes=left_min), "ev")
+    return EvseSession(charger_id=charger, evse_id=evse, session_id=sid,
+                       transaction_ref=f"t{sid}", ac=ac, phases=3 if ac else 0, max_w=max_w,
+                       started_at=now, energy_wh=0.0, requested_wh=want_wh,
+                       departure=now + timedelta(minutes=left_min), needs_source="ev")
 
 
 def test_planner_discharges_the_21_v2g_session_in_the_peak():

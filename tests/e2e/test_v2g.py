@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import select
 
 from csms import clock
-from csms.ocpp.profiles import MIN_AC_CURRENT_A, VOLTAGE_V
+from csms.domain.electrical import MIN_AC_CURRENT_A, VOLTAGE_V
 from csms.services import Services
 from csms.settings import Settings
 from csms.sites import service as sites

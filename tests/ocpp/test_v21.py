@@ -96,9 +96,10 @@ async def test_v2x_session_and_discharge_setpoint(services):
         assert needs.status == "Accepted"
         # The CSMS sends a discharge set-point the 2.1 way; the library validates it (2.1
         # schema) on the charger side too.
-        profile = pf.LimitProfile(pf.TX, 1, ((0, -20_000.0),), 0, start=T0, duration_s=600,
-                                  transaction_id="TX21")
-        action, payload = pf.set_profile_request(profile, pf.Capabilities("2.1", ("W",), 1))
+        profile = pf.LimitProfile(purpose=pf.TX, evse_id=1, periods=((0, -20_000.0),), phases=0,
+                                  start=T0, duration_s=600, transaction_id="TX21")
+        caps = pf.Capabilities(protocol="2.1", rate_units=("W",), max_stack_level=1)
+        action, payload = pf.set_profile_request(profile, caps)
         answer = await services.gateway.call("CP21-1", action, payload)
         assert answer["status"] == "Accepted"
         (evse_id, got), = cp.profiles
@@ -130,9 +131,11 @@ async def test_v2x_session_and_discharge_setpoint(services):
 
 
 async def test_profiles_never_discharge_before_21():
-    profile = pf.LimitProfile(pf.TX, 1, ((0, -20_000.0),), 0, transaction_id="7")
+    profile = pf.LimitProfile(purpose=pf.TX, evse_id=1, periods=((0, -20_000.0),), phases=0,
+                              transaction_id="7")
     for protocol in ("1.6", "2.0.1"):
-        _, payload = pf.set_profile_request(profile, pf.Capabilities(protocol, ("W",), 1))
+        caps = pf.Capabilities(protocol=protocol, rate_units=("W",), max_stack_level=1)
+        _, payload = pf.set_profile_request(profile, caps)
         text = json.dumps(payload)
         assert "setpoint" not in text and "operationMode" not in text
         periods = (payload.get("chargingProfile", {}).get("chargingSchedule", [{}])[0]

@@ -4,30 +4,22 @@ savings are the site's KPIs (``csms.sites.kpis``, the REST API's ``/sites/{id}/k
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from csms.control.verify import over_limit_w
 from csms.domain.clock_offset import ALERT_S
-from csms.grid.model import grid_kpis
 from csms.handlers import plausibility
+from csms.sites import live
 from csms.sites.kpis import site_kpis
 from csms.store.tables import ChargerRow, ConnectorRow, SessionRow
-from csms.web.console import control_state, fleet, security
-from csms.web.console.site import (
-    PERIOD_S,
-    connection_of,
-    current_site,
-    day_bounds,
-    day_series,
-)
+from csms.web.console import control_state, security
+from csms.web.console.site import current_site
 
 MAX_ALERTS_PER_KIND = 5
-OVERVIEW_MEASURANDS = ("Power.Active.Import", "SoC")
 
 
 @dataclass
@@ -37,62 +29,25 @@ class Alert:
     args: tuple = ()
 
 
-@dataclass
 class Overview:
-    site_name: str
-    counts: fleet.Counts
-    ev_kw: float
-    site_kw: float
-    base_kw: float
-    pv_kw: float
-    limit_kw: float
-    soc_bands: dict
-    avg_soc_pct: float | None
-    utilisation: dict
-    grid_now: dict  # kpi -> (value, limit, ok)
-    alerts: list[Alert] = field(default_factory=list)
-    soc_reported: int = 0  # charging cars that report their SOC
+    """What the overview's live block shows: the site's state now (``csms.sites.live.site_now``,
+    the same as ``GET /api/v1/sites/{id}/live``) and the alerts."""
 
-    @property
-    def load_pct(self) -> float:
-        return 100.0 * self.site_kw / self.limit_kw if self.limit_kw > 0 else 0.0
+    def __init__(self, state: live.SiteNow, alerts: list[Alert] | None = None) -> None:
+        self.state = state
+        self.alerts = alerts or []
 
-
-def _grid_now(site, base_kw: float, ev_kw: float, pv_kw: float) -> dict:
-    k = grid_kpis(connection_of(site), np.array([base_kw]), np.full((1, 3), ev_kw / 3.0),
-                  np.array([pv_kw]))
-    th = k.thresholds
-    voltage = float(k.voltage_deviation_pct[0])
-    return {
-        "voltage": (voltage, th.voltage_deviation_max_pct, abs(voltage) <= th.voltage_deviation_max_pct),
-        "thd": (float(k.voltage_thd_pct[0]), k.voltage_thd_limit_pct,
-                float(k.voltage_thd_pct[0]) <= k.voltage_thd_limit_pct),
-        "pf": (float(k.power_factor[0]), th.power_factor_min,
-               float(k.power_factor[0]) >= th.power_factor_min),
-        "unbalance": (float(k.voltage_unbalance_pct[0]), th.voltage_unbalance_max_pct,
-                      float(k.voltage_unbalance_pct[0]) <= th.voltage_unbalance_max_pct),
-        "transformer": (float(k.transformer_loading_pct[0]), th.transformer_loading_max_pct,
-                        float(k.transformer_loading_pct[0]) <= th.transformer_loading_max_pct),
-    }
+    def __getattr__(self, name: str):
+        return getattr(self.state, name)
 
 
 def build(session: Session, now: datetime, silent: list[tuple[str, float]] = ()) -> Overview:
     """``silent``: (charger, wall seconds) of connected chargers that stopped talking (the
     gateway's ``silent``), alerted on."""
     site = current_site(session)
-    counts = fleet.counts(session)
-    readings = fleet.live_readings(session, now, measurands=OVERVIEW_MEASURANDS)
-    ev_kw = sum(r.power_w or 0.0 for r in readings.values()) / 1000.0
-    day_start, _, periods = day_bounds(site, now)
-    base, pv = day_series(site, day_start, periods)
-    k = min(int((now - day_start).total_seconds() // PERIOD_S), periods - 1)
-    site_kw = float(base[k] + ev_kw - pv[k])
-    socs = [r.soc_pct for r in readings.values() if r.soc_pct is not None]
-    grid_now = _grid_now(site, float(base[k]), ev_kw, float(pv[k]))
-    ov = Overview(site.name, counts, ev_kw, site_kw, float(base[k]), float(pv[k]),
-                  float(site.capacity_kw), fleet.soc_bands(socs),
-                  float(np.mean(socs)) if socs else None, fleet.utilisation(session), grid_now)
-    ov.soc_reported = len(socs)
+    readings = live.live_readings(session, now, measurands=live.NOW_MEASURANDS,
+                                  site_id=site.id)
+    ov = Overview(live.site_now(session, site, now, readings))
     ov.alerts = _alerts(session, ov, readings, now)
     ov.alerts += [Alert("warning", "alert_silent", (cid, f"{seconds / 60:.0f}"))
                   for cid, seconds in silent[:MAX_ALERTS_PER_KIND]]
@@ -107,7 +62,9 @@ def today(session: Session, now: datetime) -> dict | None:
 
 
 def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> list[Alert]:
+    """The site's alerts; charger alerts name the site's chargers only, as its counts do."""
     alerts: list[Alert] = []
+    ids = live.site_chargers(ov.site_id)
     if ov.site_kw > ov.limit_kw:
         alerts.append(Alert("danger", "alert_site", (f"{ov.site_kw:.1f}", f"{ov.limit_kw:.0f}")))
     # The control loop's verdicts (csms.control.verify): it judges each reading against the
@@ -127,15 +84,18 @@ def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> li
             alerts.append(Alert("warning", "alert_kpi", (name, f"{value:.2f}", f"{limit:g}")))
     faulted = session.execute(select(ConnectorRow.charger_id, ConnectorRow.connector_id,
                                      ConnectorRow.error_code)
-                              .where(ConnectorRow.status == "Faulted")
+                              .where(ConnectorRow.status == "Faulted",
+                                     ConnectorRow.charger_id.in_(ids))
                               .order_by(ConnectorRow.charger_id).limit(MAX_ALERTS_PER_KIND)).all()
     alerts += [Alert("danger", "alert_faulted", (c, n, e or "-")) for c, n, e in faulted]
     skewed = session.execute(select(ChargerRow.id, ChargerRow.clock_offset_s).where(
-        sa.func.abs(ChargerRow.clock_offset_s) > ALERT_S).order_by(ChargerRow.id)
+        sa.func.abs(ChargerRow.clock_offset_s) > ALERT_S, ChargerRow.id.in_(ids))
+        .order_by(ChargerRow.id)
         .limit(MAX_ALERTS_PER_KIND)).all()
     alerts += [Alert("warning", "alert_clock", (cid, f"{offset_s:+.0f}"))
                for cid, offset_s in skewed]
-    offline = session.execute(select(ChargerRow.id).where(ChargerRow.connected == False)  # noqa: E712
+    offline = session.execute(select(ChargerRow.id).where(ChargerRow.connected == False,  # noqa: E712
+                                                          ChargerRow.id.in_(ids))
                               .order_by(ChargerRow.id).limit(MAX_ALERTS_PER_KIND)).scalars().all()
     alerts += [Alert("warning", "alert_offline", (cid,)) for cid in offline]
     more = ov.counts.chargers - ov.counts.connected - len(offline)

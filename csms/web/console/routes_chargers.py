@@ -13,8 +13,9 @@ from csms.commands import recent
 from csms.domain.charger_facts import charger_class, default_rating_w
 from csms.domain.commands import CommandError
 from csms.domain.model import CommandState
+from csms.sites import live
 from csms.store.tables import ChargerRow, CommandRow, ConnectorRow, SessionRow
-from csms.web.console import auth, fleet, profiles, svg
+from csms.web.console import auth, profiles, svg
 from csms.web.console.render import DB, LOCAL_TZ, CurrentUser, page
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def chargers_page(request: Request, session: DB, user: CurrentUser, q: str = "")
             .order_by(ConnectorRow.charger_id, ConnectorRow.evse_id)):
         statuses.setdefault(cid, []).append(status)
     power_w: dict[str, float] = {}
-    for (cid, _), r in fleet.live_readings(session, clock.now(),
+    for (cid, _), r in live.live_readings(session, clock.now(),
                                           measurands=("Power.Active.Import",)).items():
         power_w[cid] = power_w.get(cid, 0.0) + (r.power_w or 0.0)
     return page(request, "chargers.html", user, "chargers", blocks=("table",), rows=rows,
@@ -74,7 +75,7 @@ def charger_page(request: Request, charger_id: str, session: DB, user: CurrentUs
     now = clock.now()
     connectors = session.exec(select(ConnectorRow).where(ConnectorRow.charger_id == charger_id)
                               .order_by(ConnectorRow.evse_id, ConnectorRow.connector_id)).all()
-    readings = fleet.live_readings(session, now, charger_id)
+    readings = live.live_readings(session, now, charger_id)
     active = session.exec(select(SessionRow).where(SessionRow.charger_id == charger_id,
                                                    SessionRow.active == True)  # noqa: E712
                           .order_by(SessionRow.id.desc())).all()
