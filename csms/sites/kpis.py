@@ -18,6 +18,7 @@ from csms.domain.charger_facts import default_rating_w
 from csms.economics import savings_vs_baseline
 from csms.grid.kpis import violation_shares
 from csms.grid.model import grid_kpis
+from csms.sites import efficiency as eff
 from csms.sites.load import site_load
 from csms.sites.models import connection_of, tariff_of
 from csms.sites.phases import wiring_order
@@ -112,6 +113,7 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
     # never a negative figure from a window without demand.
     comparable = float(baseline_ev.sum()) * STEP_S / 3600.0 >= MIN_COMPARABLE_KWH
     soc_pct, soc_cars = soc_trend(session, site_id, day_start, STEP_S, steps)
+    efficiency = eff.summary(*eff.session_efficiencies(session, site_id, day_start, now))
     states = session.exec(select(SmartChargingStateRow).where(
         SmartChargingStateRow.charger_id.in_(list(chargers)))).all() if chargers else []
     return {
@@ -134,7 +136,9 @@ def site_kpis(session: Session, site_id: int, now: datetime) -> dict | None:
                "soc_trend": {"step_s": STEP_S,
                              "mean_pct": [None if np.isnan(v) else round(float(v), 1)
                                           for v in soc_pct],
-                             "reporting_sessions": [int(n) for n in soc_cars]}},
+                             "reporting_sessions": [int(n) for n in soc_cars]},
+               # Estimated from measured data where it exists (csms.sites.efficiency).
+               "efficiency": efficiency},
         "cost": {"today_mad": cost.so_far_mad, "projected_mad": cost.projected_mad,
                  "today_kwh": cost.so_far_kwh, "projected_kwh": cost.projected_kwh,
                  "by_band": by_band},

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from csms import clock
-from csms.store.tables import MeterSampleRow, SessionRow
+from csms.store.tables import IdTokenRow, MeterSampleRow, SessionRow, VehicleRow
 
 pytestmark = pytest.mark.store
 NOW = datetime(2026, 6, 16, 10, 30, tzinfo=UTC)  # a Tuesday, 11:30 in Casablanca
@@ -63,7 +63,12 @@ async def test_console_and_api_show_the_same_kpis(api, client_for, site_with_a_m
                           started_at=morning, started_received_at=morning,
                           stopped_at=morning + timedelta(minutes=60), active=False,
                           meter_start_wh=0.0, energy_wh=11_000.0)
+        # The DC car is a registered vehicle (122 kWh usable), so its efficiency is estimated.
+        s.add(IdTokenRow(id_token="TAG-DC", created_at=NOW))
+        s.add(VehicleRow(name="van", battery_wh=122_000.0, ac_max_w=11_000.0,
+                         dc_max_w=80_000.0, id_token="TAG-DC", created_at=NOW))
         running = SessionRow(charger_id="CP-DC", protocol="2.0.1", transaction_ref="D1",
+                             id_token="TAG-DC",
                              evse_id=1, started_at=NOW - timedelta(minutes=55),
                              started_received_at=NOW - timedelta(minutes=55), active=True,
                              meter_start_wh=0.0)
@@ -123,6 +128,14 @@ async def test_console_and_api_show_the_same_kpis(api, client_for, site_with_a_m
     assert trend["reporting_sessions"][k:k + 5] == [1] * 5
     assert "Fleet state of charge today" in overview
     assert 'data-testid="soc-trend-note">Measured' in overview
+    # Efficiency, estimated where the data exists: the DC car's 27.5 SoC points of 122 kWh
+    # over the 36.7 kWh its register counted between the same readings.
+    eff = kpis["ev"]["efficiency"]
+    assert eff["sessions"] == 1 and eff["bands"] == {"high": 1, "typical": 0, "low": 0}, eff
+    assert eff["mean_pct"] == pytest.approx(100 * 0.275 * 122 / (40 * 55 / 60), rel=1e-6)
+    assert _shown(overview, "eff-high") == 1
+    assert _shown(overview, "eff-mean") == round(eff["mean_pct"], 1)
+    assert "Power vs efficiency" in overview
     # The 30-s block the overview refreshes gives the same figures as the whole page.
     block = (await console.get("/?block=today")).text
     assert _shown(block, "cost-today") == _shown(overview, "cost-today")

@@ -30,11 +30,15 @@ def limits(session: Session) -> list | None:
             for r in rows]
 
 
-def disobeying(session: Session, limit: int) -> list[tuple[str, float | None, float | None]]:
-    """(charger_id, measured_w, limit_w) of EVSEs the control loop flagged as not obeying."""
+def disobeying(session: Session, limit: int, chargers=None
+               ) -> list[tuple[str, float | None, float | None]]:
+    """(charger_id, measured_w, limit_w) of EVSEs the control loop flagged as not obeying;
+    ``chargers``: a subquery of the charger ids to look at (all when None)."""
     row = _table()
     if row is None:
         return []
+    query = select(row).where(row.obeying == False)  # noqa: E712
+    if chargers is not None:
+        query = query.where(row.charger_id.in_(chargers))
     return [(r.charger_id, r.measured_w, r.limit_w) for r in session.exec(
-        select(row).where(row.obeying == False).order_by(row.charger_id)  # noqa: E712
-        .limit(limit)).all()]
+        query.order_by(row.charger_id).limit(limit)).all()]

@@ -72,7 +72,7 @@ def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> li
     # The console used to re-judge per charger from the outbox on our clock with its own
     # tolerance, which flagged honest chargers (a fail-safe 0 A beside a transaction's limit).
     over = []
-    for cid, measured_w, limit_w in control_state.disobeying(session, MAX_ALERTS_PER_KIND):
+    for cid, measured_w, limit_w in control_state.disobeying(session, MAX_ALERTS_PER_KIND, ids):
         if measured_w is not None and limit_w is not None and over_limit_w(limit_w, measured_w):
             over.append(Alert("danger", "alert_limit", (cid, f"{(measured_w - limit_w) / 1000:.1f}",
                                                        f"{limit_w / 1000:.1f}")))

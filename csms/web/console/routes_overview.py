@@ -31,7 +31,8 @@ def overview_page(request: Request, session: DB, user: CurrentUser):
     ov = overview.build(session, now, silent_chargers(request)) if block != "today" else None
     kpis = overview.today(session, now) if block != "live" else None
     return page(request, "overview.html", user, "overview", blocks=("live", "today"), ov=ov,
-                kpis=kpis, soc_chart=_soc_chart(request, user, session, kpis))
+                kpis=kpis, soc_chart=_soc_chart(request, user, session, kpis),
+                eff_chart=_efficiency_chart(request, user, kpis))
 
 
 def _soc_chart(request: Request, user, session, kpis: dict | None):
@@ -46,3 +47,14 @@ def _soc_chart(request: Request, user, session, kpis: dict | None):
     labels = period_labels(day_start, len(mean), tariff_of(site).tz)
     return svg.line_chart(translate(lang, "soc_trend"), labels,
                           [(translate(lang, "avg_soc"), mean)], unit="%", y_min=0.0)
+
+
+def _efficiency_chart(request: Request, user, kpis: dict | None):
+    """Each session's mean power against its estimated efficiency, as the KPIs give them."""
+    if not kpis or not kpis["ev"]["efficiency"]["points"]:
+        return None
+    lang = lang_of(request, user)
+    points = [(p["power_kw"], p["efficiency_pct"], f"#{p['session_id']}")
+              for p in kpis["ev"]["efficiency"]["points"]]
+    return svg.scatter_chart(translate(lang, "power_vs_efficiency"), points, "kW", "%",
+                             (50.0, 100.0))

@@ -99,6 +99,25 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
                  if len(series) > 1 else [])
 
 
+def scatter_chart(title: str, points: Sequence[tuple[float, float, str]], x_unit: str,
+                  y_unit: str, y_range: tuple[float, float]) -> Markup:
+    """One dot per (x, y, label); x from 0 to a round maximum, y over ``y_range``."""
+    hi_x = _nice_max(max((x for x, _, _ in points), default=1.0))
+    lo, hi = y_range
+    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    parts = [_frame(title, lo, hi, y_unit)]
+    for x, y, label in points:
+        cx = PAD_L + pw * x / hi_x
+        cy = PAD_T + ph * (1 - (min(max(y, lo), hi) - lo) / ((hi - lo) or 1.0))
+        parts.append(f'<circle class="dot s0" cx="{cx:.1f}" cy="{cy:.1f}" r="4"><title>'
+                     f'{escape(label)}: {_fmt(x)} {escape(x_unit)}, {_fmt(y)} '
+                     f'{escape(y_unit)}</title></circle>')
+    ticks = [_fmt(hi_x * k / 4) for k in range(5)]
+    parts.append(_x_ticks([f"{t} {x_unit}" if k == 4 else t for k, t in enumerate(ticks)],
+                          lambda i: PAD_L + pw * i / 4))
+    return _wrap(title, parts, [])
+
+
 def radar_chart(title: str, axes: Sequence[tuple[str, float]]) -> Markup:
     """Values as a share of their threshold (1.0 = at the limit, drawn as the red ring)."""
     size, c, r = 300, 150, 100
