@@ -271,14 +271,20 @@ class Site:
         if a.energy_wh is None:  # highway: to target, then leave
             ev = EV(spec, soc_pct=a.arrival_soc_pct, target_soc_pct=self.arrivals.target_soc_pct)
             need_wh = (ev.target_soc_pct - ev.soc_pct) / 100 * spec.capacity_wh
-            rate_w = min(charger.type.max_power_w, spec.dc_max_power_w or 50_000.0) * 0.6
-            dwell_s = need_wh / rate_w * 3600 + 300 + 600 * a.u_vehicle
+            dwell_s = _dc_stop_s(need_wh, charger.type.max_power_w, spec, a.u_vehicle)
             requested_wh = need_wh
         else:
             soc = max(5.0, min(a.arrival_soc_pct, 100 - a.energy_wh / spec.capacity_wh * 100))
             target = min(100.0, soc + a.energy_wh / spec.capacity_wh * 100)
             ev = EV(spec, soc_pct=soc, target_soc_pct=target)
             dwell_s, requested_wh = a.dwell_s, a.energy_wh
+            if charger.type.kind == "DC":
+                # The stays of the profiles are AC stays (ElaadNL / ACN-Data: parked for hours).
+                # A driver at a DC charger waits for the car and leaves once it is charged,
+                # as on the highway: a car that got its energy in minutes does not sit on a
+                # 50-150 kW charger for the rest of an AC stay.
+                dwell_s = min(dwell_s, _dc_stop_s(requested_wh, charger.type.max_power_w,
+                                                  spec, a.u_vehicle))
         # ISO 15118 EVs (here: every DC session, every other AC one) announce their needs.
         if charger.type.kind == "DC" or a.u_vehicle < 0.5:
             ev.requested_energy_wh = requested_wh
@@ -315,3 +321,10 @@ class Site:
                 elif rng.random() < self.chaos.drop_per_h:
                     log.info("%s: chaos: link drop", c.id)
                     c.drop_link(offline_s=rng.uniform(1.0, 30.0))
+
+
+def _dc_stop_s(need_wh: float, charger_w: float, spec, u: float) -> float:
+    """How long a driver stays at a DC charger for ``need_wh``: the charge at 60 % of the
+    lower of the charger's and the car's DC rating (taper, a shared site), then 5-15 min."""
+    rate_w = min(charger_w, spec.dc_max_power_w or 50_000.0) * 0.6
+    return need_wh / rate_w * 3600 + 300 + 600 * u

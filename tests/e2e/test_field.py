@@ -74,9 +74,12 @@ CONTROLLED = [p for p in POLICIES if p != "uncontrolled"]
 # 2026-12-04, alone, before and after that day's changes (af17d5f / ab1382d): 100.5 / 100.6,
 # 100.3 / 100.2, 98.9 / 99.3, 97.4 / 97.9, 97.2 / 97.1, 96.4 / 95.1 % of the oracle. The
 # 91.1-91.9 % renewable integration measured earlier that day came from the meter-sample quota
-# counted in wall time on a sped-up clock (fixed in 31821e3), not from the loop.
+# counted in wall time on a sped-up clock (fixed in 31821e3), not from the loop. A third run
+# the same day (DC drivers leaving once charged, which these arrivals' short stays do anyway):
+# 100.5, 100.8, 99.0, 97.5, 96.4, 93.6 %. Renewable integration (here without PV: cost) spans
+# 93.6-96.4 % over the three runs, so the bound keeps 2.5 points of room under its lowest.
 BUSY_SHARE_MIN = 0.85
-ORACLE_SHARE_MIN = 0.92
+ORACLE_SHARE_MIN = 0.91
 
 
 @dataclass
