@@ -88,7 +88,8 @@ def _soc_ends(session: Session, session_ids: list[int], since: datetime, until: 
               ) -> dict[int, tuple]:
     """Session id -> (first instant, SoC, register Wh, last instant, SoC, register Wh) over the
     instants where the session sent both a SoC and a register reading (one MeterValues).
-    Two aggregate queries on the (session_id, timestamp) index."""
+    One query on the (session_id, timestamp) index: the pairs, each session's first and last
+    instant, and the pairs at those two instants."""
     soc = sa.orm.aliased(MeterSampleRow)
     reg = sa.orm.aliased(MeterSampleRow)
     paired = (select(soc.session_id.label("sid"), soc.timestamp.label("ts"),
@@ -98,29 +99,20 @@ def _soc_ends(session: Session, session_ids: list[int], since: datetime, until: 
                                  reg.flag.is_(None), reg.phase.is_(None)))
               .where(soc.session_id.in_(session_ids), soc.measurand == "SoC",
                      soc.flag.is_(None), soc.timestamp >= since, soc.timestamp < until)
-              .subquery())
-    spans = session.execute(select(paired.c.sid, sa.func.min(paired.c.ts),
-                                   sa.func.max(paired.c.ts))
-                            .group_by(paired.c.sid)).all()
-    spans = [(sid, t0, t1) for sid, t0, t1 in spans if t0 != t1]
-    if not spans:
-        return {}
-    wanted = sa.or_(*(sa.and_(paired.c.sid == sid, paired.c.ts.in_((t0, t1)))
-                      for sid, t0, t1 in spans))
-    at: dict[tuple[int, object], tuple[float, float]] = {}
-    for sid, ts, soc_pct, wh in session.execute(
-            select(paired.c.sid, paired.c.ts, paired.c.soc, paired.c.wh).where(wanted)):
-        at[(sid, _key(ts))] = (float(soc_pct), float(wh))
-    out = {}
-    for sid, t0, t1 in spans:
-        first, last = at.get((sid, _key(t0))), at.get((sid, _key(t1)))
-        if first is not None and last is not None:
-            out[sid] = (t0, first[0], first[1], t1, last[0], last[1])
-    return out
-
-
-def _key(ts) -> str:
-    return ts.isoformat() if isinstance(ts, datetime) else str(ts)
+              .cte("paired"))
+    spans = (select(paired.c.sid, sa.func.min(paired.c.ts).label("t0"),
+                    sa.func.max(paired.c.ts).label("t1"))
+             .group_by(paired.c.sid).subquery())
+    rows = session.execute(
+        select(paired.c.sid, paired.c.ts, paired.c.soc, paired.c.wh, spans.c.t0)
+        .join(spans, spans.c.sid == paired.c.sid)
+        .where(spans.c.t0 != spans.c.t1,
+               sa.or_(paired.c.ts == spans.c.t0, paired.c.ts == spans.c.t1))).all()
+    first: dict[int, tuple] = {}
+    last: dict[int, tuple] = {}
+    for sid, ts, soc_pct, wh, t0 in rows:
+        (first if ts == t0 else last)[sid] = (ts, float(soc_pct), float(wh))
+    return {sid: (*first[sid], *last[sid]) for sid in first if sid in last}
 
 
 def summary(found: list[SessionEfficiency], implausible: int) -> dict:
