@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "scenario (docs/scenario.md) for `csms evaluate --oracle FILE`")
     p.add_argument("--record-capacity-kw", type=float, default=150.0,
                    help="the site limit written in the --record scenario")
+    p.add_argument("--record-phase-limit-kw", type=float,
+                   help="the most one phase of the connection carries, written in the --record "
+                   "scenario (default: a third of --record-capacity-kw, the CSMS's default)")
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -177,7 +180,11 @@ def _write_record(site: Site, args: argparse.Namespace) -> None:
         return
     start = min(v.arrival for v in visits).replace(second=0, microsecond=0)
     end = max(site.clock.now(), start + timedelta(seconds=60))
-    data = site.recorder.write(args.record, start, end, args.record_capacity_kw)
+    phase_limit_kw = args.record_phase_limit_kw
+    if phase_limit_kw is None:
+        phase_limit_kw = args.record_capacity_kw / 3.0
+    data = site.recorder.write(args.record, start, end, args.record_capacity_kw, 60,
+                               phase_limit_kw)
     print(f"csms-sim: {len(data['sessions'])} sessions written to {args.record} "
           f"(csms evaluate --oracle {args.record})", flush=True)
 

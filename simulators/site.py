@@ -292,7 +292,7 @@ class Site:
         tag = mine.id_token if mine is not None else f"RFID-{int(a.u_vehicle * 1e6):06d}"
         if self.recorder is not None:
             self.recorder.arrived(charger.id, evse.id, evse.supply, ev, self.clock.now(),
-                                  dwell_s)
+                                  dwell_s, charger.phase_rotation)
         session = charger.plug_in(evse.id, ev, tag, dwell_s=dwell_s)
         if mine is not None:
             self.fleet_sessions += 1

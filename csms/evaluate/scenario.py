@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from csms.charging import Problem, availability
+from csms.sites.phases import BALANCED, PHASE_NAMES, phase_limits_kw, phase_weights
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class Session:
     max_kw: float = 7.0
     min_kw: float = 0.0
     phases: int = 1
+    grid_phases: str | None = None    # the site phases its current flows on ("L2", "L1L2L3")
     v2g: bool = False
     discharge_max_kw: float = 0.0
     energy_floor_kwh: float = 0.0     # V2G: energy the battery may give beyond what it receives
@@ -54,6 +57,7 @@ class Scenario:
     pv_kw: list[float] | None = None
     frequency_hz: list[float] | None = None
     tariff: str | dict = "onee-default"
+    phase_limit_kw: float | None = None   # most one phase of the connection carries
     extra: dict = field(default_factory=dict)
 
 
@@ -68,6 +72,16 @@ def _series(value, periods: int, name: str) -> np.ndarray | None:
     return arr
 
 
+def _grid_phases(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).upper()
+    if not re.fullmatch(r"(L[123]){1,3}", text):
+        raise ValueError(f"grid_phases {value!r}: the site phases as L1, L2, L3 (e.g. 'L2', "
+                         "'L1L2L3')")
+    return text
+
+
 def scenario_from_dict(data: dict) -> Scenario:
     site = data.get("site", {})
     sessions = []
@@ -77,7 +91,7 @@ def scenario_from_dict(data: dict) -> Scenario:
             id=str(s.get("id", n)), arrival=parse_time(s["arrival"]),
             departure=parse_time(s["departure"]), energy_kwh=float(s["energy_kwh"]),
             max_kw=float(s.get("max_kw", 7.0)), min_kw=float(s.get("min_kw", 0.0)),
-            phases=int(s.get("phases", 1)), v2g=v2g,
+            phases=int(s.get("phases", 1)), grid_phases=_grid_phases(s.get("grid_phases")), v2g=v2g,
             discharge_max_kw=float(s.get("discharge_max_kw", 0.0)) if v2g else 0.0,
             energy_floor_kwh=float(s.get("energy_floor_kwh", 0.0)) if v2g else 0.0))
     return Scenario(
@@ -85,7 +99,9 @@ def scenario_from_dict(data: dict) -> Scenario:
         period_s=int(data.get("period_s", 900)), periods=int(data.get("periods", 96)),
         capacity_kw=site.get("capacity_kw", 150.0), sessions=sessions,
         base_load_kw=site.get("base_load_kw"), pv_kw=site.get("pv_kw"),
-        frequency_hz=site.get("frequency_hz"), tariff=site.get("tariff", "onee-default"))
+        frequency_hz=site.get("frequency_hz"), tariff=site.get("tariff", "onee-default"),
+        phase_limit_kw=None if site.get("phase_limit_kw") is None
+        else float(site["phase_limit_kw"]))
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -109,6 +125,9 @@ def to_problem(sc: Scenario) -> Problem:
     departure_s = np.array([(s.departure - sc.start).total_seconds() for s in sc.sessions],
                            float)
     price, peak = tariff_arrays(sc.tariff, sc.start, sc.period_s, t)
+    base = _series(sc.base_load_kw, t, "base_load_kw")
+    pv = _series(sc.pv_kw, t, "pv_kw")
+    matrix, limits = _phase_rows(sc, base, pv)
     return Problem(
         period_s=float(sc.period_s),
         available=availability(arrival_s, departure_s, t, sc.period_s).reshape(-1, t),
@@ -119,8 +138,25 @@ def to_problem(sc: Scenario) -> Problem:
         phases=np.array([s.phases for s in sc.sessions], int),
         energy_floor_kwh=np.array([s.energy_floor_kwh for s in sc.sessions], float),
         capacity_kw=_series(sc.capacity_kw, t, "capacity_kw"),
-        base_load_kw=_series(sc.base_load_kw, t, "base_load_kw"),
-        pv_kw=_series(sc.pv_kw, t, "pv_kw"),
+        base_load_kw=base, pv_kw=pv,
         frequency_hz=_series(sc.frequency_hz, t, "frequency_hz"),
         price_mad_per_kwh=price, peak_mask=peak,
+        constraint_matrix=matrix, constraint_limits_kw=limits,
+        constraint_names=PHASE_NAMES if matrix is not None else (),
         session_ids=tuple(s.id for s in sc.sessions))
+
+
+def _phase_rows(sc: Scenario, base: np.ndarray | None, pv: np.ndarray | None
+                ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """With ``site.phase_limit_kw``: (3 x N, 3 x T) rows keeping each phase of the connection
+    under it, as the CSMS does (``csms.sites.phases``): a session loads the phases named in its
+    ``grid_phases`` evenly (balanced when not given), base load and PV a third on each."""
+    if sc.phase_limit_kw is None:
+        return None, None
+    t = sc.periods
+    matrix = np.column_stack([phase_weights(s.grid_phases) if s.grid_phases else BALANCED
+                              for s in sc.sessions]) if sc.sessions else np.zeros((3, 0))
+    zero = np.zeros(t)
+    limits = phase_limits_kw(sc.phase_limit_kw, zero if base is None else base,
+                             zero if pv is None else pv, np.zeros(3))
+    return matrix, limits

@@ -215,13 +215,16 @@ async def run_one(cfg: DemoConfig, policy: str, workdir: Path) -> RunResult:
 def oracle_energy(cfg: DemoConfig, recorder: Recorder, end: datetime, policy: str
                   ) -> tuple[float, int]:
     """``csms evaluate --oracle`` for ``policy`` on the window's arrivals, with the site's
-    base load and PV from the CSMS's own models, at 60-s periods: (kWh, sessions)."""
+    base load and PV from the CSMS's own models and its per-phase limit (each car on the grid
+    phases its charger's wiring puts it on), at 60-s periods: (kWh, sessions)."""
     from csms.evaluate.run import evaluate
     from csms.evaluate.scenario import scenario_from_dict
     from csms.grid.baseload import base_load_kw
     from csms.grid.solar import pv_kw_periods
+    from csms.sites.phases import phase_limit_kw
 
-    data = recorder.scenario(cfg.start, end, cfg.capacity_kw, 60, "demo-day")
+    limit_kw = phase_limit_kw(cfg.capacity_kw, _site_fields(cfg, policy)["policy_params"])
+    data = recorder.scenario(cfg.start, end, cfg.capacity_kw, 60, "demo-day", limit_kw)
     periods = data["periods"]
     data["site"]["base_load_kw"] = [float(v) for v in base_load_kw(
         "office", cfg.base_load_peak_kw, cfg.start, 60, periods)]

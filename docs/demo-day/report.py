@@ -174,8 +174,10 @@ def write(out: Path, raw: dict) -> None:
         "without control, and the kWh they missed (simulators' ledgers). Oracle: `csms "
         "evaluate --oracle` for the policy (load balancing for no control) on the run's own "
         "arrivals as `csms-sim --record` writes them (each car capped by what its battery and "
-        "charger take over its stay), with the site's base load and PV, at 60-s periods: the "
-        "most the policy could deliver knowing every car in advance.",
+        "charger take over its stay), with the site's base load and PV and its per-phase "
+        "limit (a third of the connection, each car on the grid phases its charger's wiring "
+        "puts it on), at 60-s periods: the most the policy could deliver knowing every car "
+        "in advance.",
         "",
         "| policy | EV energy kWh | oracle kWh | of oracle | vs no control | peak import kW "
         "| max import - limit kW | 60-s steps over limit | mean import when no control > limit kW "

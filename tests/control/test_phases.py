@@ -147,7 +147,7 @@ def test_a_three_phase_car_on_an_overloaded_phase_is_capped_too():
 
 
 @pytest.mark.parametrize("cars, reserve_w", [
-    # Three cars want 22.1 kW of L1's 20: the idle EVSEs get only the next two arrivals'
+    # Three cars want 22.1 kW of L1's 20: the idle EVSEs get only the next arrival's
     # fail-safe (the old rule kept 8 kW for all four and held the cars at 12 kW: a busy
     # site's reserve starved its charging cars).
     (3, planner.ARRIVALS_RESERVED * 2_000.0),
@@ -163,10 +163,10 @@ def test_idle_evses_only_get_the_room_the_cars_leave(cars, reserve_w):
     sessions = [session(c, i + 1, 1, ONE_PHASE_W) for i, c in enumerate(cs[:cars])]
     plan = planner.plan(snapshot(cs, sessions, idle=[(c.id, 1) for c in cs[cars:]]), 2_000.0)
     assert plan.reserve_w == pytest.approx(reserve_w)
-    # (With three cars, 16 kW: two at 7.36 kW and 1.28 kW left, below the third's minimum.)
+    # (With three cars, 18 kW: two at 7.36 kW and the third the 3.28 kW left, above its
+    # 6 A minimum.)
     expected_w = min(20_000.0 - reserve_w, cars * ONE_PHASE_W)
-    assert float(plan.power_w.sum()) == pytest.approx(
-        expected_w if cars < 3 else 2 * ONE_PHASE_W, abs=1.0)
+    assert float(plan.power_w.sum()) == pytest.approx(expected_w, abs=1.0)
 
 
 @pytest.mark.parametrize("wirings, expected_w", [

@@ -57,3 +57,47 @@ def test_scenario_round_trip_and_oracle():
     # 30 kW for the 28 whole periods both cars are in, at most.
     assert 0 < oracle_kwh <= 30.0 * 29 / 60 + 1e-6
     assert oracle_kwh <= sum(s.energy_kwh for s in sc.sessions) + 1e-6
+
+
+def test_the_oracle_keeps_each_phase_under_its_limit():
+    """Three one-phase 6.6 kW cars under a 30 kW site (10 kW a phase): on chargers wired
+    straight they all load L1 and get 10 kW between them; rotated (L1, L2, L3) each gets its
+    own phase. Without the phase limit the oracle would give both layouts ~20 kW."""
+    spec = next(v for v in load_vehicles() if v.ac_phases == 1)
+    ac = CHARGER_TYPES["ac22"].supply()
+
+    def oracle_kw(rotations, phase_limit_kw):
+        rec = Recorder()
+        for k, rotation in enumerate(rotations):
+            rec.arrived(f"P-{k}", 1, ac, EV(spec, 10.0, 90.0), T0, 3600.0, rotation)
+        data = rec.scenario(T0, T0 + timedelta(hours=1), 30.0, 60, phase_limit_kw=phase_limit_kw)
+        sc = scenario_from_dict(data)
+        out = evaluate(sc, ["load_balancing"], oracle=True, with_sessions=False)
+        return data, out["results"]["load_balancing"]["energy_delivered_kwh"]
+
+    data, straight = oracle_kw(["RST", "RST", "RST"], 10.0)
+    assert [s["grid_phases"] for s in data["sessions"]] == ["L1", "L1", "L1"]
+    assert data["site"]["phase_limit_kw"] == 10.0
+    car_kw = data["sessions"][0]["max_kw"]
+    assert straight == pytest.approx(10.0, rel=1e-6)
+    data, rotated = oracle_kw(["RST", "STR", "TRS"], 10.0)
+    assert [s["grid_phases"] for s in data["sessions"]] == ["L1", "L2", "L3"]
+    assert rotated == pytest.approx(3 * min(car_kw, 10.0), rel=1e-6)
+    _, pooled = oracle_kw(["RST", "RST", "RST"], None)
+    assert pooled == pytest.approx(3 * car_kw, rel=1e-6)
+
+
+def test_a_dc_session_loads_the_three_phases():
+    rec = Recorder()
+    rec.arrived("D-1", 1, CHARGER_TYPES["dc50"].supply(), EV(_dc_car(), 20.0, 80.0), T0, 600.0,
+                "STR")
+    assert rec.scenario(T0, T0 + timedelta(minutes=10), 50.0)["sessions"][0]["grid_phases"] \
+        == "L1L2L3"
+
+
+def test_grid_phases_are_checked():
+    data = {"start": T0.isoformat(), "site": {"capacity_kw": 30.0, "phase_limit_kw": 10.0},
+            "sessions": [{"arrival": T0.isoformat(), "departure": T0.isoformat(),
+                          "energy_kwh": 1.0, "grid_phases": "L4"}]}
+    with pytest.raises(ValueError, match="grid_phases"):
+        scenario_from_dict(data)
