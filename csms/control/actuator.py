@@ -50,6 +50,14 @@ STRANDED_FRACTION = 0.01  # skipped increases may leave at most this share of th
 NEAR_BUDGET = 0.95  # above this share of the EVs' budget, small decreases are sent too
 MAX_RESENDS = 3  # read-backs that differ before the loop stops re-sending the same limit
 UNSUPPORTED = ("NotSupported", "NotImplemented")
+# After a raised limit lands on a 1.6 charger, ask for a reading (TriggerMessage MeterValues,
+# 1.6 section 5.17) this long after, so a car that takes less than offered is known within
+# seconds rather than at its next sampled value (a meter interval: often 60 s or more) and its
+# unused share goes to other cars. IEC 61851-1 gives an AC EV 5 s to follow a new offer; the
+# rest is a DC car's ramp. A 1.6 triggered MeterValues names its transaction; 2.0.1's
+# MeterValuesRequest does not, so a 2.0.1 car is learned from its sampled values (or its
+# ISO 15118 needs).
+READING_AFTER_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,12 @@ def material_step_w(limit_w: float, params: dict) -> float:
     return max(MIN_CHANGE_W, MIN_CHANGE_FRACTION * abs(limit_w))
 
 
+def raised(c: Change) -> bool:
+    """A first limit for the session, or a higher one: the car may take less than offered."""
+    return not c.renewal and not c.resend and c.applied_w > 0 \
+        and (c.previous_w is None or c.applied_w > c.previous_w)
+
+
 def _agrees(got: tuple[float, str] | None, got_w: float | None, c: Change) -> bool:
     """Does the composite's first period say what we set? In the unit we set when the charger
     answers in it (an A limit is per phase: the composite's ``numberPhases`` may be the
@@ -90,6 +104,7 @@ class Actuator:
         self._tasks: set[asyncio.Task] = set()  # read-backs: drained on stop
         # why a limit was rejected or read back different: cancelled on stop
         self._late_logs: set[asyncio.Task] = set()
+        self._no_trigger: set[str] = set()  # chargers that cannot TriggerMessage MeterValues
 
     async def send(self, charger_id: str, action: str, payload: dict):
         """The command row once answered, or None if it could not be sent."""
@@ -293,7 +308,25 @@ class Actuator:
         write = self.worker.run(st.upsert_state, c.charger_id, c.evse_id, fields, sent_at)
         if accepted and readback and (not c.renewal or c.resend):
             self._background(self._readback(c, charger, lease_s))
+        if accepted and raised(c) and charger.caps.protocol == Protocol.V16 \
+                and c.charger_id not in self._no_trigger:
+            self._background(self._reading_after(c))
         return write
+
+    async def _reading_after(self, c: Change) -> None:
+        """``READING_AFTER_S`` after a raised limit: what does the car take under it? Not
+        asked when a newer limit or another session replaced it meanwhile."""
+        await asyncio.sleep(clock.current().wall_seconds(READING_AFTER_S))
+        state = await self.worker.read(st.get_state, c.charger_id, c.evse_id)
+        if state is None or state.session_id != c.session_id or state.limit_w != c.applied_w:
+            return
+        row = await self.send(c.charger_id, "TriggerMessage", {
+            "requestedMessage": "MeterValues", "connectorId": c.evse_id})
+        if row is not None and row.state in (CommandState.REJECTED, CommandState.ERROR):
+            # NotImplemented / Rejected, or a CALLERROR: this charger is not asked again.
+            log.info("%s: TriggerMessage MeterValues refused (%s): its cars are learned from "
+                     "their sampled values", c.charger_id, row.state)
+            self._no_trigger.add(c.charger_id)
 
     def _background(self, coro, tasks: set | None = None) -> None:
         tasks = self._tasks if tasks is None else tasks

@@ -19,7 +19,7 @@ import numpy as np
 from csms import clock
 from csms.control import planner
 from csms.control import state as st
-from csms.control.actuator import Actuator
+from csms.control.actuator import Actuator, raised
 from csms.control.v2g import with_v2g
 from csms.control.verify import in_force, judge, offered_w, store_verdicts, verify_site
 from csms.control.warmup import warm_up
@@ -247,6 +247,14 @@ class ControlLoop:
             # ``states`` still holds what apply compares with: verify and the fail-safe
             # write other fields (measurements, learned maxima) or other rows (EVSE 0).
             changes = await self.actuator.apply(snap, plan, states, lease_s, self.readback)
+            # The reading the actuator asks for after a raised limit may come before this run
+            # ends: judged against the limit just sent (a deviation only re-plans; what is
+            # learned waits for the read-back, see ``verify``).
+            sent_at = clock.now()
+            for c in changes:
+                if raised(c):
+                    self._limits[(c.charger_id, ProfilePurpose.TX, c.transaction_ref)] = (
+                        max(0.0, offered_w(c.value, c.unit, c.applied_w, c.phases)), sent_at)
             await self.worker.run(_record, snap, plan, now)
             await verified
             states = await self.worker.read(st.states, ids)

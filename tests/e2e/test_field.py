@@ -10,14 +10,15 @@ half the AC cars, none from 1.6 chargers) and stay 10 to 20 minutes.
 
 Per segment, from the simulators' physical draw (sampled every 5 s):
 - every 60-s meter interval stays under the 150 kW limit;
-- over the intervals where the cars present would take more than the limit, most of it is
-  used (goal 90 %, see ``BUSY_SHARE_MIN``; the interval after a big car leaves loses the
-  loop's reaction time: at 30x, a quarter of a wall second is 8 simulated seconds);
+- over the intervals where the cars present would take more than the limit, at least 90 % of
+  it is used (``BUSY_SHARE_MIN``; the interval after a big car leaves loses the loop's
+  reaction time: at 30x, a quarter of a wall second is 8 simulated seconds);
 - no car that wants energy sits at 0 for more than two control periods while the site and
   its phases have room for its minimum;
-- the energy delivered (CSMS sessions) is close to ``csms evaluate --oracle`` for the policy
-  on the same arrivals (goal 97 %, see ``ORACLE_SHARE_MIN``), each car capped by what its
-  battery and charger allow over its stay (simulated offline without a limit).
+- the energy delivered (CSMS sessions) is at least 97 % of ``csms evaluate --oracle`` for the
+  policy on the same arrivals (``ORACLE_SHARE_MIN``), each car capped by what its battery and
+  charger allow over its stay (simulated offline without a limit), each phase of the
+  connection under a third of the limit as in the CSMS.
 """
 
 from __future__ import annotations
@@ -64,22 +65,15 @@ SAMPLE_S = 5.0
 # DC EVSE here) and the limits' rounding down.
 ROOM_MARGIN_W = 0.03 * CAPACITY_KW * 1000.0
 CONTROLLED = [p for p in POLICIES if p != "uncontrolled"]
-# The issue's goals are 90 % of the limit used while demand exceeds it and 97 % of the
-# oracle's energy. Measured 2026-12-03 (2 cores, alone): used 92-96 % of the limit; of the
-# oracle 100.6 % (load balancing), 100.5 (peak shaving), 99.1 (valley filling), 99.6 (price
-# optimisation), 96.8 (grid support), 96.2 (renewable integration, the sixth segment: 99 %
-# when it runs earlier in the day, not understood yet; 92.6-93.7 % before the learned-maximum
-# headroom was capped). Issue 11 stays open for the last two; the bounds below catch a
-# regression without making the suite flaky on that open gap.
-# 2026-12-04, alone, before and after that day's changes (af17d5f / ab1382d): 100.5 / 100.6,
-# 100.3 / 100.2, 98.9 / 99.3, 97.4 / 97.9, 97.2 / 97.1, 96.4 / 95.1 % of the oracle. The
-# 91.1-91.9 % renewable integration measured earlier that day came from the meter-sample quota
-# counted in wall time on a sped-up clock (fixed in 31821e3), not from the loop. A third run
-# the same day (DC drivers leaving once charged, which these arrivals' short stays do anyway):
-# 100.5, 100.8, 99.0, 97.5, 96.4, 93.6 %. Renewable integration (here without PV: cost) spans
-# 93.6-96.4 % over the three runs, so the bound keeps 2.5 points of room under its lowest.
-BUSY_SHARE_MIN = 0.85
-ORACLE_SHARE_MIN = 0.91
+# The issue's goals: 90 % of the limit used while demand exceeds it, 97 % of the oracle's
+# energy. Measured 2026-12-04 (AMD EPYC 2 cores, alone), load balancing .. renewable
+# integration: 101.5, 101.9, 100.5, 98.7, 98.6, 97.7 % of the oracle with the next arrival's
+# fail-safe reserved (not two) and the oracle under the per-phase limit; 101.7, 102.8, 100.4,
+# 100.0, 98.9, 99.8 % once 1.6 chargers are asked for a reading after a raised limit; 93-97 %
+# of the limit used while busy. (Before: 93.6-96.4 % on the sixth segment's arrivals, the
+# hardest, whatever the policy.)
+BUSY_SHARE_MIN = 0.90
+ORACLE_SHARE_MIN = 0.97
 
 
 @dataclass
