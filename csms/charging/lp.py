@@ -171,10 +171,11 @@ class ScheduleLP:
         aux = np.abs(c[self.k:]).max(initial=0.0) / p.period_h
         return 2.0 * (per_period.sum() + aux) + 1.0
 
-    def _linprog(self, c: np.ndarray, n: int):
+    def _linprog(self, c: np.ndarray, n: int, presolve: bool = True):
         bounds = np.column_stack([np.concatenate(self.lo), np.concatenate(self.hi)])
         a_ub, b_ub = self._matrix()
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs",
+                      options={"presolve": presolve})
         if res.status != 0:
             raise InfeasibleError(f"stage {n}: {res.message}")
         return res
@@ -182,6 +183,23 @@ class ScheduleLP:
     def _fix(self, c: np.ndarray, opt: float) -> None:
         tol = STAGE_ABS_TOL + STAGE_REL_TOL * abs(opt)
         self.add_rows(sp.csr_matrix(c[None, :]), np.array([opt + tol]))
+
+    def _solve_stage(self, c: np.ndarray, n: int):
+        """One stage, again without presolve if HiGHS fails on it; None when that fails too
+        (the caller keeps the earlier stage's plan). HiGHS's presolve can fail on a stage whose
+        earlier optima are fixed as near-parallel rows: on a phase-limited site with PV the
+        renewable-integration cost stage came back "model status Unknown, primal infeasible"
+        where the simplex without presolve solves it."""
+        try:
+            return self._linprog(c, n)
+        except InfeasibleError as exc:
+            try:
+                res = self._linprog(c, n, presolve=False)
+            except InfeasibleError:
+                log.warning("%s, also without presolve: the earlier stage's plan stands", exc)
+                return None
+            log.info("%s: solved without presolve", exc)
+            return res
 
     def solve(self, objectives: list[np.ndarray]) -> np.ndarray:
         """Minimise each objective (vectors over the first columns) in turn; returns all columns.
@@ -204,17 +222,22 @@ class ScheduleLP:
         if not full:
             full = [np.zeros(self.n_cols)]
             full[0][:self.k] = np.arange(self.k) * 1e-9     # breaks degeneracy: ~8x faster
+        sol = None
         if not self.is_network:
             # Real cars' energy first, then (its own stage) the forecast's.
             for part in ([~expected, expected] if expected.any() else [None]):
                 e = energy if part is None else np.where(part, energy, 0.0)
                 res = self._linprog(-e, 0)
+                sol = res.x
                 self._fix(-e, float(res.fun))
         weighted = np.where(expected, EXPECTED_ENERGY_SHARE * energy, energy)
-        sol = None
         for n, c in enumerate(full):
             weight = self.energy_weight(c) if self.is_network else 0.0
-            res = self._linprog(c - weight * weighted, n + 1)
+            res = self._solve_stage(c - weight * weighted, n + 1)
+            if res is None:
+                if sol is None:
+                    raise InfeasibleError(f"stage {n + 1}: no plan")
+                return sol
             sol = res.x
             if n < len(full) - 1:
                 self._fix(c, float(c @ sol))

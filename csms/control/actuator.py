@@ -105,6 +105,7 @@ class Actuator:
         # why a limit was rejected or read back different: cancelled on stop
         self._late_logs: set[asyncio.Task] = set()
         self._no_trigger: set[str] = set()  # chargers that cannot TriggerMessage MeterValues
+        self._readings: set[asyncio.Task] = set()  # readings asked for later: cancelled on stop
 
     async def send(self, charger_id: str, action: str, payload: dict):
         """The command row once answered, or None if it could not be sent."""
@@ -310,7 +311,7 @@ class Actuator:
             self._background(self._readback(c, charger, lease_s))
         if accepted and raised(c) and charger.caps.protocol == Protocol.V16 \
                 and c.charger_id not in self._no_trigger:
-            self._background(self._reading_after(c))
+            self._background(self._reading_after(c), self._readings)
         return write
 
     async def _reading_after(self, c: Change) -> None:
@@ -427,8 +428,8 @@ class Actuator:
         return not await self.worker.read(st.session_active, c.session_id)
 
     async def drain(self) -> None:
-        for task in list(self._late_logs):
+        for task in [*self._late_logs, *self._readings]:
             task.cancel()
-        await asyncio.gather(*self._late_logs, return_exceptions=True)
+        await asyncio.gather(*self._late_logs, *self._readings, return_exceptions=True)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
