@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from csms.charging import Problem, availability
-from csms.sites.phases import BALANCED, PHASE_NAMES, phase_limits_kw, phase_weights
+from csms.sites.phases import PHASE_NAMES, phase_limits_kw, phase_weights
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +154,9 @@ def _phase_rows(sc: Scenario, base: np.ndarray | None, pv: np.ndarray | None
     if sc.phase_limit_kw is None:
         return None, None
     t = sc.periods
-    matrix = np.column_stack([phase_weights(s.grid_phases) if s.grid_phases else BALANCED
-                              for s in sc.sessions]) if sc.sessions else np.zeros((3, 0))
+    # phase_weights(None) is the balanced share.
+    matrix = np.column_stack([phase_weights(s.grid_phases) for s in sc.sessions]) \
+        if sc.sessions else np.zeros((3, 0))
     zero = np.zeros(t)
     limits = phase_limits_kw(sc.phase_limit_kw, zero if base is None else base,
                              zero if pv is None else pv, np.zeros(3))
