@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from csms import clock
 from csms.sites import live, service
 from csms.sites.kpis import site_kpis
+from csms.sites.limits_now import limits_now
 from csms.sites.load import site_load
 from csms.store.tables import SiteRow
 from csms.web.bounds import Id, check_window
@@ -162,6 +163,15 @@ def site_live(site_id: Id, session: DB):
     the live readings, base load and PV of its models, SOC bands, utilisation per charger
     class and the grid KPIs."""
     return live.site_now(session, _get(session, site_id), clock.now()).as_json()
+
+
+@router.get("/{site_id}/limits", dependencies=[Viewer])
+def site_limits(site_id: Id, session: DB):
+    """The control loop's limit now for each session in progress on the site, as the
+    smart-charging page shows it: the limit as power and as sent, the binding constraint, the
+    EVSE's measured draw, and whether the charger accepted, reads back and obeys it."""
+    _get(session, site_id)
+    return [r.as_json() for r in limits_now(session, site_id)]
 
 
 @router.get("/{site_id}/kpis", dependencies=[Viewer])

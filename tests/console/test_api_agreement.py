@@ -11,7 +11,14 @@ import pytest
 from sqlmodel import Session
 
 from csms import clock
-from csms.store.tables import IdTokenRow, MeterSampleRow, SessionRow, VehicleRow
+from csms.domain.model import ProfilePurpose
+from csms.store.tables import (
+    IdTokenRow,
+    MeterSampleRow,
+    SessionRow,
+    SmartChargingStateRow,
+    VehicleRow,
+)
 
 pytestmark = pytest.mark.store
 NOW = datetime(2026, 6, 16, 10, 30, tzinfo=UTC)  # a Tuesday, 11:30 in Casablanca
@@ -153,3 +160,51 @@ async def test_console_and_api_show_the_same_kpis(api, client_for, site_with_a_m
     elsewhere = (await api.get(f"/api/v1/sites/{other['id']}/live", headers=viewer)).json()
     assert elsewhere["ev_kw"] == pytest.approx(7.0), elsewhere
     assert elsewhere["counts"]["active_sessions"] == 1, elsewhere
+
+
+async def test_limits_now_are_the_sessions_in_progress_on_the_site(api, client_for,
+                                                                  site_with_a_morning):
+    """The smart-charging page and GET /sites/{id}/limits list the same EVSEs with the same
+    limits: the site's sessions in progress, not an EVSE whose car has left (its TxProfile
+    ended with the transaction) nor another site's."""
+    admin, viewer = api.tokens["admin"], api.tokens["viewer"]
+    site = (await api.post("/api/v1/sites", json={"name": "here", "capacity_kw": 60},
+                           headers=admin)).json()
+    other = (await api.post("/api/v1/sites", json={"name": "there", "capacity_kw": 60},
+                            headers=admin)).json()
+    for sid, cid in ((site["id"], "CP-NOW"), (site["id"], "CP-LEFT"), (other["id"], "CP-THERE")):
+        r = await api.put(f"/api/v1/sites/{sid}/chargers/{cid}",
+                          json={"charger_type": "AC", "max_power_w": 22_080}, headers=admin)
+        assert r.status_code == 200, r.text
+    with Session(api.engine) as s:
+        rows = {}
+        for cid, active in (("CP-NOW", True), ("CP-LEFT", False), ("CP-THERE", True)):
+            row = SessionRow(charger_id=cid, protocol="1.6", transaction_ref=f"T-{cid}",
+                             evse_id=1, started_at=NOW - timedelta(minutes=30),
+                             started_received_at=NOW - timedelta(minutes=30), active=active,
+                             stopped_at=None if active else NOW - timedelta(minutes=5),
+                             meter_start_wh=0.0)
+            s.add(row)
+            s.flush()
+            rows[cid] = row.id
+            s.add(SmartChargingStateRow(
+                charger_id=cid, evse_id=1, session_id=row.id, purpose=ProfilePurpose.TX,
+                limit_w=7_360.0, limit_value=32.0, limit_unit="A", number_phases=1,
+                why="site_limit", measured_w=7_100.0, accepted=True, updated_at=NOW))
+        s.add(SmartChargingStateRow(charger_id="CP-NOW", evse_id=0, purpose=ProfilePurpose.TX_DEFAULT,
+                                    limit_w=0.0, updated_at=NOW))
+        s.commit()
+
+    got = (await api.get(f"/api/v1/sites/{site['id']}/limits", headers=viewer)).json()
+    assert [(r["charger_id"], r["evse_id"], r["session_id"]) for r in got] == \
+        [("CP-NOW", 1, rows["CP-NOW"])], got
+    assert got[0]["limit_w"] == 7_360.0 and got[0]["limit"] == 32.0 and got[0]["unit"] == "A"
+    assert got[0]["why"] == "site_limit" and got[0]["obeying"] is True
+    there = (await api.get(f"/api/v1/sites/{other['id']}/limits", headers=viewer)).json()
+    assert [r["charger_id"] for r in there] == ["CP-THERE"]
+    assert (await api.get("/api/v1/sites/999999/limits", headers=viewer)).status_code == 404
+
+    page = (await (await client_for("viewer")).get("/smart-charging")).text
+    shown = re.findall(r'data-testid="limit-([^"]+)-(\d+)"><td>.*?</td><td>\d+</td>'
+                       r'<td class="num">([^<]*)</td>', page)
+    assert shown == [("CP-NOW", "1", "7.36")], shown

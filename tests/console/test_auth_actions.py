@@ -201,14 +201,18 @@ async def test_french_page(client_for):
 async def test_control_loop_limits_and_disobedience_are_shown(services, client_for):
     from datetime import UTC, datetime
 
-    from csms.store.tables import SmartChargingStateRow
+    from csms.store.tables import SessionRow, SmartChargingStateRow
 
     client = await client_for("viewer")
     now = datetime.now(UTC)
     with Session(services.engine) as s:
         s.add(ChargerRow(id="CP-X", registered_at=now))
         s.flush()
-        s.add(SmartChargingStateRow(charger_id="CP-X", evse_id=1, limit_w=7000.0,
+        car = SessionRow(charger_id="CP-X", protocol="1.6", transaction_ref="X1", evse_id=1,
+                         started_at=now, started_received_at=now, active=True)
+        s.add(car)
+        s.flush()
+        s.add(SmartChargingStateRow(charger_id="CP-X", evse_id=1, session_id=car.id, limit_w=7000.0,
                                     measured_w=9500.0, why="site_limit", obeying=False,
                                     accepted=True, updated_at=now))
         s.commit()

@@ -15,8 +15,9 @@ from csms.domain.clock_offset import ALERT_S
 from csms.handlers import plausibility
 from csms.sites import live
 from csms.sites.kpis import site_kpis
+from csms.sites.limits_now import disobeying
 from csms.store.tables import ChargerRow, ConnectorRow, SessionRow
-from csms.web.console import control_state, security
+from csms.web.console import security
 from csms.web.console.site import current_site
 
 MAX_ALERTS_PER_KIND = 5
@@ -72,7 +73,7 @@ def _alerts(session: Session, ov: Overview, readings: dict, now: datetime) -> li
     # The console used to re-judge per charger from the outbox on our clock with its own
     # tolerance, which flagged honest chargers (a fail-safe 0 A beside a transaction's limit).
     over = []
-    for cid, measured_w, limit_w in control_state.disobeying(session, MAX_ALERTS_PER_KIND, ids):
+    for cid, measured_w, limit_w in disobeying(session, ov.site_id, MAX_ALERTS_PER_KIND):
         if measured_w is not None and limit_w is not None and over_limit_w(limit_w, measured_w):
             over.append(Alert("danger", "alert_limit", (cid, f"{(measured_w - limit_w) / 1000:.1f}",
                                                        f"{limit_w / 1000:.1f}")))

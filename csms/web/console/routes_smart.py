@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from csms import clock
 from csms.charging import POLICIES
 from csms.sites import service as site_service
+from csms.sites.limits_now import limits_now
 from csms.store.tables import SiteRow
 from csms.web.console import auth, svg, whatif
 from csms.web.console.i18n import translate
@@ -19,14 +20,13 @@ from csms.web.console.site import current_site, day_bounds, period_labels, tarif
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+MAX_LIMIT_ROWS = 200
 
 
 def _ctx(session, message=None, error=None, **extra) -> dict:
     site = current_site(session)
-    from csms.web.console import control_state
-
     return {"site": site, "policies": POLICIES, "message": message, "error": error,
-            "control": control_state.limits(session),
+            "control": limits_now(session, site.id, MAX_LIMIT_ROWS),
             "params_json": json.dumps(site.policy_params or {}, indent=1), **extra}
 
 
