@@ -224,6 +224,16 @@ class ScheduleLP:
             full[0][:self.k] = np.arange(self.k) * 1e-9     # breaks degeneracy: ~8x faster
         sol = None
         if not self.is_network:
+            if self.problem.now_first:
+                # The real cars' energy in the first period before the horizon's (see
+                # ``Problem.now_first``). In a flow network it is implied: the first period
+                # is filled either way (more energy, or the same energy earlier).
+                now = np.where((self.tt == 0) & ~expected[:self.k], energy[:self.k], 0.0)
+                e = np.zeros(self.n_cols)
+                e[:self.k] = now
+                res = self._linprog(-e, 0)
+                sol = res.x
+                self._fix(-e, float(res.fun))
             # Real cars' energy first, then (its own stage) the forecast's.
             for part in ([~expected, expected] if expected.any() else [None]):
                 e = energy if part is None else np.where(part, energy, 0.0)

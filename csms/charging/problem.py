@@ -57,6 +57,12 @@ class Problem:
     departure, then arrival), so that re-planning every minute keeps choosing the same cars.
     ``expected`` (N,) bool, optional: sessions that are a forecast of cars still to come, not
     cars (see ``csms.charging.expected``); their energy counts only after every real kWh.
+    ``now_first`` (online load balancing): the first period's energy is maximised before the
+    horizon's. Power the site can take now is certain; the plan's later periods rest on
+    guessed departures and no later arrivals. Where phase rows bind, a horizon-energy optimum
+    can leave a third of the site unused now (a one-phase car short of energy keeps its
+    phase, so three-phase cars that the plan would serve later get nothing now) while the
+    cars it counted on for later leave early and new ones fill the later periods.
     """
 
     period_s: float
@@ -80,6 +86,7 @@ class Problem:
     peak_floor_kw: float = -np.inf
     priority: np.ndarray | None = None         # (N,) in [0, 1]: among equals, smaller first
     expected: np.ndarray | None = None         # (N,) bool: forecast, not a car
+    now_first: bool = False                    # maximise period 0's energy first (online)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -181,4 +188,5 @@ class Problem:
             constraint_matrix=self.constraint_matrix[:, sessions],
             constraint_limits_kw=self.constraint_limits_kw[:, cols], session_ids=ids,
             priority=None if self.priority is None else self.priority[sessions],
-            expected=self.expected[sessions])
+            expected=self.expected[sessions],
+            now_first=self.now_first and cols.size > 0 and cols[0] == 0)

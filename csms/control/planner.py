@@ -312,7 +312,8 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         discharge_max_kw=discharge_kw, energy_floor_kwh=floor_kwh,
         capacity_kw=np.full(periods, limit_kw - reserve / 1000.0),
         base_load_kw=base, pv_kw=pv, price_mad_per_kwh=price, peak_mask=peak,
-        session_ids=tuple(str(s.session_id) for s in steered), priority=rank)
+        session_ids=tuple(str(s.session_id) for s in steered), priority=rank,
+        now_first=snap.policy == Policy.LOAD_BALANCING)
     rows, rows_kw, names = phase_constraints(
         snap, steered, base, pv, phase_reserve,
         None if discharge_kw.any() else problem.ev_capacity_kw)
