@@ -10,6 +10,13 @@ loop had in force (else the capacity now). Readings are placed on our clock: eac
 timestamps less its estimated clock offset (``csms.domain.clock_offset``), so chargers whose
 clocks are minutes apart add up in the same steps.
 
+Readings outside any transaction (clock-aligned data: 1.6 MeterValues without a
+transactionId, 2.0.1 MeterValuesRequest) count only what no session counts: the main meter
+(EVSE 0; 2.0.1 J01 gives evseId 0 to the station's main meter) is left out, since its energy is
+its EVSEs', and an EVSE's own readings gain nothing across an interval one of its sessions
+overlaps (its idle readings before and after a session span all of the session's energy). An
+EVSE drawing with no transaction at all (free vend) still counts.
+
 Chargers report at their own instants, so at the end of a window (the live edge) most
 sessions' last reading lies a little before the freshest one on the site. A session still in
 progress is held at its last measured rate up to that freshest reading (at most ``MAX_HOLD_S``):
@@ -94,6 +101,41 @@ def ev_energy_steps(times_s: np.ndarray, register_wh: np.ndarray, edges_s: np.nd
     return np.diff(at)
 
 
+def outside_sessions(points: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
+    """(n, 2) (s, Wh) register readings of an EVSE outside transactions, with the gain between
+    two readings removed when a session of that EVSE overlaps them: its own series counts it
+    (idle readings before and after a session span all of its energy)."""
+    if len(points) < 2 or not spans:
+        return points
+    p = points[np.argsort(points[:, 0])]
+    gain = np.diff(p[:, 1])
+    a, b = p[:-1, 0], p[1:, 0]
+    covered = np.zeros(gain.size, bool)
+    for start_s, stop_s in spans:
+        covered |= (start_s < b) & (stop_s > a)
+    register = p[0, 1] + np.concatenate([[0.0], np.cumsum(np.where(covered, 0.0, gain))])
+    return np.column_stack([p[:, 0], register])
+
+
+def _session_spans(session: Session, charger_ids: list[str], since: datetime, until: datetime,
+                   offset_s: dict[str, float]) -> dict[tuple[str, int], list[tuple[float, float]]]:
+    """(charger, EVSE) -> its sessions' (start, stop) in epoch s on our clock, for sessions
+    overlapping the window (a session not stopped: until the end of time)."""
+    s = SessionRow
+    rows = session.exec(select(s.charger_id, s.evse_id, s.started_at, s.started_received_at,
+                               s.stopped_at, s.stopped_received_at).where(
+        s.charger_id.in_(charger_ids), s.started_received_at <= until,
+        sa.or_(s.stopped_received_at.is_(None), s.stopped_received_at >= since))).all()
+    out: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    for cid, evse, started, started_rx, stopped, stopped_rx in rows:
+        shift = offset_s.get(cid, 0.0)
+        start = (started.timestamp() - shift) if started else started_rx.timestamp()
+        end = stopped or stopped_rx
+        stop = math.inf if end is None else end.timestamp() - (shift if stopped else 0.0)
+        out.setdefault((cid, evse or 0), []).append((start, stop))
+    return out
+
+
 def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
               step_s: int = 60) -> LoadSeries | None:
     site = session.get(SiteRow, site_id)
@@ -112,17 +154,22 @@ def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
         rows = _register_buckets(session, site_id, t0 - margin, t1 + margin, step_s,
                                  t0.timestamp(), margin.total_seconds())
         for charger_id, session_id, evse_id, first_ts, last_ts, low, high in rows:  # Wh
-            key = (charger_id, session_id if session_id is not None else f"e{evse_id}")
+            if session_id is None and not evse_id:
+                continue  # the charger's main meter: its EVSEs' sessions count that energy
+            key = (charger_id, session_id if session_id is not None else ("evse", evse_id))
             points = by_series.setdefault(key, [])
             points.append((first_ts.timestamp() - offset_s[charger_id], low))
             if last_ts > first_ts:
                 points.append((last_ts.timestamp() - offset_s[charger_id], high))
         drawing = _drawing_phases(session, list(chargers), t0 - margin, t1 + margin)
         live = _in_progress(session, [k[1] for k in by_series if isinstance(k[1], int)])
+        spans = _session_spans(session, list(chargers), t0 - margin, t1 + margin, offset_s)
         freshest_s = min(max((p[0] for pts in by_series.values() for p in pts), default=0.0),
                          t1.timestamp())
         for (charger_id, series), points in by_series.items():
             arr = np.array(points)
+            if not isinstance(series, int):  # an EVSE's readings outside any transaction
+                arr = outside_sessions(arr, spans.get((charger_id, series[1]), []))
             hold = None
             if series in live:
                 hold = min(freshest_s, float(arr[:, 0].max()) + MAX_HOLD_S)

@@ -110,3 +110,51 @@ async def test_the_live_edge_holds_sessions_in_progress(api):
     assert r.status_code == 200, r.text
     # Last step with data: B to 38 min (4.8 kW), A held to 38 min (4.8), C ended at 30.
     assert r.json()["ev_kw"] == [18.0, 18.0, 18.0, 9.6, 0.0]
+
+
+async def test_readings_outside_transactions_are_not_counted_twice(api):
+    """Clock-aligned readings without a transaction (1.6 MeterValues without transactionId,
+    2.0.1 MeterValuesRequest): the main meter (EVSE 0, OCPP 2.0.1 J01: evseId 0 is the
+    station's main meter) counts what its EVSEs' sessions already count, and an EVSE's idle
+    readings before and after a session span the session's energy. Neither adds to the EV
+    load; an EVSE drawing outside any transaction still does."""
+    admin, viewer = api.tokens["admin"], api.tokens["viewer"]
+    site = (await api.post("/api/v1/sites", json={"name": "aligned", "capacity_kw": 50},
+                           headers=admin)).json()
+    for cid in ("CP-AL", "CP-FREE"):
+        await api.put(f"/api/v1/sites/{site['id']}/chargers/{cid}",
+                      json={"max_power_w": 22_080}, headers=admin)
+    reg = "Energy.Active.Import.Register"
+    with Session(api.engine) as s:
+        # CP-AL EVSE 1: idle at 5 kWh, a session 08:10-08:40 at 12 kW (6 kWh), idle after.
+        row = SessionRow(charger_id="CP-AL", protocol="1.6", transaction_ref="A", evse_id=1,
+                         started_at=T0 + timedelta(minutes=10),
+                         started_received_at=T0 + timedelta(minutes=10),
+                         stopped_at=T0 + timedelta(minutes=40), active=False)
+        s.add(row)
+        s.flush()
+        for m in range(10, 41, 5):
+            s.add(MeterSampleRow(charger_id="CP-AL", session_id=row.id, evse_id=1,
+                                 timestamp=T0 + timedelta(minutes=m), received_at=T0,
+                                 measurand=reg, value=5000.0 + 200.0 * (m - 10), unit="Wh"))
+        for m, wh in ((0, 5000.0), (45, 11_000.0), (60, 11_000.0)):  # aligned, no transaction
+            s.add(MeterSampleRow(charger_id="CP-AL", session_id=None, evse_id=1,
+                                 timestamp=T0 + timedelta(minutes=m), received_at=T0,
+                                 measurand=reg, value=wh, unit="Wh"))
+        for m, wh in ((0, 20_000.0), (15, 21_000.0), (30, 24_000.0), (45, 26_000.0),
+                      (60, 26_000.0)):  # the main meter: the same energy, and its own
+            s.add(MeterSampleRow(charger_id="CP-AL", session_id=None, evse_id=0,
+                                 timestamp=T0 + timedelta(minutes=m), received_at=T0,
+                                 measurand=reg, value=wh, unit="Wh"))
+        # CP-FREE EVSE 1 draws 6 kW with no transaction at all (free vend): it counts.
+        for m in range(0, 61, 15):
+            s.add(MeterSampleRow(charger_id="CP-FREE", session_id=None, evse_id=1,
+                                 timestamp=T0 + timedelta(minutes=m), received_at=T0,
+                                 measurand=reg, value=100.0 * m, unit="Wh"))
+        s.commit()
+    r = await api.get(f"/api/v1/sites/{site['id']}/load", headers=viewer, params={
+        "from": T0.isoformat(), "to": (T0 + timedelta(minutes=60)).isoformat(), "step_s": 600})
+    assert r.status_code == 200, r.text
+    ev = r.json()["ev_kw"]
+    # 6 kW free vend throughout, plus the session's 12 kW from 08:10 to 08:40.
+    assert ev == pytest.approx([6.0, 18.0, 18.0, 18.0, 6.0, 6.0], abs=1e-6), ev
