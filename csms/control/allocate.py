@@ -110,3 +110,21 @@ def lift_to_floor(power_w: np.ndarray, floor_w: np.ndarray, max_w: np.ndarray,
             out[i] = floor_w[i]
             remaining -= load
     return out
+
+
+def top_up(power_w: np.ndarray, max_w: np.ndarray, wanting: np.ndarray, order: np.ndarray,
+           rows: np.ndarray, caps_w: np.ndarray) -> np.ndarray:
+    """(N,) ``power_w`` with each ``wanting`` session already given power (at least its
+    floor) raised toward its ``max_w`` with the room every row it loads has left, in
+    ``order``: the capacity no car needs goes to cars that would still take it."""
+    out = np.asarray(power_w, float).copy()
+    remaining = np.asarray(caps_w, float) - rows @ np.maximum(out, 0.0)
+    for i in order:
+        if not wanting[i] or out[i] <= 0.0 or out[i] >= max_w[i]:
+            continue
+        loads = rows[:, i] > 0
+        room = float(np.min(remaining[loads] / rows[loads, i])) if loads.any() else 0.0
+        extra = max(0.0, min(max_w[i] - out[i], room))
+        out[i] += extra
+        remaining -= rows[:, i] * extra
+    return out

@@ -37,6 +37,7 @@ from csms.control.allocate import (
     apply_minimums_rows,
     lift_to_floor,
     planned_w,
+    top_up,
 )
 from csms.domain.electrical import MIN_DC_POWER_W, limit_power_w, min_ac_power_w, to_limit
 from csms.domain.model import Policy
@@ -54,6 +55,9 @@ log = logging.getLogger(__name__)
 
 MAX_HORIZON_S = 24 * 3600.0
 MAX_PLAN_PERIODS = 96
+# Charging states in which the EV would take power (1.6 ChargePointStatus, 2.0.1
+# ChargingStateEnumType): SuspendedEVSE is an EV waiting for the EVSE to offer some.
+WANTS_MORE = ("Charging", "SuspendedEVSE")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -339,13 +343,21 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
     else:
         power_w = apply_minimums(wanted_w, min_w, max_w, cap_w)
     if snap.policy != Policy.UNCONTROLLED:
-        needy = np.array([s.requested_wh > s.energy_wh for s in steered])
+        # A car that got the energy it asked for (ISO 15118) but says it would take more
+        # (Charging, or SuspendedEVSE: waiting for the EVSE) is not full: its request was a
+        # target, not a cap. It comes after every car short of its request.
+        topped = np.array([s.needs_source == "ev" and s.requested_wh <= s.energy_wh
+                           and s.ev_state in WANTS_MORE for s in steered])
+        needy = np.array([s.requested_wh > s.energy_wh for s in steered]) | topped
         site_rows = np.vstack([np.ones((1, n)), rows]) if names else np.ones((1, n))
         site_caps = np.concatenate([[cap_w], rows_kw[:, 0] * 1000.0]) if names \
             else np.array([cap_w])
+        order = np.argsort(rank, kind="stable")
+        order = np.concatenate([order[~topped[order]], order[topped[order]]])
         power_w = lift_to_floor(power_w, np.array([floor_power_w(s) for s in steered]),
-                                max_w, needy, np.argsort(rank, kind="stable"),
-                                site_rows, site_caps)
+                                max_w, needy, order, site_rows, site_caps)
+        if snap.policy == Policy.LOAD_BALANCING:  # as soon as possible: the rest of the room
+            power_w = top_up(power_w, max_w, topped, order, site_rows, site_caps)
     # Only V2G sessions can be planned below zero (their lower bound); keep the discharge.
     v2g_now_kw = np.array([v2g_now_kw_of(power_kw[i], peak, price) if discharge_kw[i] > 0
                            else power_kw[i, 0] for i in range(n)])
