@@ -70,8 +70,17 @@ def _stop(proc: subprocess.Popen | None) -> None:
         proc.wait()
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # ``kill``, ``timeout`` and service managers send SIGTERM (a closed terminal SIGHUP): stop
+    # the CSMS and the simulators as Ctrl-C does. Python's default ends this process at once,
+    # and the two children kept running, holding the demo's ports for the next ``make demo``.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     db = Path(args.db).resolve()
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
