@@ -38,6 +38,7 @@ from sqlmodel import Session, select
 from csms.domain.model import ENERGY_REGISTER as REGISTER
 from csms.sites.models import base_and_pv_kw
 from csms.sites.phases import phase_weights
+from csms.sites.snapshot import session_start
 from csms.store.tables import ChargerRow, MeterSampleRow, SessionRow, SiteLoadRow, SiteRow
 
 log = logging.getLogger(__name__)
@@ -119,20 +120,21 @@ def outside_sessions(points: np.ndarray, spans: list[tuple[float, float]]) -> np
 
 def _session_spans(session: Session, charger_ids: list[str], since: datetime, until: datetime,
                    offset_s: dict[str, float]) -> dict[tuple[str, int], list[tuple[float, float]]]:
-    """(charger, EVSE) -> its sessions' (start, stop) in epoch s on our clock, for sessions
-    overlapping the window (a session not stopped: until the end of time)."""
+    """(charger, EVSE) -> its sessions' (start, stop) in epoch s on our clock
+    (``session_start``'s rule at both ends), for sessions overlapping the window (a session
+    not stopped: until the end of time)."""
     s = SessionRow
-    rows = session.exec(select(s.charger_id, s.evse_id, s.started_at, s.started_received_at,
-                               s.stopped_at, s.stopped_received_at).where(
+    rows = session.exec(select(s).where(
         s.charger_id.in_(charger_ids), s.started_received_at <= until,
         sa.or_(s.stopped_received_at.is_(None), s.stopped_received_at >= since))).all()
     out: dict[tuple[str, int], list[tuple[float, float]]] = {}
-    for cid, evse, started, started_rx, stopped, stopped_rx in rows:
-        shift = offset_s.get(cid, 0.0)
-        start = (started.timestamp() - shift) if started else started_rx.timestamp()
-        end = stopped or stopped_rx
-        stop = math.inf if end is None else end.timestamp() - (shift if stopped else 0.0)
-        out.setdefault((cid, evse or 0), []).append((start, stop))
+    for r in rows:
+        shift = offset_s.get(r.charger_id, 0.0)
+        ends = [t for t in (r.stopped_received_at, r.stopped_at and
+                            r.stopped_at - timedelta(seconds=shift)) if t is not None]
+        stop = min(ends).timestamp() if ends else math.inf
+        out.setdefault((r.charger_id, r.evse_id or 0), []).append(
+            (session_start(r, shift).timestamp(), stop))
     return out
 
 
@@ -163,7 +165,9 @@ def site_load(session: Session, site_id: int, t0: datetime, t1: datetime,
                 points.append((last_ts.timestamp() - offset_s[charger_id], high))
         drawing = _drawing_phases(session, list(chargers), t0 - margin, t1 + margin)
         live = _in_progress(session, [k[1] for k in by_series if isinstance(k[1], int)])
-        spans = _session_spans(session, list(chargers), t0 - margin, t1 + margin, offset_s)
+        # Only readings outside transactions need the sessions' spans (most sites have none).
+        spans = _session_spans(session, list(chargers), t0 - margin, t1 + margin, offset_s) \
+            if any(not isinstance(k[1], int) for k in by_series) else {}
         freshest_s = min(max((p[0] for pts in by_series.values() for p in pts), default=0.0),
                          t1.timestamp())
         for (charger_id, series), points in by_series.items():

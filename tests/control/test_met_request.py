@@ -1,7 +1,7 @@
 """A car whose ISO 15118 request is met but that would still take power is not left at 0 while
 the site has room (seen in make demo: a Twingo that asked for 17.7 kWh sat at 0 in
-SuspendedEVSE for its last 15 minutes on a site at 28 of 150 kW). Cars short of their request
-come first; a car that says it is full (SuspendedEV) gets nothing."""
+SuspendedEVSE for its last 15 minutes on a site that drew 28 of its 150 kW minutes before).
+Cars short of their request come first; a car that says it is full (SuspendedEV) gets nothing."""
 
 from __future__ import annotations
 
