@@ -180,6 +180,18 @@ class ScheduleLP:
             raise InfeasibleError(f"stage {n}: {res.message}")
         return res
 
+    def _bound_now(self) -> bool:
+        """Add the row ``Problem.now_first_import_kw`` sets on the first period's import (never
+        below the EV minimums there, which keeps x feasible); False when it is unbounded."""
+        p = self.problem
+        if not np.isfinite(p.now_first_import_kw):
+            return False
+        first = self.tt == 0
+        floor_kw = float(np.concatenate(self.lo)[:self.k][first].sum())
+        room_kw = p.now_first_import_kw - p.base_load_kw[0] + p.pv_kw[0]
+        self.add_rows(self.x_sum_rows()[[0]], np.array([max(room_kw, floor_kw)]))
+        return True
+
     def _fix(self, c: np.ndarray, opt: float) -> None:
         tol = STAGE_ABS_TOL + STAGE_REL_TOL * abs(opt)
         self.add_rows(sp.csr_matrix(c[None, :]), np.array([opt + tol]))
@@ -231,7 +243,10 @@ class ScheduleLP:
                 now = np.where((self.tt == 0) & ~expected[:self.k], energy[:self.k], 0.0)
                 e = np.zeros(self.n_cols)
                 e[:self.k] = now
+                bounded = self._bound_now()
                 res = self._linprog(-e, 0)
+                if bounded:
+                    self.rows.pop()     # the bound holds for this stage only
                 sol = res.x
                 self._fix(-e, float(res.fun))
             # Real cars' energy first, then (its own stage) the forecast's.

@@ -63,6 +63,9 @@ class Problem:
     can leave a third of the site unused now (a one-phase car short of energy keeps its
     phase, so three-phase cars that the plan would serve later get nothing now) while the
     cars it counted on for later leave early and new ones fill the later periods.
+    ``now_first_import_kw``: the site import that stage may reach in the first period (a
+    policy's free room, e.g. the day's peak so far for peak shaving); later stages may go
+    beyond it. Default: no bound.
     """
 
     period_s: float
@@ -87,6 +90,7 @@ class Problem:
     priority: np.ndarray | None = None         # (N,) in [0, 1]: among equals, smaller first
     expected: np.ndarray | None = None         # (N,) bool: forecast, not a car
     now_first: bool = False                    # maximise period 0's energy first (online)
+    now_first_import_kw: float = np.inf        # ... up to this site import in period 0
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -263,6 +263,31 @@ def _future(snap: SiteSnapshot, forecast: DemandForecast | None, period_s: float
     return forecast.future_demand(snap.now.astimezone(clock.SITE_TZ), period_s, periods, max_kw)
 
 
+def now_first_import_kw(policy: str, peak_floor_kw: float, price: np.ndarray,
+                        peak: np.ndarray) -> float | None:
+    """How far an online plan fills the site now before it plans the horizon
+    (``Problem.now_first``), as the site import it may reach now; None: not at all.
+
+    Load balancing: as far as the site takes. Each other policy only as far as its own
+    objective says the room is free, since its later periods are the same guess (departures
+    guessed, no later arrivals) and, where phase rows bind, its horizon optimum leaves power
+    unused now that the cars it counts on for later never take (docs/demo-day): peak shaving
+    and valley filling up to the day's peak so far (a lower import now lowers neither), price
+    optimization and grid support while now is the horizon's cheapest price (outside the peak
+    band for grid support). Renewable integration never: grid energy now is what it avoids.
+    """
+    if policy == Policy.LOAD_BALANCING:
+        return np.inf
+    if policy in (Policy.PEAK_SHAVING, Policy.VALLEY_FILLING):
+        return float(peak_floor_kw) if np.isfinite(peak_floor_kw) else None
+    cheapest = bool(price.size) and price[0] <= float(price.min()) + 1e-9
+    if policy == Policy.PRICE_OPTIMIZATION and cheapest:
+        return np.inf
+    if policy == Policy.GRID_SUPPORT and cheapest and not peak[0]:
+        return np.inf
+    return None
+
+
 def v2g_now_kw_of(row_kw: np.ndarray, peak: np.ndarray, price: np.ndarray) -> float:
     """What a V2G session does now: its plan's first period, unless the plan charges and
     discharges within the leading run of periods of equal price and peak state. The LP does not
@@ -316,8 +341,10 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         discharge_max_kw=discharge_kw, energy_floor_kwh=floor_kwh,
         capacity_kw=np.full(periods, limit_kw - reserve / 1000.0),
         base_load_kw=base, pv_kw=pv, price_mad_per_kwh=price, peak_mask=peak,
-        session_ids=tuple(str(s.session_id) for s in steered), priority=rank,
-        now_first=snap.policy == Policy.LOAD_BALANCING)
+        session_ids=tuple(str(s.session_id) for s in steered), priority=rank)
+    now_kw = now_first_import_kw(snap.policy, peak_floor_kw, price, peak)
+    if now_kw is not None:
+        problem = replace(problem, now_first=True, now_first_import_kw=now_kw)
     rows, rows_kw, names = phase_constraints(
         snap, steered, base, pv, phase_reserve,
         None if discharge_kw.any() else problem.ev_capacity_kw)

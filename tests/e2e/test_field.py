@@ -53,7 +53,7 @@ from simulators.site import ChaosConfig, Site
 pytestmark = pytest.mark.slow
 
 SPEED = 30.0
-START = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # a Tuesday, 09:00 in Casablanca
+START = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # a Tuesday, 08:00 in Casablanca (Ramadan: UTC+0)
 CAPACITY_KW = 150.0
 PERIOD_S = 60.0
 SEGMENT_S = 30 * 60

@@ -13,7 +13,7 @@ from csms.store.db import create_engine
 from csms.store.tables import ChargerRow, SessionRow, SiteRow
 
 pytestmark = pytest.mark.store
-NOW = datetime(2026, 3, 12, 7, 0, tzinfo=UTC)  # a Thursday, 08:00 in Casablanca
+NOW = datetime(2026, 3, 12, 7, 0, tzinfo=UTC)  # a Thursday, 07:00 in Casablanca (Ramadan: UTC+0)
 
 
 def test_a_site_with_history_expects_its_morning_cars(database_url):
