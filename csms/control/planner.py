@@ -272,9 +272,11 @@ def now_first_import_kw(policy: str, peak_floor_kw: float, price: np.ndarray,
     objective says the room is free, since its later periods are the same guess (departures
     guessed, no later arrivals) and, where phase rows bind, its horizon optimum leaves power
     unused now that the cars it counts on for later never take (docs/demo-day): peak shaving
-    and valley filling up to the day's peak so far (a lower import now lowers neither), price
-    optimization and grid support while now is the horizon's cheapest price (outside the peak
-    band for grid support). Renewable integration never: grid energy now is what it avoids.
+    up to the day's peak so far (below it, a lower import now lowers no peak), valley filling
+    to the same level (below it, now is a valley of the day's load, which the horizon plan
+    does not see), price optimization and grid support while now is the horizon's cheapest
+    price (outside the peak band for grid support). Renewable integration never: grid energy
+    now is what it avoids.
     """
     if policy == Policy.LOAD_BALANCING:
         return np.inf
