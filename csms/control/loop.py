@@ -63,7 +63,7 @@ class ControlLoop:
         # (charger, "tx", transaction ref) -> (limit W, confirmed at): for deviation triggers
         self._limits: dict[tuple, tuple[float, datetime]] = {}
         self._peak_kw: dict[tuple[int, object], float] = {}
-        self._forecasts: dict[int, tuple[object, object]] = {}  # site -> (local day, forecast)
+        self._forecasts: dict[int, tuple[object, object]] = {}  # site -> ((day, expected), forecast)
         self._tasks: set[asyncio.Task] = set()
         self._main: asyncio.Task | None = None
         self.runs = 0
@@ -158,12 +158,13 @@ class ControlLoop:
         self._site_of.pop(charger_id, None)
         self.trigger_charger(charger_id)
 
-    async def _forecast(self, site_id: int, now: datetime):
-        """The site's demand forecast, fitted once per local day (``csms.sites.forecast``)."""
-        today = now.astimezone(clock.SITE_TZ).date()
+    async def _forecast(self, site_id: int, now: datetime, params: dict):
+        """The site's demand forecast, fitted once per local day and again when the operator
+        changes the cars expected a day (``csms.sites.forecast``)."""
+        key = (now.astimezone(clock.SITE_TZ).date(), params.get("expected_arrivals_per_day"))
         cached = self._forecasts.get(site_id)
-        if cached is None or cached[0] != today:
-            cached = (today, await self.worker.read(site_forecast, site_id, now))
+        if cached is None or cached[0] != key:
+            cached = (key, await self.worker.read(site_forecast, site_id, now))
             self._forecasts[site_id] = cached
         return cached[1]
 
@@ -240,7 +241,7 @@ class ControlLoop:
                     electrical.to_limit(failsafe_w, unit, c.phases), unit, c.phases)
             day = now.astimezone(clock.SITE_TZ).date()  # the tariff's day: local
             peak = self._peak_kw.get((site_id, day), -np.inf)
-            forecast = await self._forecast(site_id, now)
+            forecast = await self._forecast(site_id, now, snap.policy_params)
             plan = await asyncio.to_thread(planner.plan, snap, applied, peak, forecast)
             lease_s = float(snap.policy_params.get("lease_s",
                                                    LEASE_PERIODS * snap.control_period_s))

@@ -63,6 +63,9 @@ POLICY_PARAMS: dict[str, tuple[str, float, float, bool, str]] = {
     "min_change_w": ("W", 0.0, 1e6, False, "max(1000, 3 % of the limit)"),
     "lease_s": ("s", 60.0, 86_400.0, False, "30 control periods"),
     "plan_period_s": ("s", 60.0, 3600.0, False, "control period, coarsened to 96 periods"),
+    # A new site has no history to forecast from; its operator knows roughly how busy it is.
+    "expected_arrivals_per_day": ("cars", 0.0, 100_000.0, False,
+                                  "the site's history (none: no forecast)"),
 }
 
 # ROI inputs per site (``SiteRow.economics``); an absent key takes the default of

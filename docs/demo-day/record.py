@@ -77,6 +77,7 @@ class DemoConfig:
     default_dwell_s: float
     default_energy_kwh: float
     lease_s: float
+    expected_arrivals_per_day: float | None = None  # the operator's (None: a fresh site)
 
     @property
     def start(self) -> datetime:
@@ -119,7 +120,9 @@ def _site_fields(cfg: DemoConfig, policy: str) -> dict:
             "base_load_peak_kw": cfg.base_load_peak_kw, "pv_kwp": cfg.pv_kwp,
             "policy_params": {"default_dwell_s": cfg.default_dwell_s,
                               "default_energy_kwh": cfg.default_energy_kwh,
-                              "lease_s": cfg.lease_s}}
+                              "lease_s": cfg.lease_s}
+            | ({} if cfg.expected_arrivals_per_day is None
+               else {"expected_arrivals_per_day": cfg.expected_arrivals_per_day})}
 
 
 class WarningCounter(logging.Handler):
@@ -319,6 +322,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--default-energy-kwh", type=float, default=20.0)
     p.add_argument("--lease-s", type=float, default=600.0,
                    help="TxProfile lease (CSMS default: 5 control periods)")
+    p.add_argument("--expected-arrivals-per-day", type=float, default=None,
+                   help="cars a day the operator expects (policy_params; unset: a fresh site "
+                   "with no history expects nothing)")
     p.add_argument("--policies", default=",".join([BASELINE, *CONTROLLED]))
     p.add_argument("--out", default=str(HERE))
     p.add_argument("--no-report", action="store_true", help="only save the raw results")
@@ -338,7 +344,7 @@ async def amain(argv: list[str] | None = None) -> int:
     cfg = DemoConfig(args.day, args.from_h, args.to_h, args.speed, args.chargers, args.profile,
                      args.hardware, args.seed, args.sessions_scale, args.capacity_kw, args.base_load_peak_kw,
                      args.pv_kwp, args.control_period_s, args.default_dwell_s,
-                     args.default_energy_kwh, args.lease_s)
+                     args.default_energy_kwh, args.lease_s, args.expected_arrivals_per_day)
     policies = args.policies.split(",")
     if BASELINE not in policies:
         policies.insert(0, BASELINE)

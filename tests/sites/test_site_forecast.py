@@ -43,3 +43,24 @@ def test_a_site_with_history_expects_its_morning_cars(database_url):
     assert morning > 2.0  # most of the 4 cars a weekday morning
     future = forecast.future_demand(NOW.astimezone(SITE_TZ), 900.0, 16, 11.0)
     assert future.energy_kwh.sum() > 40.0  # the cars expected before noon, ~20 kWh each
+
+
+def test_a_new_site_expects_what_its_operator_says(database_url):
+    """No history: nothing expected, unless the operator gives the cars a day; then the prior's
+    shape at that level (ElaadNL workplace: most of them in the morning)."""
+    engine = create_engine(database_url)
+    with Session(engine) as s:
+        site = SiteRow(name="n", base_load_profile="office", created_at=NOW,
+                       policy_params={"expected_arrivals_per_day": 40.0})
+        quiet = SiteRow(name="q", base_load_profile="office", created_at=NOW,
+                        policy_params={"expected_arrivals_per_day": 10.0})
+        s.add_all([site, quiet])
+        s.flush()
+        forecast, fewer = site_forecast(s, site.id, NOW), site_forecast(s, quiet.id, NOW)
+    assert forecast is not None and fewer is not None
+    assert forecast.arrivals[0].sum() == pytest.approx(40.0, rel=0.01)  # a weekday's cars
+    assert forecast.arrivals[0, 7 * 4:12 * 4].sum() > 20.0  # most before noon
+    assert fewer.arrivals[0].sum() == pytest.approx(10.0, rel=0.01)
+    future = forecast.future_demand(NOW.astimezone(SITE_TZ), 900.0, 16, 11.0)
+    assert future.energy_kwh.sum() > 4 * fewer.future_demand(
+        NOW.astimezone(SITE_TZ), 900.0, 16, 11.0).energy_kwh.sum() * 0.9
