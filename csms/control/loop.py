@@ -14,8 +14,6 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-import numpy as np
-
 from csms import clock
 from csms.control import planner
 from csms.control import state as st
@@ -240,7 +238,11 @@ class ControlLoop:
                 applied[c.id] = electrical.limit_power_w(
                     electrical.to_limit(failsafe_w, unit, c.phases), unit, c.phases)
             day = now.astimezone(clock.SITE_TZ).date()  # the tariff's day: local
-            peak = self._peak_kw.get((site_id, day), -np.inf)
+            peak = self._peak_kw.get((site_id, day))
+            if peak is None:  # first run of the day, or since a restart
+                midnight = datetime.combine(day, datetime.min.time(), clock.SITE_TZ)
+                peak = await self.worker.read(st.day_peak_kw, site_id, midnight)
+                self._peak_kw = {k: v for k, v in self._peak_kw.items() if k[1] >= day}
             forecast = await self._forecast(site_id, now, snap.policy_params)
             plan = await asyncio.to_thread(planner.plan, snap, applied, peak, forecast)
             lease_s = float(snap.policy_params.get("lease_s",
@@ -321,7 +323,7 @@ def _record(session, snap: SiteSnapshot, plan: planner.Plan, now: datetime) -> N
     for s in snap.sessions:
         if not s.obeying:
             st.upsert_state(session, s.charger_id, s.evse_id, {"why": "not_obeying"}, now)
-    measured_w = sum((s.measured_w or 0.0) for s in snap.sessions)
+    measured_w = drawn_now_w(snap.sessions)  # the day's peak after a restart: st.day_peak_kw
     st.record_load(session, SiteLoadRow(
         site_id=snap.site_id, timestamp=now, limit_kw=plan.limit_kw,
         planned_ev_kw=float(plan.power_w.sum()) / 1000.0, measured_ev_kw=measured_w / 1000.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from csms.ocpp.profiles import Capabilities
@@ -100,6 +101,16 @@ def clock_sample(session, clocks, charger_id: str, charger_now: datetime,
 
 def record_load(session, row: SiteLoadRow) -> None:
     session.add(row)
+
+
+def day_peak_kw(session, site_id: int, since: datetime) -> float:
+    """The site's highest import the loop counted since ``since`` (its local midnight), from
+    its records: after a restart the day's peak is not forgotten (peak shaving would otherwise
+    plan below a peak the day already had). -inf: none recorded."""
+    peak = session.exec(select(sa.func.max(
+        SiteLoadRow.measured_ev_kw + SiteLoadRow.base_kw - SiteLoadRow.pv_kw)).where(
+        SiteLoadRow.site_id == site_id, SiteLoadRow.timestamp >= since)).first()
+    return float("-inf") if peak is None else float(peak)
 
 
 def boot_facts(session, charger_id: str) -> tuple[list[int], bool]:

@@ -328,7 +328,9 @@ class SmartChargingStateRow(SQLModel, table=True):
 
 
 class SiteLoadRow(SQLModel, table=True):
-    """One control-loop run: the site limit in force and the EV power planned and measured."""
+    """One control-loop run: the site limit in force and the EV power planned and measured
+    (``measured_ev_kw``: each car's latest reading, at most the limit last sent to a car that
+    obeys; ``csms.control.loop.drawn_now_w``)."""
 
     __tablename__ = "site_load"
     __table_args__ = (sa.Index("ix_site_load_site_ts", "site_id", "timestamp"),)
