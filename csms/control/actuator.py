@@ -50,6 +50,15 @@ STRANDED_FRACTION = 0.01  # skipped increases may leave at most this share of th
 NEAR_BUDGET = 0.95  # above this share of the EVs' budget, small decreases are sent too
 MAX_RESENDS = 3  # read-backs that differ before the loop stops re-sending the same limit
 UNSUPPORTED = ("NotSupported", "NotImplemented")
+UNSUPPORTED_WHY = "unsupported"  # EVSE 0's why: SetChargingProfile answered UNSUPPORTED
+UNSUPPORTED_RETRY = timedelta(hours=1)
+
+
+def _error_code(row) -> str | None:
+    """The CALLERROR code of an answered command row, if it was one."""
+    if row is None or not isinstance(row.response, dict):
+        return None
+    return row.response.get("errorCode")
 # After a raised limit lands on a 1.6 charger, ask for a reading (TriggerMessage MeterValues,
 # 1.6 section 5.17) this long after, so a car that takes less than offered is known within
 # seconds rather than at its next sampled value (a meter interval: often 60 s or more) and its
@@ -170,20 +179,26 @@ class Actuator:
         if old is not None and old.accepted and old.limit_value == value \
                 and old.limit_unit == unit:
             return
+        if old is not None and old.why == UNSUPPORTED_WHY and old.sent_at is not None \
+                and clock.now() - old.sent_at < UNSUPPORTED_RETRY:
+            return  # no smart charging (architecture.md): asked again hourly, not every run
         profile = pf.LimitProfile(purpose=pf.TX_DEFAULT, evse_id=0, periods=((0, power_w),),
                                   phases=charger.phases)
         action, payload = pf.set_profile_request(profile, caps)
         row = await self.send(charger.id, action, payload)
         accepted = row is not None and row.state == CommandState.ACCEPTED
+        why = "failsafe"
         if not accepted:
             log.warning("%s: fail-safe profile not installed (%s)", charger.id,
                         row.state if row is not None else "not sent")
+            if _error_code(row) in UNSUPPORTED:
+                why = UNSUPPORTED_WHY
         await self.worker.run(st.upsert_state, charger.id, 0, {
             "purpose": ProfilePurpose.TX_DEFAULT, "profile_id": pf.FAILSAFE_PROFILE_ID,
             "limit_value": value,
             "limit_unit": unit, "limit_w": electrical.limit_power_w(value, unit, charger.phases),
             "number_phases": charger.phases or None, "sent_at": clock.now(),
-            "accepted": accepted, "why": "failsafe"}, clock.now())
+            "accepted": accepted, "why": why}, clock.now())
 
     # -- transaction limits --------------------------------------------------------------------
     def changes(self, snap: SiteSnapshot, plan: Plan, states: dict, lease_s: float
@@ -367,9 +382,7 @@ class Actuator:
         if row is None:
             return
         if row.state != CommandState.ACCEPTED:
-            code = (row.response or {}).get("errorCode") if isinstance(row.response, dict) \
-                else None
-            if code in UNSUPPORTED:
+            if _error_code(row) in UNSUPPORTED:
                 await self.worker.run(st.composite_unsupported, c.charger_id)
             return
         received = clock.now()

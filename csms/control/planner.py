@@ -177,7 +177,8 @@ def reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW) -> float:
 def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW,
                     base_kw: float | None = None, pv_kw: float = 0.0) -> np.ndarray:
     """(3,) W per site phase kept for what the loop does not steer: chargers ignoring their
-    limit at their measured draw (or rating), and idle EVSEs at their own charger's fail-safe.
+    limit at their measured draw (or rating), offline chargers' sessions at the limit their
+    lease still holds, and idle EVSEs at their own charger's fail-safe.
 
     With ``base_kw`` (the base load until the next run) the idle EVSEs only get the room the
     steered cars leave at their maximum, on each phase and on the site: never a car's power."""
@@ -186,6 +187,9 @@ def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW,
         if not s.obeying:
             rogue += max(s.measured_w or 0.0, s.max_w) * session_weights(s)
     info = {c.id: c for c in snap.chargers}
+    for charger_id, _, held_w in snap.held:  # offline, under a lease of ours: kept for it
+        rogue += held_w * (charger_weights(info[charger_id]) if charger_id in info
+                           else np.full(3, 1.0 / 3.0))
     each = [failsafe_of(failsafe_applied_w, charger_id) * (
         charger_weights(info[charger_id]) if charger_id in info else np.full(3, 1.0 / 3.0))
         for charger_id, _ in snap.idle_evses]

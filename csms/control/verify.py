@@ -163,7 +163,18 @@ def verify_site(snap: SiteSnapshot, states: dict, now: datetime, readback: bool 
     composite = {c.id: c.caps.composite for c in snap.chargers}
     for s in snap.sessions:
         row = states.get((s.charger_id, s.evse_id))
-        if row is None or row.session_id != s.session_id or not row.accepted:
+        if row is None or row.session_id != s.session_id:
+            continue
+        if not row.accepted:
+            fields = refused(s, row)
+            if fields is not None:
+                changed = changed or fields.get("obeying", row.obeying) != row.obeying
+                updates.append((s.charger_id, s.evse_id, fields))
+                if row.obeying and not fields.get("obeying", True):
+                    log.warning("%s: EVSE %d refused a limit of %.0f W and draws %.0f W: "
+                                "planned around as uncontrolled load", s.charger_id,
+                                s.evse_id, row.limit_w or 0.0, s.measured_w)
+                    flags.append((s.charger_id, s.evse_id, row.limit_w or 0.0, s.measured_w))
             continue
         if not in_force(row, composite.get(s.charger_id, True), readback):
             updates.append((s.charger_id, s.evse_id,
@@ -200,6 +211,23 @@ def verify_site(snap: SiteSnapshot, states: dict, now: datetime, readback: bool 
                 flags.append((s.charger_id, s.evse_id, row.limit_w, s.measured_w))
         updates.append((s.charger_id, s.evse_id, fields))
     return updates, flags, changed
+
+
+def refused(s, row) -> dict | None:
+    """A limit the charger did not accept (Rejected, CALLERROR NotSupported...) holds nothing:
+    a car drawing past it on consecutive readings is planned around at what it draws, as a
+    charger that ignores its limits is (never learned from: nothing was in force)."""
+    if s.measured_w is None or s.measured_at is None or row.limit_w is None:
+        return None
+    if row.measured_at is not None and s.measured_at <= row.measured_at:
+        return None  # the same reading again
+    fields = {"measured_w": s.measured_w, "measured_at": s.measured_at}
+    if over_limit_w(max(0.0, row.limit_w), s.measured_w):
+        count = row.violations + 1
+        fields.update(violations=count, obeying=row.obeying and count < VIOLATIONS_TO_FLAG)
+    else:
+        fields["violations"] = 0
+    return fields
 
 
 def store_verdicts(session, updates: list, flags: list, now: datetime) -> None:

@@ -101,6 +101,10 @@ class SiteSnapshot:
     chargers: tuple[ChargerInfo, ...] = ()
     sessions: tuple[EvseSession, ...] = ()
     idle_evses: tuple[tuple[str, int], ...] = ()  # (charger, EVSE) without a session
+    # (charger, EVSE, W): an offline charger's session under a TxProfile of ours whose lease
+    # still runs. The charger keeps applying it while we cannot reach it (K01: a profile
+    # stays in force until it expires), so that power is not ours to give to others.
+    held: tuple[tuple[str, int, float], ...] = ()
     extra: dict = field(default_factory=dict)
 
     @property
@@ -216,14 +220,29 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
     active = session.exec(select(SessionRow).where(
         SessionRow.active == True, SessionRow.charger_id.in_(ids))  # noqa: E712
         .order_by(SessionRow.id)).all() if ids else []
-    steered, busy = [], set()
+    steered, busy, offline = [], set(), []
     for s in active:
-        if not chargers[s.charger_id].connected or (s.charger_id, s.evse_id) in busy:
-            continue  # an offline charger's sessions are not ours to steer now
+        if (s.charger_id, s.evse_id) in busy:
+            continue
         busy.add((s.charger_id, s.evse_id))
+        if not chargers[s.charger_id].connected:
+            offline.append(s)  # an offline charger's sessions are not ours to steer now
+            continue
         steered.append(s)
     states = {(r.charger_id, r.evse_id): r for r in session.exec(select(SmartChargingStateRow)
               .where(SmartChargingStateRow.charger_id.in_(ids))).all()} if ids else {}
+    held, unheld = [], set()
+    for s in offline:
+        row = states.get((s.charger_id, s.evse_id))
+        if row is not None and row.session_id == s.id and row.accepted \
+                and row.lease_until is not None and row.lease_until > now \
+                and row.limit_w is not None:
+            limit_w = max(0.0, row.limit_w) if row.obeying \
+                else chargers[s.charger_id].evse_max_w
+            held.append((s.charger_id, s.evse_id, limit_w))
+        else:  # lease over (or none of ours): its fail-safe, as an idle EVSE's
+            unheld.add((s.charger_id, s.evse_id))
+    busy -= unheld
     since = now - timedelta(seconds=SAMPLE_LOOKBACK_S)
     sids = [s.id for s in steered]
     power = rd.latest_power(session, sids, since)
@@ -293,4 +312,5 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
         control_period_s=site.control_period_s, tariff=dict(site.tariff), pv_kwp=site.pv_kwp,
         latitude=site.latitude, longitude=site.longitude,
         base_load_profile=site.base_load_profile, base_load_peak_kw=site.base_load_peak_kw,
-        chargers=tuple(chargers.values()), sessions=tuple(sessions), idle_evses=idle)
+        chargers=tuple(chargers.values()), sessions=tuple(sessions), idle_evses=idle,
+        held=tuple(held))

@@ -5,12 +5,15 @@ read-back that finds no limit because the transaction (and its TxProfile) just e
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from csms.control import actuator
 from csms.control.actuator import Actuator, Change
+from csms.ocpp import profiles as pf
+from csms.sites.snapshot import ChargerInfo
 
 
 class _Session:
@@ -75,3 +78,37 @@ async def test_readback_after_the_transaction_ended_is_not_a_mismatch(caplog, mo
     assert record.levelno == logging.INFO
     assert "after the transaction ended" in record.getMessage()
     assert not hasattr(worker, "written")
+
+
+class _NoSmartCharging:
+    """A charger without smart charging: SetChargingProfile answered CALLERROR NotSupported."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def submit(self, charger_id, action, payload, source, wait):
+        assert action == "SetChargingProfile"
+        self.calls += 1
+        return SimpleNamespace(state="error", response={"errorCode": "NotSupported",
+                                                        "errorDescription": "no"})
+
+
+class _StateWorker:
+    async def run(self, fn, charger_id, evse_id, fields, now):
+        self.fields = fields
+
+
+async def test_a_charger_without_smart_charging_is_asked_hourly_not_every_run(monkeypatch):
+    t = [datetime(2026, 6, 16, 9, 0, tzinfo=UTC)]
+    monkeypatch.setattr(actuator.clock, "now", lambda: t[0])
+    commands, worker = _NoSmartCharging(), _StateWorker()
+    charger = ChargerInfo(id="CP-NS", protocol="1.6", connected=True, ac=True, phases=3,
+                          evse_max_w=22_080.0, evses=1, caps=pf.Capabilities(protocol="1.6"))
+    act = Actuator(commands, worker)
+    states: dict = {}
+    for minute in range(0, 121):  # a run a minute for two hours
+        t[0] = datetime(2026, 6, 16, 9, 0, tzinfo=UTC) + timedelta(minutes=minute)
+        await act.ensure_failsafe(charger, 4_140.0, states)
+        states[("CP-NS", 0)] = SimpleNamespace(**worker.fields)
+    assert commands.calls == 3  # 09:00, 10:00, 11:00
+    assert worker.fields["why"] == "unsupported" and not worker.fields["accepted"]
