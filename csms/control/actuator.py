@@ -394,8 +394,15 @@ class Actuator:
                                   received)
         got_w = pf.composite_first_limit_w(row.response or {}, c.phases or 3)
         if _agrees(pf.composite_first_limit(row.response or {}), got_w, c):
-            await self.worker.run(st.upsert_state, c.charger_id, c.evse_id,
-                                  {"readback_ok": True, "readback_cap_w": None}, clock.now())
+            fields = {"readback_ok": True}
+            state = await self.worker.read(st.get_state, c.charger_id, c.evse_id)
+            cap_w = state.readback_cap_w if state is not None else None
+            if cap_w is not None and c.applied_w > cap_w + max(1.0, 0.01 * cap_w):
+                fields["readback_cap_w"] = None  # it applies more than its cap: gone
+            # (A limit at the cap agreeing says nothing against it: forgotten so, an 11-kW
+            # EVSE was offered 20.4 kW, capped, offered 20.4 kW again... every few minutes.)
+            await self.worker.run(st.upsert_state, c.charger_id, c.evse_id, fields,
+                                  clock.now())
             return
         await self._mismatch(c, charger, got_w, offset_s, lease_s)
 

@@ -112,3 +112,41 @@ async def test_a_charger_without_smart_charging_is_asked_hourly_not_every_run(mo
         states[("CP-NS", 0)] = SimpleNamespace(**worker.fields)
     assert commands.calls == 3  # 09:00, 10:00, 11:00
     assert worker.fields["why"] == "unsupported" and not worker.fields["accepted"]
+
+
+class _CapWorker:
+    """The EVSE's state: a cap of 11,040 W learned from read-backs (16 A on three phases)."""
+
+    def __init__(self) -> None:
+        self.state = SimpleNamespace(readback_cap_w=11_040.0)
+
+    async def read(self, fn, *args):
+        return self.state
+
+    async def run(self, fn, charger_id, evse_id, fields, now):
+        self.fields = fields
+
+
+class _Composite:
+    def __init__(self, amps: float) -> None:
+        self.amps = amps
+
+    async def submit(self, charger_id, action, payload, source, wait):
+        return SimpleNamespace(state="accepted", response={"status": "Accepted", "schedule": {
+            "chargingRateUnit": "A", "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": self.amps, "numberPhases": 3}]}})
+
+
+@pytest.mark.parametrize("amps, applied_w, cap_forgotten", [
+    (16.0, 11_040.0, False),  # the limit at its cap agrees: that says nothing against the cap
+    (29.6, 20_424.0, True),   # it applies more than its cap: the cap is gone
+])
+async def test_a_learned_cap_is_kept_until_the_evse_applies_more(monkeypatch, amps, applied_w,
+                                                                 cap_forgotten):
+    monkeypatch.setattr(actuator.pf, "composite_request", lambda *a: ("GetCompositeSchedule", {}))
+    worker = _CapWorker()
+    change = Change("CP-1", 1, 7, "tx-7", "A", amps, applied_w, 3, None, False)
+    charger = SimpleNamespace(caps=SimpleNamespace(protocol="1.6", rate_units=("A",)), ac=True)
+    await Actuator(_Composite(amps), worker)._readback(change, charger)
+    assert worker.fields["readback_ok"] is True
+    assert ("readback_cap_w" in worker.fields) == cap_forgotten
