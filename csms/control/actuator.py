@@ -34,7 +34,7 @@ from csms.control.planner import Plan
 from csms.domain import electrical
 from csms.domain.charger_facts import MEASURED, REPORTED, ChargerFacts, merged
 from csms.domain.commands import CommandError
-from csms.domain.model import CommandState, ProfilePurpose, Protocol
+from csms.domain.model import NO_SMART_CHARGING, CommandState, ProfilePurpose, Protocol
 from csms.handlers.facts import learn
 from csms.ocpp import profiles as pf
 from csms.sites.snapshot import ChargerInfo, SiteSnapshot
@@ -50,7 +50,7 @@ STRANDED_FRACTION = 0.01  # skipped increases may leave at most this share of th
 NEAR_BUDGET = 0.95  # above this share of the EVs' budget, small decreases are sent too
 MAX_RESENDS = 3  # read-backs that differ before the loop stops re-sending the same limit
 UNSUPPORTED = ("NotSupported", "NotImplemented")
-UNSUPPORTED_WHY = "unsupported"  # EVSE 0's why: SetChargingProfile answered UNSUPPORTED
+UNSUPPORTED_WHY = NO_SMART_CHARGING  # EVSE 0's why: SetChargingProfile answered that
 UNSUPPORTED_RETRY = timedelta(hours=1)
 
 

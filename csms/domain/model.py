@@ -59,6 +59,12 @@ class CommandState(StrEnum):
     CANCELLED = "cancelled"  # queued, and the CSMS restarted before sending it
 
 
+# ``smart_charging_state.why`` of a charger's EVSE 0 when it answered SetChargingProfile with
+# CALLERROR NotSupported/NotImplemented: it has no smart charging, and its cars are planned
+# around as uncontrolled load from the moment they plug in (csms.sites.snapshot).
+NO_SMART_CHARGING = "unsupported"
+
+
 class ProfilePurpose(StrEnum):
     """What a charging profile the loop installs is for, version-neutral (stored as
     ``smart_charging_state.purpose``); ``csms.ocpp.profiles`` names it on the wire

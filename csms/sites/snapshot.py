@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from csms.domain.charger_facts import default_rating_w
 from csms.domain.charging_needs import ChargingNeeds
 from csms.domain.electrical import VOLTAGE_V
-from csms.domain.model import Protocol
+from csms.domain.model import NO_SMART_CHARGING, Protocol
 from csms.fleet.identify import vehicles_for_sessions
 from csms.ocpp.profiles import Capabilities
 from csms.sites import readings as rd
@@ -283,6 +283,8 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
             requested_wh = min(requested_wh, (s.energy_wh or 0.0)
                                + battery_room_wh(vehicle, soc[s.id]))
         state = states.get((s.charger_id, s.evse_id))
+        failsafe = states.get((s.charger_id, 0))
+        unsupported = failsafe is not None and failsafe.why == NO_SMART_CHARGING
         max_w = info.evse_max_w if ev_max_w is None else min(info.evse_max_w, ev_max_w)
         if state is not None and state.session_id == s.id:
             for cap_w in (state.ev_max_w, state.readback_cap_w):
@@ -300,7 +302,7 @@ def site_snapshot(session: Session, site_id: int, now: datetime) -> SiteSnapshot
             started_at=session_start(s, info.clock_offset_s), energy_wh=s.energy_wh or 0.0,
             requested_wh=requested_wh, departure=departure, needs_source=source,
             measured_w=watts, measured_at=ts,
-            obeying=state.obeying if state is not None else True,
+            obeying=(state.obeying if state is not None else True) and not unsupported,
             limit_w=state.limit_w if state is not None and state.session_id == s.id else None,
             wiring=info.wiring, ev_state=s.charging_state,
             vehicle_id=vehicle.id if vehicle is not None else None))

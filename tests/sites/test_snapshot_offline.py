@@ -50,3 +50,25 @@ def test_an_offline_chargers_leased_limit_is_kept_for_it(api, lease_left_min, he
         assert plan.power_w.sum() <= 30_000.0 - 11_040.0 + 1.0
     else:  # the lease is over: it is back on its fail-safe, reserved as an idle EVSE's
         assert snap.held == () and (off_id, 1) in snap.idle_evses
+
+
+def test_a_charger_without_smart_charging_is_uncontrolled_load_from_the_start(api):
+    """Its fail-safe was answered NotSupported: its car is planned around at once, not after
+    two readings over a refused limit (the harness: 78 kW on a 70-kW site meanwhile)."""
+    with Session(api.engine) as s:
+        site = sites.create_site(s, {"name": "no-sc", "capacity_kw": 30}, T0)
+        for cid in ("CP-NS", "CP-OK"):
+            sites.assign_charger(s, site.id, cid, T0, "L1L2L3", 22_080.0, "AC")
+            charger = s.get(ChargerRow, cid)
+            charger.connected, charger.protocol = True, "1.6"
+            s.add(SessionRow(charger_id=cid, protocol="1.6", transaction_ref=cid, evse_id=1,
+                             started_at=T0, started_received_at=T0, active=True))
+        st.upsert_state(s, "CP-NS", 0, {"purpose": "tx_default", "accepted": False,
+                                        "why": "unsupported", "sent_at": T0}, T0)
+        s.commit()
+        snap = site_snapshot(s, site.id, T0 + timedelta(minutes=1))
+    obeying = {x.charger_id: x.obeying for x in snap.sessions}
+    assert obeying == {"CP-NS": False, "CP-OK": True}
+    plan = planner.plan(snap)
+    assert [x.charger_id for x in plan.sessions] == ["CP-OK"]
+    assert plan.power_w.sum() <= 30_000.0 - 22_080.0 + 1.0  # CP-NS kept at its rating
