@@ -215,8 +215,9 @@ def verify_site(snap: SiteSnapshot, states: dict, now: datetime, readback: bool 
 
 def refused(s, row) -> dict | None:
     """A limit the charger did not accept (Rejected, CALLERROR NotSupported...) holds nothing:
-    a car drawing past it on consecutive readings is planned around at what it draws, as a
-    charger that ignores its limits is (never learned from: nothing was in force)."""
+    a car drawing past it on consecutive readings is planned around as uncontrolled load (at
+    its EVSE's rating, or more if it draws more), as a charger that ignores its limits is
+    (never learned from: nothing was in force)."""
     if s.measured_w is None or s.measured_at is None or row.limit_w is None:
         return None
     if row.measured_at is not None and s.measured_at <= row.measured_at:
