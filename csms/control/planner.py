@@ -396,12 +396,17 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         site_rows = np.vstack([np.ones((1, n)), rows]) if names else np.ones((1, n))
         site_caps = np.concatenate([[cap_w], rows_kw[:, 0] * 1000.0]) if names \
             else np.array([cap_w])
-        floor_caps = site_caps + np.concatenate(
-            [[for_floors.sum()], [for_floors[PHASE_NAMES.index(name)] for name in names]])
+        # Floors are checked on every phase: a row dropped as redundant at the reserve with
+        # the arrival's share may bind without it.
+        floor_rows = np.vstack([np.ones((1, n)), np.array(
+            [session_weights(s) for s in steered]).T.reshape(3, n)])
+        floor_caps = np.concatenate([[cap_w + for_floors.sum()], phase_limits_kw(
+            phase_limit_kw(snap.capacity_kw, snap.policy_params), base[:1], pv[:1],
+            (phase_reserve - for_floors) / 1000.0)[:, 0] * 1000.0])
         order = np.argsort(rank, kind="stable")
         order = np.concatenate([order[~topped[order]], order[topped[order]]])
         power_w = lift_to_floor(power_w, np.array([floor_power_w(s) for s in steered]),
-                                max_w, needy, order, site_rows, floor_caps)
+                                max_w, needy, order, floor_rows, floor_caps)
         if snap.policy == Policy.LOAD_BALANCING:  # as soon as possible: the rest of the room
             power_w = top_up(power_w, max_w, topped, order, site_rows, site_caps)
     # Only V2G sessions can be planned below zero (their lower bound); keep the discharge.

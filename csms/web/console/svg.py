@@ -26,6 +26,12 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}" if abs(v) >= 1 or v == 0 else f"{v:.2f}"
 
 
+def _tick(v: float) -> str:
+    """An axis label: whole numbers from 10 up (a phone's 21-px font in the 52 px left of the
+    plot fits "-100" but not "-19.4", whose minus a V2G site's discharge brings)."""
+    return f"{v:.0f}" if abs(v) >= 10 else _fmt(v)
+
+
 def _nice_max(v: float) -> float:
     if v <= 0:
         return 1.0
@@ -158,7 +164,7 @@ def _frame(title: str, lo: float, hi: float, unit: str) -> str:
         y = PAD_T + ph * (1 - f)
         out.append(f'<line class="grid" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}"/>'
                    f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" text-anchor="end">'
-                   f'{_fmt(lo + f * (hi - lo))}</text>')
+                   f'{_tick(lo + f * (hi - lo))}</text>')
     out.append(f'<text x="{PAD_L}" y="18" class="unit">{escape(unit)}</text>')
     return "".join(out)
 
