@@ -74,9 +74,6 @@ class Plan:
     pv_kw: float
     limit_kw: float
     phase_reserve_w: np.ndarray = field(default_factory=lambda: np.zeros(3))  # (3,)
-    # (3,) the part of ``phase_reserve_w`` kept for the next arrival: a car present that needs
-    # energy may take its minimum from it (``plan``).
-    arrival_reserve_w: np.ndarray = field(default_factory=lambda: np.zeros(3))
 
 
 def min_power_w(s: EvseSession) -> float:
@@ -178,8 +175,7 @@ def reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW) -> float:
 
 
 def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW,
-                    base_kw: float | None = None, pv_kw: float = 0.0,
-                    arrivals: int = ARRIVALS_RESERVED) -> np.ndarray:
+                    base_kw: float | None = None, pv_kw: float = 0.0) -> np.ndarray:
     """(3,) W per site phase kept for what the loop does not steer: chargers ignoring their
     limit at their measured draw (or rating), offline chargers' sessions at the limit their
     lease still holds, and idle EVSEs at their own charger's fail-safe.
@@ -202,7 +198,7 @@ def phase_reserve_w(snap: SiteSnapshot, failsafe_applied_w: FailsafeW,
         return rogue + idle
     # Always kept, however busy the site: the next arrival (it draws its fail-safe until its
     # own limit lands, one batching delay and a solve later).
-    arriving = sum(sorted(each, key=lambda w: -w.sum())[:arrivals], np.zeros(3))
+    arriving = sum(sorted(each, key=lambda w: -w.sum())[:ARRIVALS_RESERVED], np.zeros(3))
     wanting = [s for s in snap.sessions if s.obeying and s.requested_wh > s.energy_wh]
     demand = sum((s.max_w * session_weights(s) for s in wanting), np.zeros(3))
     phase_room = (phase_limit_kw(snap.capacity_kw, snap.policy_params) - base_kw / 3.0
@@ -323,13 +319,6 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
     base, pv, price, peak = site_series(snap, period_s, periods)
     base[0], pv[0] = worst_until_next_run(snap, base[0], pv[0])
     phase_reserve = phase_reserve_w(snap, failsafe_applied_w, float(base[0]), float(pv[0]))
-    # What the next arrival's reserve holds beyond the idle EVSEs' own: a car present that
-    # needs energy may take its minimum from it (an arrival overshoots for a batching delay
-    # and a solve; a car left at 0 loses whole control periods). Seen with an independent
-    # harness: 70 kW / 11 EVSEs, 5.4 kW kept for the next car while one-phase cars (1.38 kW
-    # minimum) waited at 0 for 7 minutes.
-    for_floors = phase_reserve - phase_reserve_w(snap, failsafe_applied_w, float(base[0]),
-                                                 float(pv[0]), arrivals=0)
     reserve = float(phase_reserve.sum())
     limit_kw = snap.capacity_kw
     budget_w = max(0.0, (limit_kw - base[0] + pv[0]) * 1000.0 - reserve)
@@ -337,7 +326,7 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
     if n == 0:
         return Plan(sessions=(), power_w=np.zeros(0), why=(), ev_budget_w=budget_w,
                     reserve_w=reserve, base_kw=base[0], pv_kw=pv[0], limit_kw=limit_kw,
-                    phase_reserve_w=phase_reserve, arrival_reserve_w=for_floors)
+                    phase_reserve_w=phase_reserve)
     left_s = np.array([grid_left_s(s.departure, snap.now, period_s) for s in steered])
     rank = priority(steered, snap.control_period_s)
     starts = np.arange(periods) * period_s
@@ -396,13 +385,12 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
         site_rows = np.vstack([np.ones((1, n)), rows]) if names else np.ones((1, n))
         site_caps = np.concatenate([[cap_w], rows_kw[:, 0] * 1000.0]) if names \
             else np.array([cap_w])
-        # Floors are checked on every phase: a row dropped as redundant at the reserve with
-        # the arrival's share may bind without it.
+        # Floors are checked on every phase, kept rows or not.
         floor_rows = np.vstack([np.ones((1, n)), np.array(
             [session_weights(s) for s in steered]).T.reshape(3, n)])
-        floor_caps = np.concatenate([[cap_w + for_floors.sum()], phase_limits_kw(
+        floor_caps = np.concatenate([[cap_w], phase_limits_kw(
             phase_limit_kw(snap.capacity_kw, snap.policy_params), base[:1], pv[:1],
-            (phase_reserve - for_floors) / 1000.0)[:, 0] * 1000.0])
+            phase_reserve / 1000.0)[:, 0] * 1000.0])
         order = np.argsort(rank, kind="stable")
         order = np.concatenate([order[~topped[order]], order[topped[order]]])
         power_w = lift_to_floor(power_w, np.array([floor_power_w(s) for s in steered]),
@@ -423,5 +411,5 @@ def plan(snap: SiteSnapshot, failsafe_applied_w: FailsafeW = 0.0, peak_floor_kw:
                     for i in range(n))
     return Plan(sessions=steered, power_w=power_w, why=reasons, ev_budget_w=budget_w,
                 reserve_w=reserve, base_kw=float(base[0]), pv_kw=float(pv[0]), limit_kw=limit_kw,
-                phase_reserve_w=phase_reserve, arrival_reserve_w=for_floors)
+                phase_reserve_w=phase_reserve)
 
