@@ -258,7 +258,8 @@ class ControlLoop:
                 if raised(c):
                     self._limits[(c.charger_id, ProfilePurpose.TX, c.transaction_ref)] = (
                         max(0.0, offered_w(c.value, c.unit, c.applied_w, c.phases)), sent_at)
-            await self.worker.run(_record, snap, plan, now)
+            drawn_w = drawn_now_w(snap.sessions)  # recorded, and the day's peak below
+            await self.worker.run(_record, snap, plan, now, drawn_w)
             await verified
             states = await self.worker.read(st.states, ids)
             composite = {c.id: c.caps.composite for c in snap.chargers}
@@ -277,7 +278,7 @@ class ControlLoop:
                         and self._site_of.get(k[0]) == site_id]:
                 del self._limits[key]
             self._peak_kw[(site_id, day)] = max(
-                peak, drawn_now_w(snap.sessions) / 1000.0 + plan.base_kw - plan.pv_kw)
+                peak, drawn_w / 1000.0 + plan.base_kw - plan.pv_kw)
             self.runs += 1
             log.info("site %s: %d sessions, %.1f kW planned, %d limits sent in %.2f s",
                      snap.name, len(plan.sessions), float(plan.power_w.sum()) / 1000.0,
@@ -316,14 +317,15 @@ def _snapshot(session, site_id: int, now: datetime) -> tuple[SiteSnapshot | None
     return with_v2g(session, snap), st.states(session, [c.id for c in snap.chargers])
 
 
-def _record(session, snap: SiteSnapshot, plan: planner.Plan, now: datetime) -> None:
+def _record(session, snap: SiteSnapshot, plan: planner.Plan, now: datetime,
+            measured_w: float) -> None:
     why = dict(zip(((s.charger_id, s.evse_id) for s in plan.sessions), plan.why, strict=True))
     for (charger_id, evse_id), reason in why.items():
         st.upsert_state(session, charger_id, evse_id, {"why": reason}, now)
     for s in snap.sessions:
         if not s.obeying:
             st.upsert_state(session, s.charger_id, s.evse_id, {"why": "not_obeying"}, now)
-    measured_w = drawn_now_w(snap.sessions)  # the day's peak after a restart: st.day_peak_kw
+    # measured_w: drawn_now_w, the day's peak after a restart (st.day_peak_kw)
     st.record_load(session, SiteLoadRow(
         site_id=snap.site_id, timestamp=now, limit_kw=plan.limit_kw,
         planned_ev_kw=float(plan.power_w.sum()) / 1000.0, measured_ev_kw=measured_w / 1000.0,
